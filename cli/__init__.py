@@ -1,0 +1,1 @@
+"""The ``querywright`` command line: one module per subcommand, heavy imports inside them."""

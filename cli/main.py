@@ -1,0 +1,64 @@
+"""Entry point of the ``querywright`` command.
+
+Each subcommand lives in its own module under ``querywright.cli`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking the
+parsed arguments and returning an exit code. Modules import their heavy dependencies
+inside ``func`` so that ``querywright --help`` and ``querywright lsp`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from ..server import __version__
+from ..server.errors import QuerywrightError
+
+# Subcommand modules, in the order they appear in --help.
+COMMAND_MODULES: tuple[str, ...] = (
+    "schema_cmd",
+    "check_cmd",
+    "lsp_cmd",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="querywright",
+        description="A local SQL copilot that knows your workspace's schema.",
+    )
+    parser.add_argument("--version", action="version", version=f"querywright {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__package__}.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except QuerywrightError as exc:
+        print(f"querywright: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("querywright: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with the package (config, training record, model manifest)."""

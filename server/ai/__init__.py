@@ -1,0 +1,1 @@
+"""Model runtime: model references, completion backends, the shared prompt and validation."""

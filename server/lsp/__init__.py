@@ -1,0 +1,1 @@
+"""Thin pygls glue over the pure core: one module per LSP feature."""

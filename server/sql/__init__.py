@@ -1,0 +1,1 @@
+"""The pure SQL core: catalog, statement splitting, analysis and checks. No LSP imports."""

@@ -1,0 +1,1 @@
+"""The trainer: harvest, dataset, train, eval, export, finetune."""
