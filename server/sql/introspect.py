@@ -1,0 +1,89 @@
+"""Read a live database's schema read-only through SQLAlchemy's inspector.
+
+Works for any SQLAlchemy URL whose driver is installed (SQLite built in; PostgreSQL with
+the ``postgres`` extra). Only catalog queries run; SQLite files are opened read-only.
+Locations point at the database (``path`` = the URL without password, ``line`` = 1).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from ..errors import CatalogError
+from .catalog import Catalog, Column, ForeignKey, Table
+from .issues import Location
+
+_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "sys", "mysql", "performance_schema"}
+
+
+def _engine_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return f"sqlite:///file:{parsed.database}?mode=ro&uri=true"
+    return url
+
+
+def introspect(url: str, dialect: str) -> Catalog:
+    """Build a catalog from a database; raises ``CatalogError`` with a clear message."""
+    try:
+        safe = make_url(url).render_as_string(hide_password=True)
+        engine = create_engine(_engine_url(url))
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise CatalogError(f"database_url {url!r} is not usable: {exc}") from exc
+    catalog = Catalog(dialect=dialect)
+    try:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            default = inspector.default_schema_name
+            schemas = [s for s in inspector.get_schema_names() if s not in _SYSTEM_SCHEMAS and not s.startswith("pg_")]
+            for schema in schemas or [None]:
+                qualify = schema not in (None, default)
+                names = [(n, "table") for n in inspector.get_table_names(schema=schema)]
+                names += [(n, "view") for n in inspector.get_view_names(schema=schema)]
+                for name, kind in names:
+                    table = _table(inspector, name, schema if qualify else None, schema, kind, safe, catalog)
+                    catalog.tables[catalog.table_key(name, table.schema, quoted=True, schema_quoted=True)] = table
+    except SQLAlchemyError as exc:
+        raise CatalogError(f"cannot read the schema of {safe}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+    finally:
+        engine.dispose()
+    return catalog
+
+
+def _table(inspector, name: str, display_schema: str | None, schema: str | None, kind: str, where: str, catalog: Catalog) -> Table:  # type: ignore[no-untyped-def]
+    loc = Location(where, 1)
+    pk = inspector.get_pk_constraint(name, schema=schema) or {}
+    pk_cols = tuple(pk.get("constrained_columns") or ())
+    table = Table(name=name, schema=display_schema, kind=kind, location=loc)
+    for col in inspector.get_columns(name, schema=schema):
+        key = catalog.key(col["name"], quoted=True)
+        table.columns[key] = Column(
+            name=col["name"],
+            type=str(col["type"]),
+            nullable=bool(col.get("nullable", True)),
+            default=None if col.get("default") is None else str(col.get("default")),
+            primary_key=col["name"] in pk_cols,
+            comment=col.get("comment"),
+            location=loc,
+        )
+    table.primary_key = tuple(catalog.key(c, quoted=True) for c in pk_cols)
+    if kind == "table":
+        for fk in inspector.get_foreign_keys(name, schema=schema):
+            ref_schema = fk.get("referred_schema")
+            ref_schema = None if ref_schema in (None, inspector.default_schema_name) else ref_schema
+            table.foreign_keys.append(
+                ForeignKey(
+                    tuple(catalog.key(c, quoted=True) for c in fk["constrained_columns"]),
+                    catalog.table_key(fk["referred_table"], ref_schema, quoted=True, schema_quoted=True),
+                    tuple(catalog.key(c, quoted=True) for c in fk["referred_columns"]),
+                    loc,
+                )
+            )
+    try:
+        comment = inspector.get_table_comment(name, schema=schema)
+        table.comment = comment.get("text") if comment else None
+    except NotImplementedError:
+        pass
+    return table

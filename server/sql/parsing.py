@@ -1,0 +1,78 @@
+"""Parse one statement with sqlglot and turn every failure into an ``Issue``.
+
+Positions in sqlglot errors and identifier metadata are relative to the statement's
+text; this module maps them to the document with the document's ``TextIndex``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from .catalog import get_dialect
+from .issues import Issue, Severity, Span
+from .text import Statement, TextIndex
+
+
+_TOKEN_REPR = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: \d+, col: \d+, start: \d+, end: \d+, comments: \[.*?\]>")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed statement: the sqlglot tree (or None) and the parse issue (or None)."""
+
+    statement: Statement
+    tree: exp.Expression | None
+    issue: Issue | None
+
+
+def node_span(node: exp.Expression, statement: Statement, index: TextIndex) -> Span | None:
+    """Document span of an identifier-bearing node (uses sqlglot's token metadata)."""
+    target = node
+    if not isinstance(target, exp.Identifier):
+        inner = node.args.get("this")
+        target = inner if isinstance(inner, exp.Identifier) else node
+    start = target.meta.get("start")
+    end = target.meta.get("end")
+    if start is None or end is None:
+        return None
+    return index.span(statement.start + start, statement.start + end + 1)
+
+
+def parse_statement(statement: Statement, dialect: str, index: TextIndex, path: str | None = None) -> Parsed:
+    """Parse ``statement``; never raises for bad SQL."""
+    if statement.unterminated:
+        span = index.span(statement.code_start, statement.end)
+        return Parsed(statement, None, Issue("parse-error", Severity.ERROR, f"unterminated {statement.unterminated}", Span(span.start, span.start if span.end == span.start else span.end), path=path))
+    try:
+        trees = get_dialect(dialect).parse(statement.text)
+    except ParseError as exc:
+        return Parsed(statement, None, _parse_error_issue(exc, statement, index, path))
+    except TokenError as exc:
+        span = index.span(statement.code_start, statement.end)
+        return Parsed(statement, None, Issue("parse-error", Severity.ERROR, f"cannot tokenize: {exc}", span, path=path))
+    except RecursionError:
+        span = index.span(statement.code_start, statement.end)
+        return Parsed(statement, None, Issue("too-deep", Severity.ERROR, "statement is nested too deeply to analyse", span, path=path))
+    tree = next((t for t in trees if t is not None), None)
+    return Parsed(statement, tree, None)
+
+
+def _parse_error_issue(exc: ParseError, statement: Statement, index: TextIndex, path: str | None) -> Issue:
+    errors = exc.errors or [{}]
+    first = errors[0]
+    description = _TOKEN_REPR.sub(lambda m: m.group(1), str(first.get("description") or exc).split("\n")[0])
+    line, col = first.get("line"), first.get("col")
+    highlight = str(first.get("highlight") or "")
+    if isinstance(line, int) and isinstance(col, int) and line >= 1:
+        local = TextIndex(statement.text)
+        end_local = local.offset(local.position(0).__class__(line - 1, col))
+        start_local = max(0, end_local - len(highlight)) if highlight else max(0, end_local - 1)
+        span = index.span(statement.start + start_local, statement.start + max(end_local, start_local + 1))
+    else:
+        span = index.span(statement.code_start, statement.end)
+    near = f" near {highlight!r}" if highlight else ""
+    return Issue("parse-error", Severity.ERROR, f"syntax error{near}: {description}", span, path=path)
