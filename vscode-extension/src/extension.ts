@@ -1,0 +1,54 @@
+/** Entry point: wires the server, status bar, schema view and commands together. */
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { onInterpreterChange } from './pythonExtension';
+import { OPEN_DEFINITION, SCHEMA_VIEW, SchemaTree, openDefinition } from './schemaTree';
+import { ServerController } from './server';
+import { SECTION } from './settings';
+import { StatusBar } from './statusBar';
+import { viewOfStatus, viewRunning, viewStarting, viewStopped } from './statusText';
+
+let server: ServerController | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('querywright', { log: true });
+  const status = new StatusBar();
+  context.subscriptions.push(output, status);
+
+  server = new ServerController(context, output, {
+    onStarting: (python) => status.show(viewStarting(python), 'querywright.showLog'),
+    onRunning: (python) => status.show(viewRunning(python), 'querywright.showLog'),
+    onStatus: (s) => status.show(viewOfStatus(s), 'querywright.selectModel'),
+    onStopped: (reason) => status.show(viewStopped(reason), 'querywright.showLog'),
+  });
+  const controller = server;
+  context.subscriptions.push({ dispose: () => void controller.dispose() });
+
+  const tree = new SchemaTree(() => controller.command('querywright.schema'));
+  context.subscriptions.push(
+    vscode.window.registerTreeDataProvider(SCHEMA_VIEW, tree),
+    vscode.commands.registerCommand(OPEN_DEFINITION, openDefinition),
+    ...registerCommands(controller, tree),
+  );
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`${SECTION}.interpreter`)) {
+        void controller.restart();
+      } else if (event.affectsConfiguration(SECTION) && !event.affectsConfiguration(`${SECTION}.trace`)) {
+        void controller.settingsChanged();
+      }
+    }),
+  );
+  const interpreterWatch = await onInterpreterChange(() => {
+    if (!vscode.workspace.getConfiguration(SECTION).get<string>('interpreter')) void controller.restart();
+  }).catch(() => undefined);
+  if (interpreterWatch) context.subscriptions.push(interpreterWatch);
+
+  await controller.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+  server = undefined;
+}

@@ -1,0 +1,71 @@
+/**
+ * The managed environment: a venv under the extension's global storage into
+ * which the server package is installed when no interpreter has it.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { venvPython } from './interpreter';
+
+export const SERVER_PACKAGE = 'querywright';
+
+export class ManagedEnvironment {
+  readonly dir: string;
+
+  constructor(storage: vscode.Uri, private readonly log: vscode.OutputChannel) {
+    this.dir = path.join(storage.fsPath, 'venv');
+  }
+
+  get python(): string {
+    return venvPython(this.dir);
+  }
+
+  exists(): boolean {
+    return fs.existsSync(this.python);
+  }
+
+  /**
+   * Create the venv with `basePython` (when needed) and `pip install` the
+   * server package, showing progress. Resolves to the venv's interpreter.
+   */
+  async install(basePython: string): Promise<string> {
+    return vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'querywright: installing the language server',
+        cancellable: true,
+      },
+      async (progress, token) => {
+        fs.mkdirSync(path.dirname(this.dir), { recursive: true });
+        if (!this.exists()) {
+          progress.report({ message: `creating ${this.dir}` });
+          await this.run(basePython, ['-m', 'venv', this.dir], token);
+        }
+        progress.report({ message: `pip install ${SERVER_PACKAGE}` });
+        await this.run(this.python, ['-m', 'pip', 'install', '--upgrade', SERVER_PACKAGE], token);
+        return this.python;
+      },
+    );
+  }
+
+  private run(command: string, args: string[], token: vscode.CancellationToken): Promise<void> {
+    this.log.appendLine(`> ${command} ${args.join(' ')}`);
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const cancel = token.onCancellationRequested(() => child.kill());
+      child.stdout.on('data', (chunk: Buffer) => this.log.append(chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => this.log.append(chunk.toString()));
+      child.on('error', (err) => {
+        cancel.dispose();
+        reject(err);
+      });
+      child.on('close', (code, signal) => {
+        cancel.dispose();
+        if (token.isCancellationRequested) reject(new vscode.CancellationError());
+        else if (code === 0) resolve();
+        else reject(new Error(`${path.basename(command)} ${args.slice(0, 3).join(' ')} exited with ${code ?? signal}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * Starts, stops and restarts the querywright language server, and is the one
+ * place that sends it requests.
+ */
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  ExecuteCommandRequest,
+  LanguageClient,
+  ResponseError,
+  RevealOutputChannelOn,
+  State,
+  type DynamicFeature,
+  type ExecuteCommandRegistrationOptions,
+  type LanguageClientOptions,
+  type ServerOptions,
+  type StaticFeature,
+} from 'vscode-languageclient/node';
+import schema from '../../schemas/config.schema.json';
+import { candidates, probe, serverArgs, type Candidate, type Probe } from './interpreter';
+import { ManagedEnvironment, SERVER_PACKAGE } from './managedEnv';
+import { OwnedCommandsFilter } from './ownedCommands';
+import { selectedInterpreter } from './pythonExtension';
+import { nestSettings, SECTION, type SchemaNode } from './settings';
+import { isServerStatus, type ServerStatus } from './statusText';
+
+export const STATUS_NOTIFICATION = 'querywright/status';
+
+/** Command ids of package.json: the client must not register these for the server. */
+let ownedCommands: ReadonlySet<string> = new Set();
+
+class QuerywrightClient extends LanguageClient {
+  // Called from LanguageClient's constructor, so it reads a module-level set.
+  public override registerFeature(feature: StaticFeature | DynamicFeature<unknown>): void {
+    const dynamic = feature as DynamicFeature<unknown>;
+    if (dynamic.registrationType?.method === ExecuteCommandRequest.type.method) {
+      super.registerFeature(
+        new OwnedCommandsFilter(dynamic as DynamicFeature<ExecuteCommandRegistrationOptions>, ownedCommands),
+      );
+      return;
+    }
+    super.registerFeature(feature);
+  }
+}
+
+export interface ServerEvents {
+  onStarting(python: string): void;
+  onStatus(status: ServerStatus): void;
+  onStopped(reason: string): void;
+  onRunning(python: string): void;
+}
+
+/** The settings in the schema's shape, for initializationOptions and workspace/configuration. */
+export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
+  return nestSettings(schema as SchemaNode, (key) => config.get(key));
+}
+
+export class ServerController implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private python: string | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private statusSeen = false;
+  private readonly managed: ManagedEnvironment;
+
+  constructor(
+    context: vscode.ExtensionContext,
+    readonly output: vscode.LogOutputChannel,
+    private readonly events: ServerEvents,
+  ) {
+    this.managed = new ManagedEnvironment(context.globalStorageUri, output);
+    const contributed = (context.extension.packageJSON as { contributes?: { commands?: { command: string }[] } })
+      .contributes?.commands;
+    ownedCommands = new Set((contributed ?? []).map((c) => c.command));
+  }
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  get interpreter(): string | undefined {
+    return this.python;
+  }
+
+  /** Start, stop and restart run one after another, never interleaved. */
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(work, work);
+    return this.queue;
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Tell the server the settings changed; it pulls them with workspace/configuration. */
+  async settingsChanged(): Promise<void> {
+    if (!this.running || !this.client) return;
+    await this.client.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: { [SECTION]: serverSettings() },
+    });
+  }
+
+  /**
+   * Run a server command. Failures (including "unknown command") are shown
+   * with the server's own message and resolve to undefined.
+   */
+  async command<T>(
+    command: string,
+    args: unknown[] = [],
+    token?: vscode.CancellationToken,
+    extra: Record<string, unknown> = {},
+  ): Promise<T | undefined> {
+    const client = this.client;
+    if (!client || !this.running) {
+      const choice = await vscode.window.showWarningMessage(
+        'querywright: the language server is not running.',
+        'Restart Server',
+        'Show Log',
+      );
+      if (choice === 'Restart Server') void this.restart();
+      if (choice === 'Show Log') this.output.show(true);
+      return undefined;
+    }
+    try {
+      return (await client.sendRequest(
+        ExecuteCommandRequest.type,
+        { command, arguments: args, ...extra },
+        token,
+      )) as T;
+    } catch (error) {
+      if (token?.isCancellationRequested) return undefined;
+      const message = error instanceof ResponseError || error instanceof Error ? error.message : String(error);
+      this.output.appendLine(`[client] ${command} failed: ${message}`);
+      void vscode.window.showErrorMessage(`querywright: ${message}`);
+      return undefined;
+    }
+  }
+
+  /** The language client, for features that need it directly (progress). */
+  get languageClient(): LanguageClient | undefined {
+    return this.running ? this.client : undefined;
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client && client.state !== State.Stopped) {
+      try {
+        await client.stop(5000);
+      } catch (error) {
+        this.output.appendLine(`[client] stopping the server: ${String(error)}`);
+      }
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    const python = await this.resolveInterpreter();
+    if (!python) return;
+    this.python = python;
+    this.events.onStarting(python);
+    const client = this.createClient(python);
+    this.client = client;
+    try {
+      await client.start();
+      if (!this.statusSeen) this.events.onRunning(python);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.client = undefined;
+      this.output.appendLine(`[client] the server did not start: ${reason}`);
+      this.events.onStopped(reason);
+      void this.explainFailure(
+        `querywright: the language server could not start (${python} ${serverArgs().join(' ')}): ${reason}`,
+      );
+    }
+  }
+
+  private async explainFailure(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(message, 'Show Log', 'Select Interpreter', 'Restart Server');
+    if (choice === 'Show Log') this.output.show(true);
+    if (choice === 'Select Interpreter') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
+    }
+    if (choice === 'Restart Server') void this.restart();
+  }
+
+  /** The first candidate interpreter that has the server; offers an install when none has. */
+  private async resolveInterpreter(): Promise<string | undefined> {
+    const config = vscode.workspace.getConfiguration(SECTION);
+    let pythonExtension: string | undefined;
+    try {
+      pythonExtension = await selectedInterpreter(vscode.workspace.workspaceFolders?.[0]?.uri);
+    } catch (error) {
+      this.output.appendLine(`[client] reading the Python extension's interpreter: ${String(error)}`);
+    }
+    const tried: { candidate: Candidate; result: Probe }[] = [];
+    for (const candidate of candidates({
+      setting: config.get<string>('interpreter') ?? '',
+      pythonExtension,
+      managed: this.managed.exists() ? this.managed.python : undefined,
+    })) {
+      const result = await probe(candidate.python);
+      this.output.appendLine(`[client] ${candidate.python} (${candidate.source}): ${describeProbe(result)}`);
+      if (result.kind === 'ok') return candidate.python;
+      tried.push({ candidate, result });
+    }
+
+    const explicit = tried.find((t) => t.candidate.source === 'setting');
+    if (explicit?.result.kind === 'no-interpreter') {
+      const reason = `the interpreter "${explicit.candidate.python}" set in ${SECTION}.interpreter cannot run: ${explicit.result.detail}`;
+      this.events.onStopped(reason);
+      void this.explainFailure(`querywright: ${reason}`);
+      return undefined;
+    }
+    const base = tried.find((t) => t.result.kind === 'missing-package')?.candidate.python;
+    if (!base) {
+      const reason = 'no Python interpreter was found (tried ' + tried.map((t) => t.candidate.python).join(', ') + ')';
+      this.events.onStopped(reason);
+      void this.explainFailure(`querywright: ${reason}. Install Python 3.10+ or set ${SECTION}.interpreter.`);
+      return undefined;
+    }
+    return this.offerInstall(base);
+  }
+
+  private async offerInstall(base: string): Promise<string | undefined> {
+    const reason = `the server package "${SERVER_PACKAGE}" is not installed for ${base}`;
+    this.events.onStopped(reason);
+    const choice = await vscode.window.showWarningMessage(
+      `querywright: ${reason}. Install it into an environment managed by the extension?`,
+      'Install',
+      'Select Interpreter',
+    );
+    if (choice === 'Select Interpreter') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
+      return undefined;
+    }
+    if (choice !== 'Install') return undefined;
+    try {
+      const python = await this.managed.install(base);
+      const result = await probe(python);
+      if (result.kind === 'ok') return python;
+      throw new Error(describeProbe(result));
+    } catch (error) {
+      if (error instanceof vscode.CancellationError) return undefined;
+      const message = error instanceof Error ? error.message : String(error);
+      this.events.onStopped(message);
+      void this.explainFailure(`querywright: installing the server failed: ${message}`);
+      return undefined;
+    }
+  }
+
+  private createClient(python: string): LanguageClient {
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const serverOptions: ServerOptions = {
+      command: python,
+      args: serverArgs(),
+      options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    };
+    let crashes = 0;
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ language: 'sql' }],
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: serverSettings(),
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
+        closed: () => {
+          crashes += 1;
+          if (crashes <= 3) {
+            this.output.appendLine(`[client] the server exited; restarting (${crashes}/3)`);
+            return { action: CloseAction.Restart, handled: true };
+          }
+          const reason = 'the server exited 4 times; it is not restarted';
+          this.events.onStopped(reason);
+          void this.explainFailure(`querywright: ${reason}. See the log.`);
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+      middleware: {
+        workspace: {
+          configuration: (params, token, next) => {
+            const own = params.items.map((item) =>
+              item.section === SECTION
+                ? serverSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined)
+                : undefined,
+            );
+            if (own.every((value) => value !== undefined)) return own;
+            return Promise.resolve(next(params, token)).then((answer) =>
+              Array.isArray(answer) ? answer.map((value, i) => own[i] ?? value) : answer,
+            );
+          },
+        },
+      },
+    };
+    const client = new QuerywrightClient(SECTION, 'querywright', serverOptions, clientOptions);
+    this.statusSeen = false;
+    client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
+      this.statusSeen = true;
+      if (isServerStatus(params)) this.events.onStatus(params);
+      else this.output.appendLine(`[client] ignored a malformed ${STATUS_NOTIFICATION}: ${JSON.stringify(params)}`);
+    });
+    return client;
+  }
+}
+
+function describeProbe(result: Probe): string {
+  switch (result.kind) {
+    case 'ok':
+      return `querywright ${result.version}`;
+    case 'missing-package':
+      return `no querywright package (${result.detail.split('\n').pop()})`;
+    case 'no-interpreter':
+      return `cannot run (${result.detail.split('\n').pop()})`;
+  }
+}
