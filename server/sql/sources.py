@@ -31,7 +31,7 @@ def natural_key(path: str) -> tuple[object, ...]:
     segments = path.split("/")
     for i, segment in enumerate(segments):
         if i == len(segments) - 1:
-            parts.append(1 if segment.upper().startswith("R__") else 0)
+            parts.append((-1, 1 if segment.upper().startswith("R__") else 0))
         for j, piece in enumerate(_NUM.split(segment.lower())):
             parts.append((1, int(piece)) if j % 2 else (0, piece))
         parts.append((0, "/"))
