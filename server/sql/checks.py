@@ -68,7 +68,7 @@ class StatementChecker:
         self.tree = parsed.tree
         self.index = index
         self.path = path
-        self.issues: dict[tuple[str, Span | None, str], Issue] = {}
+        self.issues: dict[tuple[str, Span], Issue] = {}
 
     # ------------------------------------------------------------------ helpers
     def span(self, node: exp.Expression) -> Span:
@@ -78,8 +78,7 @@ class StatementChecker:
         span = self.span(node)
         if fixes is None:
             fixes = tuple(Fix(f"Change to '{r}'", (TextEdit(span, r),), preferred=i == 0) for i, r in enumerate(replacements))
-        key = (code, span, message)
-        self.issues.setdefault(key, Issue(code, severity, message, span, path=self.path, fixes=fixes, related=related))
+        self.issues.setdefault((code, span), Issue(code, severity, message, span, path=self.path, fixes=fixes, related=related))
 
     def key(self, ident: exp.Expression | str | None) -> str:
         if isinstance(ident, exp.Identifier):

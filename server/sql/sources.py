@@ -23,6 +23,7 @@ MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "schema", "sch
 SCHEMA_NAME = re.compile(r"(^V\d+(?:[._]\d+)*__.*|^R__.*|^\d+[_-].*|^schema.*|.*(?:ddl|schema|migration|migrate).*)\.sql$", re.IGNORECASE)
 CREATE_TABLE = re.compile(rb"\bcreate\s+(?:or\s+replace\s+)?(?:\w+\s+){0,3}?table\b", re.IGNORECASE)
 _NUM = re.compile(r"(\d+)")
+_FLYWAY = re.compile(r"^[vV](\d+(?:[._]\d+)*)__")
 
 
 def natural_key(path: str) -> tuple[object, ...]:
@@ -32,6 +33,10 @@ def natural_key(path: str) -> tuple[object, ...]:
     for i, segment in enumerate(segments):
         if i == len(segments) - 1:
             parts.append((-1, 1 if segment.upper().startswith("R__") else 0))
+            flyway = _FLYWAY.match(segment)
+            if flyway:  # V1__ < V1_1__ < V1.2__ < V2__: versions compare as number tuples
+                parts.extend((1, int(v)) for v in re.split(r"[._]", flyway.group(1)))
+                segment = segment[flyway.end() - 2 :]
         for j, piece in enumerate(_NUM.split(segment.lower())):
             parts.append((1, int(piece)) if j % 2 else (0, piece))
         parts.append((0, "/"))
@@ -39,7 +44,7 @@ def natural_key(path: str) -> tuple[object, ...]:
 
 
 def _spec(patterns: tuple[str, ...] | list[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
 def is_secret(name: str) -> bool:

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlglot import exp
+
 from ..config import Config
 from .catalog import Catalog, get_dialect
 from .ddl import CATALOG_STATEMENT, Extractor, Op
@@ -49,6 +51,10 @@ def parse_schema_text(text: str, path: str, dialect: str) -> ParsedSchemaFile:
             issues.append(Issue(issue.code, Severity.WARNING, f"{issue.message} (statement ignored for the schema)", issue.span, path=path))
             continue
         if parsed.tree is None:
+            continue
+        if isinstance(parsed.tree, exp.Command):
+            span = index.span(statement.code_start, statement.end)
+            issues.append(Issue("unsupported-ddl", Severity.WARNING, f"{statement.first_keyword()} statement not understood in dialect {dialect}; ignored for the schema", span, path=path))
             continue
         base_line = index.position(statement.start).line + 1
 

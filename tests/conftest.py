@@ -1,0 +1,26 @@
+"""Shared fixtures: example workspaces copied to a temporary folder, loaded catalogs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture
+def shop_workspace(tmp_path: Path) -> Path:
+    """A private copy of examples/shop (tests may edit it)."""
+    target = tmp_path / "shop"
+    shutil.copytree(EXAMPLES / "shop", target)
+    return target
+
+
+@pytest.fixture
+def analytics_workspace(tmp_path: Path) -> Path:
+    target = tmp_path / "analytics"
+    shutil.copytree(EXAMPLES / "analytics", target)
+    return target
