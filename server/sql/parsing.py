@@ -45,8 +45,8 @@ def node_span(node: exp.Expression, statement: Statement, index: TextIndex) -> S
 def parse_statement(statement: Statement, dialect: str, index: TextIndex, path: str | None = None) -> Parsed:
     """Parse ``statement``; never raises for bad SQL."""
     if statement.unterminated:
-        span = index.span(statement.code_start, statement.end)
-        return Parsed(statement, None, Issue("parse-error", Severity.ERROR, f"unterminated {statement.unterminated}", Span(span.start, span.start if span.end == span.start else span.end), path=path))
+        start = min(statement.code_start, statement.end) if statement.code_start < statement.end else statement.start
+        return Parsed(statement, None, Issue("parse-error", Severity.ERROR, f"unterminated {statement.unterminated}", index.span(start, statement.end), path=path))
     try:
         trees = get_dialect(dialect).parse(statement.text)
     except ParseError as exc:

@@ -86,7 +86,7 @@ class Statement:
 
     @property
     def is_blank(self) -> bool:
-        return self.code_start >= self.end
+        return self.code_start >= self.end and self.unterminated is None
 
     @property
     def code(self) -> str:
