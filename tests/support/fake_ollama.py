@@ -63,7 +63,7 @@ def _tagged(name: str) -> str:
 class FakeOllama:
     """Start with ``with FakeOllama() as server:``; ``server.url`` is its address."""
 
-    def __init__(self, port: int = 0, n_ctx: int = 2048, n_threads: int | None = None) -> None:
+    def __init__(self, port: int = 0, n_ctx: int = 2048, n_threads: int | None = 1) -> None:
         self._port = port
         self.n_ctx = n_ctx
         self.n_threads = n_threads
