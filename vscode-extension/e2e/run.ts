@@ -1,0 +1,304 @@
+/**
+ * End-to-end test of the extension in a real editor: the built .vsix installed
+ * into code-server (VS Code 1.139) with a fresh profile, the example workspace
+ * examples/shop, the real querywright language server, driven from headless
+ * Chromium. Everything is checked through the page.
+ *
+ * Env: QW_CODE_SERVER (code-server binary), QW_VSIX, QW_PYTHON (interpreter with
+ * querywright installed), QW_CHROMIUM (default /usr/bin/chromium),
+ * QW_ARTIFACTS (default <repo>/artifacts/vscode-e2e).
+ * Prints `N passed, M failed` last; exits 1 when anything failed.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CodeServer } from './codeServer';
+import { columnNames, type Catalog } from './sqlNames';
+import {
+  ERROR_WATCH_SCRIPT,
+  clearEditor,
+  editorText,
+  errorNotifications,
+  ghostText,
+  openFile,
+  runCommand,
+  suggestLabels,
+  waitForEditorText,
+  waitForWorkbench,
+} from './workbench';
+
+const run = promisify(execFile);
+
+const EXTENSION_ROOT = join(__dirname, '..', '..');
+const REPO = join(EXTENSION_ROOT, '..');
+const WORKSPACE_SOURCE = join(REPO, 'examples', 'shop');
+/** Columns of `users` in examples/shop after its migrations (V1, V9). */
+const USERS_COLUMNS = ['id', 'email', 'name', 'created_at', 'country', 'is_active'];
+/** Columns of `orders` only: they must not be offered after `u.`. */
+const ORDERS_ONLY_COLUMNS = ['user_id', 'status'];
+const SCRATCH = 'e2e_scratch.sql';
+
+function env(name: string, fallback?: string): string {
+  const value = process.env[name] ?? fallback;
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  detail: string;
+  seconds: number;
+}
+
+class Runner {
+  readonly outcomes: Outcome[] = [];
+  private shot = 0;
+
+  constructor(
+    private readonly page: Page,
+    private readonly artifacts: string,
+  ) {}
+
+  async screenshot(label: string): Promise<string> {
+    this.shot += 1;
+    const file = join(this.artifacts, `${String(this.shot).padStart(2, '0')}-${label}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  async check(name: string, body: () => Promise<string>): Promise<boolean> {
+    const started = Date.now();
+    let outcome: Outcome;
+    try {
+      const detail = await body();
+      outcome = { name, ok: true, detail, seconds: (Date.now() - started) / 1000 };
+    } catch (error) {
+      const detail = error instanceof Error ? error.message.split('\n').slice(0, 6).join('\n') : String(error);
+      outcome = { name, ok: false, detail, seconds: (Date.now() - started) / 1000 };
+    }
+    await this.screenshot(name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')).catch(() => undefined);
+    this.outcomes.push(outcome);
+    console.log(`${outcome.ok ? 'PASS' : 'FAIL'} ${name} (${outcome.seconds.toFixed(1)} s): ${outcome.detail}`);
+    return outcome.ok;
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** The workspace's catalog from the CLI contract `querywright schema --json`. */
+async function loadCatalog(python: string, workspace: string): Promise<Catalog> {
+  const { stdout } = await run(python, ['-m', 'querywright.cli.main', 'schema', '--workspace', workspace, '--json'], {
+    timeout: 120_000,
+  });
+  const answer = JSON.parse(stdout) as { tables: { name: string; columns: { name: string }[] }[] };
+  return {
+    tables: new Map(answer.tables.map((t) => [t.name.toLowerCase(), new Set(t.columns.map((c) => c.name.toLowerCase()))])),
+  };
+}
+
+function copyLogs(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  for (const entry of readdirSync(from, { recursive: true }) as string[]) {
+    const source = join(from, entry);
+    if (entry.endsWith('.log') && statSync(source).isFile()) {
+      const target = join(to, relative(from, source).replace(/[\\/]/g, '__'));
+      copyFileSync(source, target);
+    }
+  }
+}
+
+async function scenarios(runner: Runner, page: Page, catalog: Catalog): Promise<void> {
+  const modifier = 'Control';
+
+  await runner.check('workbench opens the example workspace', async () => {
+    await waitForWorkbench(page);
+    await openFile(page, SCRATCH);
+    return `${SCRATCH} open`;
+  });
+
+  await runner.check('(4) status bar shows the model', async () => {
+    const item = page.locator('.statusbar-item', { hasText: /smollm2/i });
+    await item.first().waitFor({ timeout: 120_000 });
+    // The server counts the tables once the catalog is loaded.
+    await page.locator('.statusbar-item', { hasText: /\d+ tables?/ }).first().waitFor({ timeout: 60_000 });
+    const text = ((await item.first().textContent()) ?? '').trim();
+    assert(/builtin:smollm2-135m/.test(text), `status bar item reads "${text}"`);
+    return `status bar: "${text}"`;
+  });
+
+  await runner.check('(1) completion after "SELECT u." lists the columns of users', async () => {
+    await clearEditor(page);
+    await page.keyboard.type('SELECT  FROM users u;');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 'SELECT '.length; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.type('u.');
+    await page.keyboard.press(`${modifier}+Space`);
+    await page.locator('.suggest-widget.visible .monaco-list-row').first().waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      (expected) => {
+        const labels = Array.from(document.querySelectorAll('.suggest-widget.visible .monaco-list-row .label-name')).map(
+          (e) => (e.textContent ?? '').trim(),
+        );
+        return expected.every((c) => labels.includes(c));
+      },
+      USERS_COLUMNS,
+      { timeout: 30_000 },
+    );
+    const labels = await suggestLabels(page);
+    const foreign = labels.filter((l) => ORDERS_ONLY_COLUMNS.includes(l));
+    assert(foreign.length === 0, `columns of orders offered after u.: ${foreign.join(', ')}`);
+    await page.keyboard.press('Escape');
+    return `suggestions: ${labels.join(', ')}`;
+  });
+
+  await runner.check('(2) unknown column: diagnostic, and its quick fix repairs the text', async () => {
+    await clearEditor(page);
+    await page.keyboard.type('SELECT u.emial FROM users u;');
+    await page.keyboard.press('Escape');
+    const squiggle = page.locator('.editor-instance .monaco-editor .squiggly-error, .editor-instance .monaco-editor .squiggly-warning');
+    await squiggle.first().waitFor({ timeout: 30_000 });
+    // F8 goes to the problem and shows its message in the marker widget.
+    await page.keyboard.press('F8');
+    const marker = page.locator('.marker-widget');
+    await marker.waitFor({ timeout: 15_000 });
+    const message = ((await marker.locator('.message').first().textContent()) ?? '').trim();
+    assert(/emial/.test(message), `the problem's message does not name "emial": ${message}`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press(`${modifier}+.`);
+    const fix = page.locator('.action-widget .monaco-list-row.action', { hasText: /email/ });
+    await fix.first().waitFor({ timeout: 15_000 });
+    const fixTitle = ((await fix.first().textContent()) ?? '').trim();
+    await fix.first().click();
+    const text = await waitForEditorText(page, "text.includes('u.email') && !text.includes('emial')", 15_000);
+    await squiggle.first().waitFor({ state: 'detached', timeout: 30_000 });
+    return `problem "${message}"; quick fix "${fixTitle}"; text now "${text.trim()}"`;
+  });
+
+  await runner.check('(3) inline suggestion after a question comment, accepted with Tab, names real columns', async () => {
+    await clearEditor(page);
+    await page.keyboard.type('-- emails of users created in the last 30 days');
+    await page.keyboard.press('Enter');
+    const ghost = page.locator(
+      '.editor-instance .monaco-editor .ghost-text-decoration, .editor-instance .monaco-editor .ghost-text-decoration-preview',
+    );
+    await ghost.first().waitFor({ timeout: 90_000 });
+    const shown = (await ghostText(page)).trim();
+    assert(shown.length > 0, 'the ghost text is empty');
+    await runner.screenshot('inline-suggestion');
+    await page.keyboard.press('Tab');
+    const text = await waitForEditorText(page, "text.split('\\n').length > 1 && text.split('\\n').slice(1).join(' ').trim().length > 0", 15_000);
+    const sql = text.split('\n').slice(1).join('\n').trim();
+    assert(/^\s*(select|with)\b/i.test(sql), `the accepted text is not a query: ${sql}`);
+    const firstShownLine = shown.split('\n')[0].trim();
+    assert(sql.replace(/\s+/g, ' ').includes(firstShownLine.replace(/\s+/g, ' ')), `accepted "${sql}" differs from the ghost text "${shown}"`);
+    const names = columnNames(sql, catalog);
+    assert(names.unknown.length === 0, `the suggestion names unknown columns: ${names.unknown.join(', ')} in ${sql}`);
+    assert(names.known.length > 0, `the suggestion names no column: ${sql}`);
+    return `accepted: ${sql.replace(/\s+/g, ' ')} (columns: ${[...new Set(names.known)].join(', ')})`;
+  });
+
+  await runner.check('"Show schema" lists users with its columns; clicking opens the migration', async () => {
+    await runCommand(page, 'querywright: Show schema');
+    const row = page.locator('.pane-body .monaco-list-row', { hasText: /^users/ });
+    await row.first().waitFor({ timeout: 30_000 });
+    await row.first().click();
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'created_at' }).first().waitFor({ timeout: 15_000 });
+    await page.locator('.tabs-container .tab.active', { hasText: 'V1__create_users.sql' }).waitFor({ timeout: 15_000 });
+    const text = await editorText(page);
+    assert(/CREATE TABLE users/i.test(text), 'the opened file does not show CREATE TABLE users');
+    return 'tree shows users → opened V1__create_users.sql';
+  });
+
+  await runner.check('(5) no error notification appeared', async () => {
+    const errors = await errorNotifications(page);
+    assert(errors.length === 0, `error notifications: ${errors.join(' | ')}`);
+    return 'none';
+  });
+
+}
+
+async function main(): Promise<number> {
+  const codeServerBinary = env('QW_CODE_SERVER');
+  const vsix = env('QW_VSIX', join(EXTENSION_ROOT, 'querywright.vsix'));
+  const python = env('QW_PYTHON');
+  const chromiumPath = env('QW_CHROMIUM', '/usr/bin/chromium');
+  const artifacts = env('QW_ARTIFACTS', join(REPO, 'artifacts', 'vscode-e2e'));
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+
+  const home = mkdtempSync(join(tmpdir(), 'qw-e2e-'));
+  const workspace = join(home, 'shop');
+  cpSync(WORKSPACE_SOURCE, workspace, { recursive: true });
+  writeFileSync(join(workspace, 'queries', SCRATCH), '');
+  const catalog = await loadCatalog(python, workspace);
+  const users = catalog.tables.get('users');
+  assert(users && USERS_COLUMNS.every((c) => users.has(c)), `the CLI's catalog of users differs: ${[...(users ?? [])].join(', ')}`);
+
+  const server = new CodeServer({
+    binary: codeServerBinary,
+    vsix,
+    home,
+    workspace,
+    log: join(artifacts, 'code-server.log'),
+    settings: {
+      'querywright.interpreter': python,
+      'querywright.trace.server': 'messages',
+      // Suggestions only when asked (Ctrl+Space), so typing is deterministic.
+      'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+      'editor.suggestOnTriggerCharacters': false,
+      'editor.autoClosingBrackets': 'never',
+      'editor.autoClosingQuotes': 'never',
+      'editor.inlineSuggest.enabled': true,
+    },
+  });
+  let browser: Browser | undefined;
+  let runner: Runner | undefined;
+  const started = Date.now();
+  try {
+    console.log(await server.install());
+    await server.start();
+    console.log(`code-server listening on 127.0.0.1:${server.port}`);
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.addInitScript(ERROR_WATCH_SCRIPT);
+    await page.goto(server.url);
+    runner = new Runner(page, artifacts);
+    await scenarios(runner, page, catalog);
+    const inline = join(artifacts, readdirSync(artifacts).find((f) => f.endsWith('-inline-suggestion.png')) ?? '');
+    if (existsSync(inline) && inline.endsWith('.png') && runner.outcomes.every((o) => o.ok)) {
+      mkdirSync(join(REPO, 'docs', 'img'), { recursive: true });
+      copyFileSync(inline, join(REPO, 'docs', 'img', 'extension.png'));
+    }
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+    copyLogs(join(home, 'user-data', 'logs'), artifacts);
+    rmSync(home, { recursive: true, force: true });
+  }
+  const outcomes = runner?.outcomes ?? [];
+  const passed = outcomes.filter((o) => o.ok).length;
+  const failed = outcomes.length - passed;
+  console.log(`e2e took ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.stack : error);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);
