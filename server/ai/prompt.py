@@ -105,6 +105,24 @@ def build_prompt(
     )
 
 
+_STARTS = (
+    (("delete", "remove"), "DELETE FROM"),
+    (("update", "set", "change", "rename", "mark"), "UPDATE"),
+    (("insert", "add", "create a", "record a"), "INSERT INTO"),
+)
+
+
+def statement_start(question: str | None) -> str:
+    """The first keyword(s) of the statement a question asks for (``SELECT`` unless it
+    starts with a write verb). Used as the assistant prefix when no grammar forces SQL:
+    an instruction model that has not been fine-tuned answers in prose otherwise."""
+    text = " ".join((question or "").lower().split())
+    for verbs, keyword in _STARTS:
+        if any(text.startswith(verb + " ") for verb in verbs):
+            return keyword
+    return "SELECT"
+
+
 def prompt_prefix(schema_ddl: str, dialect: str) -> str:
     """The part of every prompt of a workspace that does not change while typing (what a
     warm-up request should evaluate to fill an engine's prefix cache)."""

@@ -42,14 +42,12 @@ def estimate_tokens(text: str) -> int:
 
 
 def render_table(table: Table, catalog: Catalog) -> str:
-    """One table as a one-line ``CREATE TABLE`` (views: ``CREATE VIEW ... AS <select>``).
+    """One table as a one-line ``CREATE TABLE``; a view as ``CREATE VIEW name (columns)``.
 
     Only what helps write queries is kept: column names and types, primary keys and
-    foreign keys (``REFERENCES``); a table comment follows as ``-- comment``.
+    foreign keys (``REFERENCES``); a table comment follows as ``-- comment``. A view's
+    body is left out on purpose: small models copy it instead of answering.
     """
-    if table.kind == "view" and table.definition:
-        line = f"CREATE VIEW {table.display_name} AS {table.definition};"
-        return line + (f" -- {_one_line(table.comment)}" if table.comment else "")
     single_fk: dict[str, str] = {}
     trailing: list[str] = []
     for fk in table.foreign_keys:
@@ -63,6 +61,10 @@ def render_table(table: Table, catalog: Catalog) -> str:
         else:
             names = ", ".join(_column_name(table, key) for key in fk.columns)
             trailing.append(f"FOREIGN KEY ({names}) {refs}")
+    if table.kind == "view":
+        columns = ", ".join(f"{c.name} {c.type}".rstrip() for c in table.columns.values())
+        line = f"CREATE VIEW {table.display_name} ({columns});"
+        return line + (f" -- {_one_line(table.comment)}" if table.comment else "")
     composite_pk = len(table.primary_key) > 1
     parts: list[str] = []
     for key, column in table.columns.items():
