@@ -9,6 +9,7 @@ tables or views (INSERT, CREATE INDEX, functions...) are skipped without parsing
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -92,6 +93,23 @@ class CommentOn(Op):
 # --------------------------------------------------------------------------- extraction
 
 
+@functools.lru_cache(maxsize=4096)
+def _base_type_text(type_name: object, dialect: str) -> str:
+    return exp.DataType(this=type_name).sql(dialect=dialect)
+
+
+def type_text(kind: exp.DataType, dialect: str) -> str:
+    """A column type as the dialect writes it; simple types come from a cache, because
+    rendering every column through the generator dominated cold catalog builds."""
+    params = kind.expressions
+    if kind.args.get("nested") or any(not isinstance(p, exp.DataTypeParam) or not isinstance(p.this, exp.Literal) for p in params):
+        return kind.sql(dialect=dialect)
+    base = _base_type_text(kind.this, dialect)
+    if not params:
+        return base
+    return f"{base}({', '.join(p.this.name for p in params)})"
+
+
 class Extractor:
     """Turns one parsed statement into ops; ``line_of`` maps a statement-relative offset
     to a 1-based file line (for per-column locations)."""
@@ -154,7 +172,7 @@ class Extractor:
 
     def _column(self, node: exp.ColumnDef) -> tuple[Column, ForeignKey | None]:
         kind = node.args.get("kind")
-        col = Column(name=node.name, type=kind.sql(dialect=self.dialect) if kind else "", location=self.loc(node))
+        col = Column(name=node.name, type=type_text(kind, self.dialect) if isinstance(kind, exp.DataType) else "", location=self.loc(node))
         changes: dict[str, object] = {}
         fk = None
         for constraint in node.args.get("constraints") or []:
