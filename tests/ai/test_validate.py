@@ -1,0 +1,142 @@
+"""Validation of model output against the shop catalog: clean, parse, check, repair, drop."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from querywright.server.ai.validate import clean_candidate, validate_candidate, validate_statement
+from querywright.server.config import load_config
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.workspace import load_catalog
+
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    config, _ = load_config(SHOP)
+    return load_catalog(SHOP, config).catalog
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("SELECT 1;", "SELECT 1"),
+        ("SELECT 1; SELECT 2;", "SELECT 1"),
+        ("```sql\nSELECT id FROM users\n```\nThis query lists ids.", "SELECT id FROM users"),
+        ("SELECT id FROM users\nThis query returns the ids.", "SELECT id FROM users"),
+        ("SELECT id FROM users<|im_end|>\nmore", "SELECT id FROM users"),
+        ("SELECT id FROM users\n\n\nSELECT 2", "SELECT id FROM users"),
+        ("SELECT ';' AS x FROM users; junk", "SELECT ';' AS x FROM users"),
+        ("SELECT id FROM users ```", "SELECT id FROM users"),
+    ],
+)
+def test_clean_candidate(raw: str, expected: str) -> None:
+    assert clean_candidate(raw) == expected
+
+
+def test_clean_respects_open_quote_in_prefix() -> None:
+    assert clean_candidate("a;b' FROM users; x", prefix="SELECT 'x") == "a;b' FROM users"
+
+
+def test_valid_continuation(catalog: Catalog) -> None:
+    verdict = validate_candidate(" email FROM users WHERE is_active", catalog, prefix="SELECT")
+    assert verdict.ok and verdict.text == " email FROM users WHERE is_active"
+    assert verdict.statement == "SELECT email FROM users WHERE is_active"
+
+
+def test_mid_word_continuation(catalog: Catalog) -> None:
+    verdict = validate_candidate("ers", catalog, prefix="SELECT email FROM us")
+    assert verdict.ok and verdict.statement == "SELECT email FROM users"
+
+
+def test_unknown_column_single_fix_is_repaired(catalog: Catalog) -> None:
+    verdict = validate_candidate("SELECT emial FROM users", catalog)
+    assert verdict.ok, verdict.reason
+    assert verdict.text == "SELECT email FROM users"
+    assert verdict.repairs == ("emial -> email",)
+
+
+def test_renamed_column_is_repaired_from_history(catalog: Catalog) -> None:
+    verdict = validate_candidate("SELECT placed_at FROM orders", catalog)
+    assert verdict.ok and verdict.text == "SELECT ordered_at FROM orders"
+
+
+def test_unknown_table_without_unique_fix_is_dropped(catalog: Catalog) -> None:
+    verdict = validate_candidate("SELECT album_title FROM albums", catalog)
+    assert not verdict.ok and verdict.text == ""
+    assert "albums" in verdict.reason
+
+
+def test_unknown_column_without_fix_is_dropped(catalog: Catalog) -> None:
+    verdict = validate_candidate(" FROM users WHERE shoe_size > 3", catalog, prefix="SELECT id")
+    assert not verdict.ok
+    assert "shoe_size" in verdict.reason
+
+
+def test_dropped_table_is_dropped(catalog: Catalog) -> None:
+    assert not validate_candidate("SELECT code FROM coupons", catalog).ok
+
+
+def test_ambiguous_column_is_dropped(catalog: Catalog) -> None:
+    verdict = validate_candidate(
+        "SELECT id FROM users u JOIN orders o ON o.user_id = u.id", catalog
+    )
+    assert not verdict.ok and "ambiguous" in verdict.reason
+
+
+def test_user_error_outside_candidate_is_not_blamed(catalog: Catalog) -> None:
+    verdict = validate_candidate(
+        " FROM users", catalog, prefix="SELECT email, shoe_size"
+    )
+    assert verdict.ok
+
+
+def test_prose_and_non_sql_dropped(catalog: Catalog) -> None:
+    assert not validate_candidate("There are 10 users in total.", catalog).ok
+    assert not validate_candidate("", catalog).ok
+    assert not validate_candidate("   ", catalog, prefix="SELECT").ok
+
+
+def test_cut_off_candidate_is_shortened(catalog: Catalog) -> None:
+    verdict = validate_candidate(
+        "SELECT p.id, p.title FROM products AS p GROUP BY p.id, p.", catalog
+    )
+    assert verdict.ok
+    assert verdict.text == "SELECT p.id, p.title FROM products AS p GROUP BY p.id"
+
+
+def test_not_shortened_when_text_follows_cursor(catalog: Catalog) -> None:
+    verdict = validate_candidate(" id, p.", catalog, prefix="SELECT p.", suffix=" FROM products p")
+    assert not verdict.ok
+
+
+def test_suffix_joined(catalog: Catalog) -> None:
+    verdict = validate_candidate("email", catalog, prefix="SELECT ", suffix=" FROM users")
+    assert verdict.ok and verdict.statement == "SELECT email FROM users"
+    repaired = validate_candidate("mail", catalog, prefix="SELECT ", suffix=" FROM users")
+    assert repaired.ok and repaired.text == "email"  # the only close match
+    assert not validate_candidate("shoe", catalog, prefix="SELECT ", suffix=" FROM users").ok
+
+
+def test_validate_statement_whole_and_write_statements(catalog: Catalog) -> None:
+    assert validate_statement("DELETE FROM users WHERE is_active = FALSE", catalog).ok
+    assert validate_statement(
+        "WITH r AS (SELECT product_id, avg_rating FROM product_ratings) SELECT * FROM r", catalog
+    ).ok
+    assert not validate_statement("UPDATE users SET shoe = 1", catalog).ok
+
+
+def test_validation_overhead_p95_under_10ms(catalog: Catalog) -> None:
+    samples = []
+    raw = " u.email, count(o.id) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.email"
+    for _ in range(60):
+        started = time.perf_counter()
+        validate_candidate(raw, catalog, prefix="SELECT")
+        samples.append((time.perf_counter() - started) * 1000)
+    p95 = statistics.quantiles(samples, n=20)[18]
+    assert p95 <= 10.0, f"p95 {p95:.2f} ms"
