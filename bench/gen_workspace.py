@@ -22,10 +22,13 @@ def generate(out: Path, tables: int = 1000, columns: int = 15, query_lines: int 
     (out / "queries").mkdir(parents=True, exist_ok=True)
     (out / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["migrations/*.sql"]\nquery_paths = ["queries/*.sql"]\n')
     for n in range(1, tables + 1):
-        cols = [f"    id BIGSERIAL PRIMARY KEY"]
+        cols = ["    id BIGSERIAL PRIMARY KEY"]
         if n > 1:
             cols.append(f"    t{rng.randint(1, n - 1)}_id BIGINT REFERENCES t{rng.randint(1, n - 1)} (id)")
         for c in range(len(cols), columns):
+            if c == 2:
+                cols.append("    c2_name TEXT")
+                continue
             cols.append(f"    c{c}_{rng.choice(('name', 'amount', 'code', 'flag', 'at', 'count'))} {rng.choice(TYPES)}{' NOT NULL' if rng.random() < 0.3 else ''}")
         body = f"-- table {n}\nCREATE TABLE t{n} (\n" + ",\n".join(cols) + "\n);\n"
         if n % 10 == 0:
@@ -37,7 +40,7 @@ def generate(out: Path, tables: int = 1000, columns: int = 15, query_lines: int 
         a = rng.randint(2, tables)
         lines += [
             f"-- query {k}",
-            f"SELECT a.id, a.c2_name, b.id AS b_id",
+            "SELECT a.id, a.c2_name, b.id AS b_id",
             f"FROM t{a} a",
             f"JOIN t{a - 1} b ON b.id = a.id",
             f"WHERE a.id > {rng.randint(1, 1000)}",

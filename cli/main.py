@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "schema_cmd",
     "check_cmd",
     "lsp_cmd",
+    "models_cmd",
 )
 
 

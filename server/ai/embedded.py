@@ -53,6 +53,7 @@ class Engine:
         self.key = key
         self._server: Any = None
         self._load_lock = threading.Lock()
+        self.loading = False
         self.load_seconds: float | None = None
 
     @property
@@ -86,6 +87,7 @@ class Engine:
                     xllamacpp.CommonAdapterLoraInfo(str(self.key.adapter), 1.0)
                 ]
             started = time.perf_counter()
+            self.loading = True
             try:
                 self._server = xllamacpp.Server(params)
             except RuntimeError as exc:  # llama.cpp reports load failures this way
@@ -93,6 +95,8 @@ class Engine:
                     f"llama.cpp could not load {self.key.model.name}: {exc} "
                     "(corrupt or unsupported GGUF?)"
                 ) from None
+            finally:
+                self.loading = False
             self.load_seconds = time.perf_counter() - started
             log.info("loaded %s in %.2f s", self.key.model.name, self.load_seconds)
 
@@ -264,11 +268,15 @@ class EmbeddedCompleter:
                 await asyncio.wait({task})
 
     async def state(self) -> BackendState:
+        """READY when loaded or loadable on first use, LOADING while a load runs, DISABLED
+        when the model file is gone."""
         if self.engine.loaded:
             return BackendState.READY
+        if self.engine.loading:
+            return BackendState.LOADING
         if not self.engine.key.model.is_file():
             return BackendState.DISABLED
-        return BackendState.LOADING
+        return BackendState.READY
 
     async def warm_up(self) -> None:
         """Load the model, then evaluate a one-token prompt so llama.cpp's graph is built."""

@@ -140,8 +140,7 @@ def _column_target(column: exp.Column, ident: exp.Identifier, span: Span, resolv
         projection = owner.projection(key, catalog)
         definition = doc_span(projection, statement, index) if projection is not None else None
         return Target("cte_column", ident.name, span, definition=definition, statement=statement)
-    scope = resolver.scope_of(column)
-    select = scope.expression if scope is not None else None
+    select = column.find_ancestor(exp.Select)
     if owner is None and not column.table and isinstance(select, exp.Select):
         for projection in select.expressions:
             if isinstance(projection, exp.Alias) and catalog.key(projection.alias) == key:

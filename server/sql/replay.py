@@ -42,7 +42,9 @@ def apply_ops(catalog: Catalog, ops: Iterable[Op]) -> None:
 
 
 def _create(catalog: Catalog, op: CreateTable) -> None:
-    existing = _resolve(catalog, op.ref)
+    # Exact key only: CREATE TABLE users must not replace sales.users (and a scan per
+    # CREATE would make replay quadratic).
+    existing = op.ref.key if op.ref.key in catalog.tables else None
     if existing and op.if_not_exists:
         return
     if existing and not op.replace:
