@@ -1,0 +1,57 @@
+"""Scratch databases for execution accuracy: generated rows from a schema, setup SQL, files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from querywright.trainer import metrics
+from querywright.trainer.scratch_db import build_database, database_key
+
+SCHEMA = """
+CREATE TABLE users (id BIGSERIAL PRIMARY KEY, email VARCHAR(255) NOT NULL UNIQUE,
+                    country CHAR(2), is_active BOOLEAN NOT NULL DEFAULT TRUE);
+CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users (id),
+                     total_cents INTEGER NOT NULL, placed_at TIMESTAMPTZ NOT NULL DEFAULT now());
+CREATE TABLE sales.refunds (id INT PRIMARY KEY, order_id INT REFERENCES orders (id));
+CREATE VIEW big_orders AS SELECT id, user_id FROM orders WHERE total_cents > 100;
+"""
+
+
+def record(**fields: object) -> dict:
+    return {"id": "r1", "dialect": "postgres", "schema": SCHEMA, "question": "q", "sql": "SELECT 1",
+            **fields}
+
+
+def test_generated_rows_make_joins_and_filters_return_something() -> None:
+    conn = build_database(record())
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (8,)
+    assert conn.execute("SELECT count(DISTINCT email) FROM users").fetchone() == (8,)
+    joined = conn.execute("SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id")
+    assert joined.fetchone()[0] == 8  # every foreign key points at an existing user
+    assert conn.execute("SELECT count(*) FROM users WHERE is_active").fetchone()[0] == 4
+    assert conn.execute("SELECT count(*) FROM sales.refunds").fetchone() == (8,)
+    assert conn.execute("SELECT count(*) FROM big_orders").fetchone()[0] >= 0
+
+
+def test_generated_rows_are_deterministic() -> None:
+    first = metrics.database_state(build_database(record()))
+    assert first == metrics.database_state(build_database(record()))
+
+
+def test_setup_sql_wins_over_generated_rows() -> None:
+    setup = "CREATE TABLE users (id INT, email TEXT);\nINSERT INTO users VALUES (1, 'a@b.c');"
+    conn = build_database(record(setup_sql=setup))
+    assert conn.execute("SELECT email FROM users").fetchall() == [("a@b.c",)]
+
+
+def test_sqlite_file_is_copied_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    with sqlite3.connect(path) as source:
+        source.execute("CREATE TABLE t (a INT)")
+        source.execute("INSERT INTO t VALUES (1)")
+    conn = build_database(record(db_path=str(path), dialect="sqlite"))
+    conn.execute("DELETE FROM t")
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    assert database_key(record(db_path=str(path))) != database_key(record())
