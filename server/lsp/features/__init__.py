@@ -1,0 +1,1 @@
+"""One module per LSP method or feature; each exposes ``register(server)``."""
