@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check_cmd",
     "lsp_cmd",
     "models_cmd",
+    "eval_cmd",
 )
 
 

@@ -1,0 +1,298 @@
+"""Evaluate models on text-to-SQL examples: execution accuracy, valid-SQL rate, exact match.
+
+Examples come from our training records (JSON lines), a Spider folder, or the public set's
+11-column format; each becomes a training record (with ``db_path`` for Spider's SQLite files).
+Every model is prompted exactly as it is served and trained (``server.ai.prompt``), with the
+assistant turn primed by the statement's first keyword (``statement_start``), and answers
+through the same ``Completer`` backends the editor uses (embedded GGUF, Ollama, OpenAI-style).
+``evaluate`` runs every model on the same examples and writes the comparison report
+(:mod:`.report`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..server.ai.completer import CompletionRequest
+from ..server.errors import QuerywrightError, TrainingError
+from ..server.sql.catalog import Catalog
+from . import metrics
+from .progress import Progress
+from .scratch_db import build_database, database_key
+
+MAX_TOKENS = 200
+PUBLIC_COLUMNS = ("sql_prompt", "sql_context", "sql")
+
+
+# --- examples -------------------------------------------------------------------------------
+
+
+def load_records(path: str | Path) -> list[dict[str, Any]]:
+    """Training records from JSON lines (``schemas/training-record.schema.json``)."""
+    source = Path(path)
+    if not source.is_file():
+        raise TrainingError(f"evaluation data {source} does not exist")
+    records = []
+    for number, line in enumerate(source.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TrainingError(f"{source}:{number}: not JSON ({exc})") from exc
+        if not isinstance(row, dict) or not {"question", "sql", "schema"} <= row.keys():
+            raise TrainingError(f"{source}:{number}: not a training record "
+                                "(needs question, sql and schema)")
+        row.setdefault("id", f"{source.stem}-{number}")
+        row.setdefault("dialect", "sqlite")
+        records.append(row)
+    return records
+
+
+def load_spider(folder: str | Path, split: str = "dev") -> list[dict[str, Any]]:
+    """Spider's ``{split}.json`` as records; each runs on ``database/<db_id>/<db_id>.sqlite``."""
+    root = Path(folder)
+    questions = root / f"{split}.json"
+    if not questions.is_file():
+        raise TrainingError(f"{questions} does not exist (expected a Spider folder)")
+    schemas: dict[str, str] = {}
+    records = []
+    for index, item in enumerate(json.loads(questions.read_text())):
+        db_id = item["db_id"]
+        db_path = root / "database" / db_id / f"{db_id}.sqlite"
+        if db_id not in schemas:
+            schemas[db_id] = _sqlite_schema(db_path)
+        records.append({
+            "id": f"spider-{split}-{index}", "source": "spider", "dialect": "sqlite",
+            "schema": schemas[db_id], "schema_id": db_id, "question": item["question"],
+            "sql": item["query"], "db_path": str(db_path),
+            "provenance": {"dataset": "spider", "row": index},
+        })
+    return records
+
+
+def _sqlite_schema(path: Path) -> str:
+    """The CREATE statements stored in a SQLite file."""
+    if not path.is_file():
+        raise TrainingError(f"Spider database {path} does not exist")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                            "AND type IN ('table', 'view') ORDER BY rowid").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise TrainingError(f"cannot read Spider database {path}: {exc}") from exc
+    finally:
+        conn.close()
+    return "\n".join(sql.strip().rstrip(";") + ";" for (sql,) in rows)
+
+
+def load_public(path: str | Path) -> list[dict[str, Any]]:
+    """The public set's rows (JSON lines or parquet, 11 columns) as records."""
+    source = Path(path)
+    if not source.is_file():
+        raise TrainingError(f"public data {source} does not exist")
+    if source.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(source).to_pylist()
+    else:
+        rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
+    records = []
+    for index, row in enumerate(rows):
+        if not all(row.get(column) for column in PUBLIC_COLUMNS):
+            raise TrainingError(f"{source}: row {index} lacks one of {', '.join(PUBLIC_COLUMNS)}")
+        context = row["sql_context"]
+        schema = "\n".join(part.strip() + ";" for part in context.split(";")
+                           if part.strip().upper().startswith("CREATE"))
+        records.append({
+            "id": f"public-{row.get('id', index)}", "source": "public", "dialect": "sqlite",
+            "schema": schema, "schema_id": row.get("domain") or None,
+            "question": row["sql_prompt"], "sql": row["sql"], "setup_sql": context,
+            "complexity": row.get("sql_complexity"),
+            "provenance": {"dataset": "gretelai/synthetic_text_to_sql", "row": row.get("id", index)},
+        })
+    return records
+
+
+def load_examples(data: str | None = None, spider: str | None = None, public: str | None = None,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+    """Examples from exactly one source; the ``test`` split of our records when they have one."""
+    given = [name for name, value in (("--data", data), ("--spider", spider),
+                                      ("--public", public)) if value]
+    if len(given) != 1:
+        raise TrainingError("give exactly one of --data, --spider or --public")
+    if data:
+        records = load_records(data)
+        tests = [r for r in records if r.get("split") == "test"]
+        records = tests or records
+    elif spider:
+        records = load_spider(spider)
+    else:
+        records = load_public(public or "")
+    if not records:
+        raise TrainingError("no evaluation examples")
+    return records[:limit] if limit else records
+
+
+# --- one model ------------------------------------------------------------------------------
+
+
+@dataclass
+class ExampleResult:
+    id: str
+    question: str
+    gold: str
+    predicted: str
+    valid: bool
+    exact: bool
+    execution: bool | None
+    errors: list[str]
+    latency_ms: float
+    complexity: str | None = None
+
+
+@dataclass
+class ModelResult:
+    model: str
+    examples: list[ExampleResult] = field(default_factory=list)
+    error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of the report (rates in [0, 1]; None when nothing was counted)."""
+        n = len(self.examples)
+        executed = [e.execution for e in self.examples if e.execution is not None]
+        latencies = [e.latency_ms for e in self.examples]
+        return {
+            "model": self.model, "examples": n, "error": self.error,
+            "execution_accuracy": sum(executed) / len(executed) if executed else None,
+            "executed": len(executed), "gold_errors": n - len(executed),
+            "valid_rate": sum(e.valid for e in self.examples) / n if n else None,
+            "exact_match": sum(e.exact for e in self.examples) / n if n else None,
+            "median_latency_ms": statistics.median(latencies) if latencies else None,
+        }
+
+
+def prompt_for(record: dict[str, Any]) -> tuple[str, str]:
+    """(prompt, primed start of the answer) for ``record``, as served."""
+    from ..server.ai.prompt import build_prompt, statement_start
+
+    start = statement_start(record["question"])
+    prompt = build_prompt(record.get("schema") or "", record.get("dialect") or "sqlite",
+                          record["question"], prefix=start)
+    return prompt, start
+
+
+def score(record: dict[str, Any], output: str, catalog: Catalog,
+          database: sqlite3.Connection | str, timeout_s: float) -> ExampleResult:
+    """Score one model output; ``database`` is the scratch database or why there is none."""
+    dialect = record.get("dialect") or "sqlite"
+    predicted = metrics.first_statement(output, dialect)
+    invalid = metrics.validity_errors(predicted, catalog)
+    errors = list(invalid)
+    execution = None
+    if isinstance(database, str):
+        errors.append(f"database: {database}")
+    else:
+        outcome = metrics.execution_match(database, predicted, record["sql"], dialect, timeout_s)
+        execution = outcome.match
+        errors += [f"{who}: {error}" for who, error in (("gold", outcome.gold_error),
+                                                        ("predicted", outcome.predicted_error))
+                   if error]
+    return ExampleResult(
+        id=str(record["id"]), question=record["question"], gold=record["sql"],
+        predicted=predicted, valid=not invalid,
+        exact=metrics.exact_match(predicted, record["sql"], dialect), execution=execution,
+        errors=errors, latency_ms=0.0, complexity=record.get("complexity"))
+
+
+async def _predict_all(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
+                       workspace: Path | None) -> list[tuple[str, float]]:
+    from ..server.ai.prompt import STOP_SEQUENCES
+    from ..server.ai.refs import BackendConfig, open_completer
+
+    completer = open_completer(ref, BackendConfig(workspace=workspace, fallback_to_builtin=False,
+                                                  timeout_s=120.0))
+    outputs = []
+    try:
+        for index, record in enumerate(records, start=1):
+            prompt, start = prompt_for(record)
+            request = CompletionRequest(prompt=prompt, max_tokens=MAX_TOKENS, temperature=0.0,
+                                        stop=STOP_SEQUENCES, seed=0)
+            [completion] = await completer.complete(request)
+            outputs.append((start + " " + completion.text.lstrip(), completion.latency_ms))
+            progress.update(index, model=ref)
+    finally:
+        await completer.aclose()
+    return outputs
+
+
+def evaluate_model(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
+                   timeout_s: float = metrics.DEFAULT_TIMEOUT_S,
+                   workspace: Path | None = None) -> ModelResult:
+    """Predict and score every record with model ``ref``; a model that cannot be opened or
+    fails mid-way gives a result whose ``error`` says why (the other models still run)."""
+    from ..server.ai.embedded import release_engines
+
+    progress.set_total(len(records))
+    progress.step = 0
+    try:
+        outputs = asyncio.run(_predict_all(ref, records, progress, workspace))
+    except QuerywrightError as exc:  # boundary: one model's failure is reported, not fatal
+        return ModelResult(ref, error=str(exc))
+    finally:
+        release_engines()
+    result = ModelResult(ref)
+    databases: dict[str, sqlite3.Connection | str] = {}
+    catalogs: dict[tuple[str, str], Catalog] = {}
+    for record, (output, latency) in zip(records, outputs):
+        key = database_key(record)
+        if key not in databases:
+            try:
+                databases[key] = build_database(record)
+            except TrainingError as exc:
+                databases[key] = str(exc)
+        dialect = record.get("dialect") or "sqlite"
+        schema_key = (record["schema"], dialect)
+        if schema_key not in catalogs:
+            catalogs[schema_key] = metrics.schema_catalog(record["schema"], dialect)
+        example = score(record, output, catalogs[schema_key], databases[key], timeout_s)
+        example.latency_ms = round(latency, 1)
+        result.examples.append(example)
+    for database in databases.values():
+        if isinstance(database, sqlite3.Connection):
+            database.close()
+    return result
+
+
+# --- several models -------------------------------------------------------------------------
+
+
+def evaluate(refs: Sequence[str], records: Sequence[dict[str, Any]], out_dir: str | Path,
+             progress_mode: str = "auto", timeout_s: float = metrics.DEFAULT_TIMEOUT_S,
+             workspace: Path | None = None, title: str = "Evaluation") -> list[ModelResult]:
+    """Run every model on ``records``; write ``report.md``, ``report.png``, ``results.json``."""
+    from .report import write_report
+
+    if not refs:
+        raise TrainingError("name at least one model to evaluate (--model REF)")
+    results = []
+    with Progress("eval", len(records) * len(refs), mode=progress_mode) as progress:  # type: ignore[arg-type]
+        for ref in refs:
+            progress.event("model", model=ref, examples=len(records))
+            result = evaluate_model(ref, records, progress, timeout_s, workspace)
+            progress.event("scored", **result.summary())
+            results.append(result)
+    write_report(results, Path(out_dir), title=title)
+    return results
+
+
+def results_json(results: Sequence[ModelResult]) -> dict[str, Any]:
+    return {"models": [{**r.summary(), "results": [asdict(e) for e in r.examples]}
+                       for r in results]}
