@@ -75,8 +75,8 @@ class CatalogView:
         self._tables: list[CompletionItem] | None = None
         self._columns: list[tuple[str, str, str]] | None = None
 
-    def quote(self, name: str, key: str) -> str:
-        if _PLAIN.match(name) and self.catalog.key(name) == key and name.upper() not in self.reserved:
+    def quote(self, name: str, key: str, force: bool = False) -> str:
+        if not force and _PLAIN.match(name) and self.catalog.key(name) == key and name.upper() not in self.reserved:
             return name
         return f"{self.quote_start}{name.replace(self.quote_end, self.quote_end * 2)}{self.quote_end}"
 
@@ -181,6 +181,11 @@ class _Builder:
     incomplete: bool = False
 
     @property
+    def quoted(self) -> bool:
+        """The word being typed opens a quoted identifier: insert quoted names."""
+        return self.ctx.prefix[:1] in ('"', "`", "[")
+
+    @property
     def catalog(self) -> Catalog:
         return self.view.catalog
 
@@ -234,10 +239,12 @@ class _Builder:
             for ci, (name, key, column) in enumerate(cols):
                 if key in skip:
                     continue
-                text = self.view.quote(name, key)
-                label = f"{ref}.{text}" if ref and (qualify_all or counts[key] > 1) else text
+                text = self.view.quote(name, key, self.quoted)
+                label = f"{ref}.{text}" if ref and (qualify_all or counts[key] > 1) else self.view.quote(name, key)
+                insert = f"{ref}.{text}" if ref and (qualify_all or counts[key] > 1) else text
                 detail = f"{column.type if column else source.kind} · {source.written if source.table else owner}"
-                self.add(CompletionItem(label, "column", detail, column_doc(source.table, source.table.display_name if source.table else owner, column, name), label, f"{group}{si:02d}{ci:04d}", name))
+                doc = column_doc(source.table, source.table.display_name if source.table else owner, column, name)
+                self.add(CompletionItem(label, "column", detail, doc, insert, f"{group}{si:02d}{ci:04d}", self.ctx.prefix[:1] + name if self.quoted else name))
 
     def _columns_of(self, source: Source) -> list[tuple[str, str, Column | None]]:
         if source.columns is not None:

@@ -69,7 +69,7 @@ _OPERATORS = frozenset({
     T.EXISTS, T.ALL, T.ANY, T.SOME, T.CARET, T.AMP, T.PIPE, T.NULLSAFE_EQ, T.COLON, T.DCOLON,
 })
 _WORD = re.compile(r"^[A-Za-z_][\w$]*$")
-_COMMENT_OPEN = re.compile(r"--[^\n]*$|/\*(?:(?!\*/).)*$", re.DOTALL)
+_COMMENT_OPEN = re.compile(r"--[^\n]*\Z|/\*(?:(?!\*/).)*\Z", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,9 @@ class CursorContext:
 
     @property
     def all_sources(self) -> tuple[Source, ...]:
-        extra = (self.target,) if self.target is not None and self.target not in self.sources else ()
+        target = self.target
+        wanted = target is not None and (target.via != "into" or self.enclosing == Clause.RETURNING)
+        extra = (target,) if wanted and target not in self.sources else ()
         return self.sources + extra
 
 
@@ -144,11 +146,11 @@ def analyze(text: str, offset: int, catalog: Catalog, statements: list[Statement
     try:
         struct = structure(stmt.text, dialect)
     except TokenError:
-        return _analyze_broken(stmt, local, catalog, offset)
-    return _analyze(struct, stmt, local, catalog, offset)
+        return _analyze_broken(text, stmt, local, catalog, offset)
+    return _analyze(text, struct, stmt, local, catalog, offset)
 
 
-def _analyze_broken(stmt: Statement, local: int, catalog: Catalog, offset: int) -> CursorContext:
+def _analyze_broken(doc: str, stmt: Statement, local: int, catalog: Catalog, offset: int) -> CursorContext:
     """The statement does not tokenize (an open quote somewhere): use the text before the cursor."""
     head = stmt.text[:local]
     dialect = get_dialect(catalog.dialect)
@@ -160,16 +162,21 @@ def _analyze_broken(stmt: Statement, local: int, catalog: Catalog, offset: int) 
         if head[q] == "'":
             break
         if head[q] == dialect.IDENTIFIER_START or head[q] in "\"`":
-            return dataclasses.replace(_analyze(struct, stmt, q, catalog, stmt.start + q), prefix=head[q:], replace_end=offset)
+            try:  # the statement without the open quoted word, so the scope after the cursor counts
+                struct = structure(head[:q] + " " + stmt.text[local:], catalog.dialect)
+            except TokenError:
+                pass
+            found = _analyze(doc, struct, stmt, q, catalog, stmt.start + q)
+            return dataclasses.replace(found, prefix=head[q:], replace_start=stmt.start + q, replace_end=offset)
         break
     try:
         struct = structure(head, catalog.dialect)
     except TokenError:
         return CursorContext(Clause.NONE, NOTHING, Clause.NONE, "", offset, offset, statement=stmt)
-    return _analyze(struct, stmt, local, catalog, offset)
+    return _analyze(doc, struct, stmt, local, catalog, offset)
 
 
-def _analyze(struct: Structure, stmt: Statement, local: int, catalog: Catalog, offset: int) -> CursorContext:
+def _analyze(doc: str, struct: Structure, stmt: Statement, local: int, catalog: Catalog, offset: int) -> CursorContext:
     toks = struct.tokens
     text = struct.text
     k = bisect.bisect_left([t.start for t in toks], local)  # tokens [0, k) start before the cursor
@@ -187,7 +194,7 @@ def _analyze(struct: Structure, stmt: Statement, local: int, catalog: Catalog, o
                 end = tok.end + 1
     p = partial if partial >= 0 else k
     gap_start = toks[p - 1].end + 1 if p > 0 else 0
-    if _COMMENT_OPEN.search(text[gap_start:start]):
+    if _COMMENT_OPEN.search(doc[stmt.start + gap_start : stmt.start + start]):
         return CursorContext(Clause.NONE, NOTHING, Clause.NONE, "", offset, offset, statement=stmt)
     qualifier: list[Name] = []
     q = p
@@ -311,14 +318,15 @@ def _with_scope(ctx: CursorContext, struct: Structure, catalog: Catalog, q: int,
             continue
         found = tuple(_drop_partial(s, partial, catalog) for s in struct.resolve(catalog, *segment, ctes) if s is not None)
         found = tuple(s for s in found if s is not None)
+        if level == 0:
+            target = next((s for s in found if s.via in ("into", "update")), None)
+            if target is None and segment[0] < n and toks[segment[0]].token_type == T.DELETE:
+                target = next((s for s in found if s.via == "from"), None)
+        found = tuple(s for s in found if s.via != "into")
         if level == len(ranges) - 1:
             sources = found
         else:
             outer.extend(found)
-        if level == 0:
-            target = next((s for s in found if s.via in ("into", "update")), None)
-            if target is None and toks[segment[0]].token_type == T.DELETE:
-                target = next((s for s in found if s.via == "from"), None)
     joining = None
     if clause in (Clause.JOIN, Clause.ON, Clause.USING) or ctx.expect == KEYWORD:
         joins = [s for s in sources if s.via == "join" and s.keyword < q]
@@ -340,7 +348,7 @@ def _drop_partial(source: Source, partial: int, catalog: Catalog) -> Source | No
 def _listed(struct: Structure, catalog: Catalog, clause: Clause, clause_at: int, q: int, partial: int) -> frozenset[str]:
     toks = struct.tokens
     if clause == Clause.INSERT_COLUMNS:
-        end = struct.close(clause_at, len(toks))
+        end = struct.match[clause_at] if struct.match[clause_at] > clause_at else len(toks)
         return frozenset(catalog.key(toks[i].text, toks[i].token_type == T.IDENTIFIER) for i in struct.walk(clause_at + 1, end) if i != partial and struct.is_name(i))
     if clause == Clause.SET:
         keys = set()

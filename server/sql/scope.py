@@ -126,7 +126,11 @@ class Structure:
     def close(self, i: int, hi: int) -> int:
         """Index of the parenthesis closing the one at ``i`` (``hi`` when unclosed)."""
         j = self.match[i]
-        return j if 0 <= j < hi else hi
+        if 0 <= j < hi:
+            return j
+        if j < 0 and not self._starts_query(i + 1, hi):
+            return i  # an unclosed call or list: what follows is still at this depth
+        return hi
 
     def walk(self, lo: int, hi: int) -> Iterator[int]:
         """Token indexes in ``[lo, hi)`` at parenthesis depth 0 (an opening one is yielded)."""
