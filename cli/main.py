@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lsp_cmd",
     "models_cmd",
     "eval_cmd",
+    "harvest_cmd",
+    "dataset_cmd",
 )
 
 
