@@ -9,7 +9,9 @@ once the server sent its first ``querywright/status`` (schema loaded).
 Helpers: ``open_document(client, path)`` opens a workspace file (returns its URI),
 ``wait_for_diagnostics(client, uri, predicate)`` waits, event-driven, for a
 ``publishDiagnostics`` of ``uri`` that satisfies ``predicate``, and
-``apply_edits(text, edits)`` applies LSP text edits to a string. Tests that need other
+``apply_edits(text, edits)`` applies LSP text edits to a string. The client records the
+server's dynamic registrations in ``client.registrations`` and the first status in
+``client.first_status``. Tests that need other
 initialization options override the ``init_options`` fixture.
 """
 
@@ -48,6 +50,13 @@ def init_options() -> dict[str, Any]:
 
 @pytest_lsp.fixture(config=SERVER)
 async def lsp_client(client: LanguageClient, workspace: Path, init_options: dict[str, Any]):
+    registrations: list[types.Registration] = []
+    client.registrations = registrations  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        registrations.extend(params.registrations)
+
     status = client.protocol.wait_for_notification_async(STATUS)
     await client.initialize_session(
         types.InitializeParams(
