@@ -1,0 +1,283 @@
+"""The inline-suggestion service: from a document and a cursor to validated suggestions.
+
+One request runs: context (``context.inline_context``) -> adaptive debounce (cancellable)
+-> prefix-keyed cache -> schema slice + prompt (``prompt``) + grammar (``grammar``, when
+the backend can honour one and it is enabled) -> the backend, with the request's
+``asyncio.Event`` as its cancel signal -> token healing -> validation (``validate``) ->
+up to N distinct suggestions. Nothing unvalidated comes out.
+
+- **Cancellation**: the caller sets ``cancel`` (``$/cancelRequest``); a newer request for
+  the same document sets the older one's too. Generation stops at the next token.
+- **Staleness**: ``is_current()`` is asked after generation; a result for a document
+  version that changed meanwhile is dropped (``status="stale"``).
+- **Cache**: keyed by model, schema and statement prefix/suffix/question. Typing the
+  characters a cached suggestion starts with is served from the cache (the rest of it).
+- **Backend state**: backend failures (``ModelError``: offline, timeout, circuit breaker
+  open) become a result with ``status="offline"`` and a message; ``on_state`` hears of
+  every change so the editor's status bar follows. The deterministic features never wait
+  on this: the model runs in a worker thread or another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from ..config import InlineConfig
+from ..errors import ModelError
+from ..sql.catalog import Catalog
+from ..sql.text import Statement, TextIndex
+from .completer import BackendState, Completer, CompletionRequest
+from .context import InlineContext, heal, inline_context, insertion
+from .grammar import continuation_grammar, statement_grammar
+from .prompt import STOP_SEQUENCES, build_prompt, statement_start
+from .schema_slice import DEFAULT_TOKEN_BUDGET, slice_schema
+from .validate import Verdict, validate_candidate
+
+log = logging.getLogger(__name__)
+
+CACHE_SIZE = 256
+MAX_TYPE_THROUGH = 48  # characters typed into a cached suggestion that still hit the cache
+WHOLE_STATEMENT_TOKENS = 96
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # inserted at the cursor
+    statement: str  # the whole statement it completes (validated)
+    repairs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SuggestResult:
+    items: tuple[Suggestion, ...]
+    status: str  # "ok" | "no-valid" | "none" | "cancelled" | "stale" | "offline" | "disabled" | "cached"
+    message: str = ""
+    latency_ms: float = 0.0
+    raw: int = 0  # candidates the model produced
+    valid: int = 0  # of those, how many passed validation
+    verdicts: tuple[Verdict, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    prefix: str
+    items: tuple[Suggestion, ...]
+
+
+class SuggestionService:
+    """Inline suggestions for one workspace, from one ``Completer``."""
+
+    def __init__(
+        self,
+        completer: Completer | None,
+        config: InlineConfig | None = None,
+        *,
+        on_state: Callable[[BackendState, str], None] | None = None,
+        budget_tokens: int = DEFAULT_TOKEN_BUDGET,
+    ) -> None:
+        self.completer = completer
+        self.config = config or InlineConfig()
+        self.on_state = on_state
+        self.budget_tokens = budget_tokens
+        self._cache: OrderedDict[tuple[str, ...], _Entry] = OrderedDict()
+        self._inflight: dict[str, asyncio.Event] = {}
+        self._last_request: dict[str, float] = {}
+        self._latency_ewma: float | None = None
+        self._state: BackendState | None = None
+
+    # ------------------------------------------------------------------ state
+    def _set_state(self, state: BackendState, message: str = "") -> None:
+        if state is not self._state:
+            self._state = state
+            if self.on_state is not None:
+                self.on_state(state, message)
+
+    def debounce_s(self, uri: str, now: float) -> float:
+        """Adaptive debounce: the configured delay, longer while keystrokes come faster
+        than the model answers (waiting costs less than generating for nothing)."""
+        base = self.config.debounce_ms / 1000.0
+        gap = now - self._last_request.get(uri, float("-inf"))
+        latency = (self._latency_ewma or 0.0) / 1000.0
+        if gap < base * 2 and latency > base:
+            return min(base * 3, max(base, latency / 2))
+        return base
+
+    # ------------------------------------------------------------------ cache
+    def _key(self, catalog: Catalog, ddl: str, context: InlineContext, grammar: bool) -> tuple[str, ...]:
+        digest = hashlib.sha1(ddl.encode()).hexdigest()[:16]
+        name = self.completer.name if self.completer is not None else ""
+        return (name, catalog.dialect, digest, context.mode, context.question or "", context.suffix, str(grammar))
+
+    def _cached(self, key: tuple[str, ...], prefix: str) -> tuple[Suggestion, ...] | None:
+        for cut in range(0, min(len(prefix), MAX_TYPE_THROUGH) + 1):
+            head = prefix[: len(prefix) - cut]
+            entry = self._cache.get((*key, head))
+            if entry is None:
+                continue
+            typed = prefix[len(head) :]
+            items = tuple(
+                replace(s, text=s.text[len(typed) :]) for s in entry.items if s.text.startswith(typed) and len(s.text) > len(typed)
+            )
+            if items or cut == 0:
+                self._cache.move_to_end((*key, head))
+                return items
+        return None
+
+    def _store(self, key: tuple[str, ...], prefix: str, items: tuple[Suggestion, ...]) -> None:
+        self._cache[(*key, prefix)] = _Entry(prefix, items)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    # ------------------------------------------------------------------ requests
+    async def suggest(
+        self,
+        uri: str,
+        text: str,
+        offset: int,
+        catalog: Catalog,
+        *,
+        cancel: asyncio.Event | None = None,
+        is_current: Callable[[], bool] = lambda: True,
+        statements: list[Statement] | None = None,
+        index: TextIndex | None = None,
+        debounce: bool = True,
+        force_comment: str | None = None,
+    ) -> SuggestResult:
+        """Suggestions at ``offset`` of ``text``. ``force_comment``: generate a whole
+        statement for this question regardless of the cursor (generateFromComment)."""
+        started = time.perf_counter()
+        cancel = cancel or asyncio.Event()
+        if force_comment is not None:
+            context = InlineContext("comment", question=force_comment)
+        else:
+            context = inline_context(text, offset, catalog.dialect, statements, index)
+        if context.mode == "none":
+            return SuggestResult((), "none", context.reason)
+        if self.completer is None or not self.config.enabled:
+            return SuggestResult((), "disabled", "inline suggestions are off")
+        previous = self._inflight.get(uri)
+        if previous is not None:
+            previous.set()  # a newer request supersedes it
+        self._inflight[uri] = cancel
+        now = time.monotonic()
+        try:
+            if debounce:
+                delay = self.debounce_s(uri, now)
+                self._last_request[uri] = now
+                try:
+                    await asyncio.wait_for(cancel.wait(), timeout=delay)
+                except asyncio.TimeoutError:
+                    pass
+            if cancel.is_set():
+                return SuggestResult((), "cancelled", "cancelled")
+            return await self._run(context, catalog, cancel, is_current, started)
+        finally:
+            if self._inflight.get(uri) is cancel:
+                del self._inflight[uri]
+
+    async def _run(
+        self,
+        context: InlineContext,
+        catalog: Catalog,
+        cancel: asyncio.Event,
+        is_current: Callable[[], bool],
+        started: float,
+    ) -> SuggestResult:
+        assert self.completer is not None
+        sliced = slice_schema(catalog, context.prefix + context.suffix, context.question or "", self.budget_tokens)
+        use_grammar = self.config.grammar and self.completer.capabilities.grammar
+        key = self._key(catalog, sliced.ddl, context, use_grammar)
+        cached = self._cached(key, context.prefix)
+        if cached is not None:
+            status = "cached" if cached else "no-valid"
+            return SuggestResult(cached, status, "" if cached else "no valid suggestion", _ms(started))
+        whole = context.mode == "comment"
+        lead = ""
+        if whole:
+            lead = statement_start(context.question)
+            healing = heal("")
+            grammar = statement_grammar(catalog, sliced.keys, after_select=True) if use_grammar and lead == "SELECT" else None
+            prompt = build_prompt(sliced.ddl, catalog.dialect, context.question, lead)
+            max_tokens = max(self.config.max_tokens, WHOLE_STATEMENT_TOKENS)
+        else:
+            healing = heal(context.prefix)
+            grammar = None
+            if use_grammar:
+                grammar = continuation_grammar(catalog, sliced.keys, healing.prompt_prefix, healing.partial)
+            prompt = build_prompt(sliced.ddl, catalog.dialect, context.question, healing.prompt_prefix, context.suffix)
+            max_tokens = self.config.max_tokens
+        n = max(1, self.config.max_candidates)
+        request = CompletionRequest(
+            prompt=prompt,
+            max_tokens=max_tokens,
+            temperature=0.0 if n == 1 else 0.5,
+            n=n,
+            stop=STOP_SEQUENCES,
+            grammar=grammar,
+        )
+        try:
+            completions = await self.completer.complete(request, cancel)
+        except ModelError as exc:
+            self._set_state(BackendState.OFFLINE, str(exc))
+            return SuggestResult((), "offline", str(exc), _ms(started))
+        self._set_state(BackendState.READY)
+        elapsed = _ms(started)
+        self._latency_ewma = elapsed if self._latency_ewma is None else 0.7 * self._latency_ewma + 0.3 * elapsed
+        if cancel.is_set():
+            return SuggestResult((), "cancelled", "cancelled", elapsed)
+        if not is_current():
+            return SuggestResult((), "stale", "the document changed", elapsed)
+        outputs = [lead + c.text for c in completions]
+        items, verdicts = self._validate(context, catalog, healing, outputs, whole)
+        self._store(key, context.prefix, items)
+        message = "" if items else _no_valid_message(verdicts)
+        return SuggestResult(items, "ok" if items else "no-valid", message, _ms(started), len(completions), len(items), tuple(verdicts))
+
+    def _validate(self, context: InlineContext, catalog: Catalog, healing, outputs: list[str], whole: bool) -> tuple[tuple[Suggestion, ...], list[Verdict]]:  # type: ignore[no-untyped-def]
+        items: list[Suggestion] = []
+        verdicts: list[Verdict] = []
+        seen: set[str] = set()
+        for output in outputs:
+            inserted = output if whole else insertion(healing, output)
+            if inserted is None:
+                verdicts.append(Verdict(False, "", "", "does not continue the text at the cursor", raw=output))
+                continue
+            verdict = validate_candidate(inserted, catalog, "" if whole else context.prefix, "" if whole else context.suffix)
+            verdicts.append(verdict)
+            if not verdict.ok:
+                continue
+            text = verdict.text + (";" if whole else "")
+            if text.strip() and text not in seen:
+                seen.add(text)
+                items.append(Suggestion(text, verdict.statement, verdict.repairs))
+        return tuple(items), verdicts
+
+    async def state(self) -> BackendState:
+        if self.completer is None or not self.config.enabled:
+            return BackendState.DISABLED
+        try:
+            state = await self.completer.state()
+        except ModelError as exc:
+            self._set_state(BackendState.OFFLINE, str(exc))
+            return BackendState.OFFLINE
+        self._set_state(state)
+        return state
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def _no_valid_message(verdicts: list[Verdict]) -> str:
+    reasons = [v.reason for v in verdicts if v.reason]
+    detail = f" ({reasons[0]})" if reasons else ""
+    return f"no valid suggestion: the model's {len(verdicts)} candidate(s) failed validation{detail}"

@@ -1,0 +1,209 @@
+"""The suggestion service with a scripted backend: context, healing, validation, cache,
+cancellation, staleness, offline backends. (The real model: tests/lsp/test_inline*.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from querywright.server.ai.completer import BackendState, Capabilities, Completion, CompletionRequest
+from querywright.server.ai.context import heal, inline_context, insertion
+from querywright.server.ai.resilience import BackendUnavailable
+from querywright.server.ai.suggest import SuggestionService
+from querywright.server.config import InlineConfig, load_config
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.workspace import load_catalog
+
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+NO_DEBOUNCE = InlineConfig(debounce_ms=0, max_candidates=2, grammar=True)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    config, _ = load_config(SHOP)
+    return load_catalog(SHOP, config).catalog
+
+
+class ScriptedCompleter:
+    """A backend answering from a script (a test double of the Completer protocol)."""
+
+    name = "scripted"
+
+    def __init__(self, answers: list[str], *, grammar: bool = True, fail: bool = False) -> None:
+        self.answers = answers
+        self.capabilities = Capabilities(grammar=grammar, prefix_cache=True)
+        self.fail = fail
+        self.requests: list[CompletionRequest] = []
+        self.started = asyncio.Event()
+        self.release: asyncio.Event | None = None
+        self.cancelled = False
+
+    async def complete(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> list[Completion]:
+        self.requests.append(request)
+        self.started.set()
+        if self.fail:
+            raise BackendUnavailable("scripted backend is down")
+        if self.release is not None and cancel is not None:
+            done, _ = await asyncio.wait(
+                {asyncio.ensure_future(self.release.wait()), asyncio.ensure_future(cancel.wait())},
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if cancel.is_set():
+                self.cancelled = True
+                return []
+        return [Completion(text) for text in self.answers[: request.n]]
+
+    async def stream(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> AsyncIterator[str]:
+        for text in self.answers[:1]:
+            yield text
+
+    async def state(self) -> BackendState:
+        return BackendState.READY
+
+    async def warm_up(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_context_modes() -> None:
+    text = "-- emails of active users\nSELECT email FROM us"
+    ctx = inline_context(text, len(text), "postgres")
+    assert ctx.mode == "continue" and ctx.prefix == "SELECT email FROM us"
+    assert ctx.question == "emails of active users"
+    comment = "SELECT 1;\n-- how many users\n"
+    ctx = inline_context(comment, len(comment), "postgres")
+    assert ctx.mode == "comment" and ctx.question == "how many users"
+    assert inline_context("SELECT 1;\n\n", 11, "postgres").mode == "none"
+    assert inline_context("SELECT 1 -- note", 16, "postgres").mode == "none"
+
+
+def test_cursor_past_end_of_last_empty_line_is_clamped() -> None:
+    text = "-- count users\n"
+    assert inline_context(text, len(text) + 50, "postgres").mode == "comment"
+
+
+def test_token_healing() -> None:
+    assert heal("SELECT email FROM us") == heal("SELECT email FROM us")
+    h = heal("SELECT email FROM us")
+    assert (h.prompt_prefix, h.partial, h.spaced) == ("SELECT email FROM", "us", True)
+    assert insertion(h, " users WHERE id = 1") == "ers WHERE id = 1"
+    assert insertion(h, " orders") is None
+    h = heal("SELECT u.em")
+    assert insertion(h, "email") == "ail" and insertion(h, " email") is None
+    h = heal("SELECT * FROM ")
+    assert insertion(h, " users") == "users"
+
+
+async def test_continuation_validated_and_healed(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" users WHERE is_active", " albums"])
+    service = SuggestionService(backend, NO_DEBOUNCE)
+    text = "SELECT email FROM us"
+    result = await service.suggest("file:///q.sql", text, len(text), catalog)
+    assert [s.text for s in result.items] == ["ers WHERE is_active"]
+    assert result.raw == 2 and result.valid == 1
+    request = backend.requests[0]
+    assert request.prompt.endswith("<|im_start|>assistant\nSELECT email FROM")
+    assert request.grammar is not None and "first ::=" in request.grammar
+    assert ";" in request.stop
+
+
+async def test_all_invalid_says_so(catalog: Catalog) -> None:
+    service = SuggestionService(ScriptedCompleter([" album_title FROM albums"]), NO_DEBOUNCE)
+    result = await service.suggest("u", "SELECT ", 7, catalog)
+    assert result.items == () and result.status == "no-valid"
+    assert result.message.startswith("no valid suggestion")
+    assert "albums" in result.message
+
+
+async def test_statement_keyword_is_regenerated_whole(catalog: Catalog) -> None:
+    backend = ScriptedCompleter(["SELECT email FROM users", " email FROM users"])
+    result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", "SELECT", 6, catalog)
+    assert [s.text for s in result.items] == [" email FROM users"]
+    assert backend.requests[0].prompt.endswith("<|im_start|>assistant\n")
+
+
+async def test_comment_to_sql_whole_statement(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" count(*) FROM users"])
+    service = SuggestionService(backend, InlineConfig(debounce_ms=0, max_candidates=1))
+    text = "-- how many users are there\n"
+    result = await service.suggest("u", text, len(text), catalog)
+    assert [s.text for s in result.items] == ["SELECT count(*) FROM users;"]
+    assert backend.requests[0].prompt.endswith("how many users are there<|im_end|>\n<|im_start|>assistant\nSELECT")
+    assert "select-body" in (backend.requests[0].grammar or "")
+
+
+async def test_cache_serves_typed_through_suggestion(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" email FROM users"])
+    service = SuggestionService(backend, NO_DEBOUNCE)
+    await service.suggest("u", "SELECT ", 7, catalog)
+    again = await service.suggest("u", "SELECT em", 9, catalog)
+    assert again.status == "cached" and [s.text for s in again.items] == ["ail FROM users"]
+    assert len(backend.requests) == 1
+
+
+async def test_cancel_event_stops_backend(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" email FROM users"])
+    backend.release = asyncio.Event()
+    service = SuggestionService(backend, NO_DEBOUNCE)
+    cancel = asyncio.Event()
+    task = asyncio.create_task(service.suggest("u", "SELECT", 6, catalog, cancel=cancel))
+    await backend.started.wait()
+    cancel.set()
+    result = await task
+    assert result.status == "cancelled" and backend.cancelled
+
+
+async def test_newer_request_supersedes_older(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" email FROM users"])
+    backend.release = asyncio.Event()
+    service = SuggestionService(backend, NO_DEBOUNCE)
+    first = asyncio.create_task(service.suggest("u", "SELECT", 6, catalog))
+    await backend.started.wait()
+    backend.release.set()
+    second = await service.suggest("u", "SELECT e", 8, catalog)
+    assert (await first).status == "cancelled"
+    assert second.status in ("ok", "cached")
+
+
+async def test_stale_result_dropped(catalog: Catalog) -> None:
+    service = SuggestionService(ScriptedCompleter([" email FROM users"]), NO_DEBOUNCE)
+    result = await service.suggest("u", "SELECT", 6, catalog, is_current=lambda: False)
+    assert result.status == "stale" and result.items == ()
+
+
+async def test_offline_backend_reported(catalog: Catalog) -> None:
+    states: list[BackendState] = []
+    service = SuggestionService(ScriptedCompleter([], fail=True), NO_DEBOUNCE, on_state=lambda s, _m: states.append(s))
+    result = await service.suggest("u", "SELECT", 6, catalog)
+    assert result.status == "offline" and "down" in result.message
+    assert states == [BackendState.OFFLINE]
+
+
+async def test_no_grammar_without_capability_or_when_off(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" 1"], grammar=False)
+    await SuggestionService(backend, NO_DEBOUNCE).suggest("u", "SELECT", 6, catalog)
+    assert backend.requests[0].grammar is None
+    backend = ScriptedCompleter([" 1"])
+    off = InlineConfig(debounce_ms=0, grammar=False)
+    await SuggestionService(backend, off).suggest("u", "SELECT", 6, catalog)
+    assert backend.requests[0].grammar is None
+
+
+async def test_debounce_is_cancellable(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" 1"])
+    service = SuggestionService(backend, InlineConfig(debounce_ms=60_000))
+    cancel = asyncio.Event()
+    task = asyncio.create_task(service.suggest("u", "SELECT", 6, catalog, cancel=cancel))
+    await asyncio.sleep(0)
+    cancel.set()
+    assert (await task).status == "cancelled" and backend.requests == []
+
+
+async def test_disabled_without_backend(catalog: Catalog) -> None:
+    result = await SuggestionService(None, NO_DEBOUNCE).suggest("u", "SELECT", 6, catalog)
+    assert result.status == "disabled"
