@@ -156,15 +156,19 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
 
 def table(results: dict[str, list[dict[str, Any]]], installs: dict[str, str]) -> str:
     rows = [
-        "| binding | version | install | import | load | first token, cold ~80-token prompt "
-        "| first token, cached prefix | generation | grammar output | stop a stream |",
+        (
+            "| binding | version | install | import | load | first token, cold ~80-token prompt "
+            "| first token, cached prefix | generation | grammar output | stop a stream |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for binding, runs in results.items():
         good = [run for run in runs if "error" not in run]
         if not good:
             error = runs[0].get("error", "not run") if runs else "not run"
-            rows.append(f"| {binding} | – | {installs.get(binding, '?')} | not measured: {error} |||||||")
+            rows.append(
+                f"| {binding} | – | {installs.get(binding, '?')} | not measured: {error} |||||||"
+            )
             continue
         rows.append(
             f"| {binding} | {good[0]['version']} | {installs.get(binding, '?')} "

@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     listing.set_defaults(func=run_list)
 
     show = actions.add_parser("show", help="resolve a model reference and check its files")
-    show.add_argument("ref", help="builtin:smollm2-135m, ollama:NAME, openai:URL#MODEL, PATH.gguf, NAME")
+    show.add_argument(
+        "ref", help="builtin:smollm2-135m, ollama:NAME, openai:URL#MODEL, PATH.gguf, NAME"
+    )
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.add_argument("--probe", action="store_true", help="also ask the backend if it can serve")
     show.set_defaults(func=run_show)
@@ -68,9 +70,7 @@ def _listing() -> dict[str, Any]:
             "ref": f"builtin:{model.name}", "path": str(path), "downloaded": path.is_file(),
             "size": model.size, "license": model.license, "description": model.description,
         })  # fmt: skip
-    cached = [
-        {"path": str(p), "size": p.stat().st_size} for p in gguf_files() if p not in known
-    ]
+    cached = [{"path": str(p), "size": p.stat().st_size} for p in gguf_files() if p not in known]
     registered = [
         {"name": m.name, "ref": m.name, "gguf": m.gguf, "adapter": m.adapter,
          "manifest": m.manifest, "registered_at": m.registered_at}
@@ -89,7 +89,11 @@ def run_list(args: argparse.Namespace) -> int:
     print(f"model cache: {data['cache_dir']}")
     print("built-in:")
     for item in data["builtin"]:
-        state = "downloaded" if item["downloaded"] else "not downloaded: querywright models pull builtin"
+        state = (
+            "downloaded"
+            if item["downloaded"]
+            else "not downloaded: querywright models pull builtin"
+        )
         print(f"  {item['ref']:<28} {item['size'] / 1e6:6.1f} MB  {state}")
     print("cached GGUF files:")
     for item in data["cached"] or [{"path": "(none)", "size": 0}]:
@@ -119,7 +123,9 @@ def _describe(ref_text: str, probe: bool) -> dict[str, Any]:
         info.update(package=f"{model.package}=={model.version}", sha256=model.sha256,
                     license=model.license, description=model.description)  # fmt: skip
         if not path.is_file():
-            raise ModelError(f"{ref.text} is not downloaded yet; run `querywright models pull builtin`")
+            raise ModelError(
+                f"{ref.text} is not downloaded yet; run `querywright models pull builtin`"
+            )
         verify(model, path)
         info["verified"] = True
         files.append(path)
@@ -128,7 +134,9 @@ def _describe(ref_text: str, probe: bool) -> dict[str, Any]:
     elif ref.kind == "registered":
         entry = find_registered(ref.name)
         if entry is None:
-            raise ModelError(f"no registered model named {ref.name!r}; see `querywright models list`")
+            raise ModelError(
+                f"no registered model named {ref.name!r}; see `querywright models list`"
+            )
         info.update(manifest=entry.manifest, registered_at=entry.registered_at)
         files += [Path(entry.gguf)] + ([Path(entry.adapter)] if entry.adapter else [])
     elif ref.kind == "ollama":

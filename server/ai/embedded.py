@@ -86,9 +86,7 @@ class Engine:
             params.warmup = False
             params.verbosity = -1
             if self.key.adapter is not None:
-                params.lora_adapters = [
-                    xllamacpp.CommonAdapterLoraInfo(str(self.key.adapter), 1.0)
-                ]
+                params.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(self.key.adapter), 1.0)]
             started = time.perf_counter()
             self.loading = True
             try:
@@ -251,7 +249,9 @@ class EmbeddedCompleter:
         queue: asyncio.Queue[str] = asyncio.Queue()
         body = self._body(request, DEFAULT_SEED if request.seed is None else request.seed)
         task = asyncio.create_task(
-            self._run(body, cancel, lambda piece: loop.call_soon_threadsafe(queue.put_nowait, piece))
+            self._run(
+                body, cancel, lambda piece: loop.call_soon_threadsafe(queue.put_nowait, piece)
+            )
         )
         try:
             while True:

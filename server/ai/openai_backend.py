@@ -90,9 +90,7 @@ class OpenAICompleter:
             detail = detail.get("message", str(detail))
         detail = str(detail).strip()[:300]
         if status == 404 or (status == 400 and "model" in detail.lower()):
-            return ModelNotFound(
-                f"model '{self.model}' is not served by {self._where}: {detail}"
-            )
+            return ModelNotFound(f"model '{self.model}' is not served by {self._where}: {detail}")
         return BackendUnavailable(f"{self._where} failed (HTTP {status}): {detail}")
 
     async def _events(self, request: CompletionRequest) -> AsyncIterator[dict[str, Any]]:
@@ -171,9 +169,7 @@ class OpenAICompleter:
         """READY when ``/v1/models`` answers and lists the model (DISABLED when it does
         not list it), OFFLINE when the server does not answer within the probe timeout."""
         try:
-            response = await self._client.get(
-                f"{self.base}/models", timeout=self._probe_timeout_s
-            )
+            response = await self._client.get(f"{self.base}/models", timeout=self._probe_timeout_s)
         except TRANSPORT_ERRORS:
             return BackendState.OFFLINE
         if response.status_code >= 400:

@@ -225,9 +225,7 @@ class FallbackCompleter:
     ``notice`` holds the status message while the fallback serves (else ``None``).
     """
 
-    def __init__(
-        self, primary: ResilientCompleter, make_fallback: Callable[[], Completer]
-    ) -> None:
+    def __init__(self, primary: ResilientCompleter, make_fallback: Callable[[], Completer]) -> None:
         self.primary = primary
         self._make_fallback = make_fallback
         self._fallback: Completer | None = None
@@ -252,7 +250,9 @@ class FallbackCompleter:
             try:
                 self._fallback = self._make_fallback()
             except ModelError as exc:
-                raise ModelError(f"{reason}, and the built-in fallback is unavailable: {exc}") from None
+                raise ModelError(
+                    f"{reason}, and the built-in fallback is unavailable: {exc}"
+                ) from None
         if self.notice is None:
             log.warning("%s; using %s instead", reason, self._fallback.name)
         self.notice = f"{reason}; using {self._fallback.name} instead"

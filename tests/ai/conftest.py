@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.models import SMOLLM2_135M, cached_path, pull_model
 from querywright.server.errors import ModelError
 

@@ -8,19 +8,20 @@ import re
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.completer import BackendState, Completer, CompletionRequest
 from querywright.server.ai.embedded import EmbeddedCompleter
 from querywright.server.errors import ModelError
 
 pytestmark = pytest.mark.model
 
-GRAMMAR = r'''
+GRAMMAR = r"""
 root ::= " " cols " FROM album;"
 cols ::= col (", " col)? (", " col)?
 col ::= "album_id" | "artist_id" | "title"
-'''
-GRAMMAR_RE = re.compile(r"^ (album_id|artist_id|title)(, (album_id|artist_id|title)){0,2} FROM album;$")
+"""
+GRAMMAR_RE = re.compile(
+    r"^ (album_id|artist_id|title)(, (album_id|artist_id|title)){0,2} FROM album;$"
+)
 
 
 @pytest.fixture

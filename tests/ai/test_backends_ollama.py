@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from querywright.server.ai.completer import BackendState, CompletionRequest
 from querywright.server.ai.ollama_backend import OllamaCompleter
 from querywright.server.ai.resilience import BackendTimeout, BackendUnavailable, ModelNotFound

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.completer import BackendState, CompletionRequest
 from querywright.server.ai.openai_backend import OpenAICompleter, completions_url
 from querywright.server.ai.resilience import BackendTimeout, BackendUnavailable, ModelNotFound

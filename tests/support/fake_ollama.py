@@ -37,6 +37,7 @@ __all__ = ["CHATML_TEMPLATE", "FIM_TEMPLATE", "FakeModel", "FakeOllama"]
 
 Fault = Literal["http500", "cut", "slow"]
 
+
 @dataclass
 class FakeModel:
     name: str  # with tag, e.g. "smollm2:latest"
@@ -153,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeOllama
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read ``fake.requests`` instead."""
 
     # -- plumbing ----------------------------------------------------------------------
@@ -211,14 +212,14 @@ class _Handler(BaseHTTPRequestHandler):
         cut = fault is not None and fault.fault == "cut"
         route(self, method, path, body, raw, cut)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._dispatch("HEAD")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch("DELETE")

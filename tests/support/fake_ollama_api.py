@@ -19,7 +19,7 @@ CHATML_TEMPLATE = (
 FIM_TEMPLATE = (
     "{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}"
 )
-_IF = re.compile(r"\{\{ if \.(\w+) \}\}(.*?)(?:\{\{ else \}\}(.*?))?\{\{ end \}\}", re.S)
+_IF = re.compile(r"\{\{ if \.(\w+) \}\}(.*?)(?:\{\{ else \}\}(.*?))?\{\{ end \}\}", re.DOTALL)
 _VAR = re.compile(r"\{\{ \.(\w+) \}\}")
 _DIGEST = re.compile(r"^sha256[:-]([0-9a-f]{64})$")
 VERSION = "0.12.6"
@@ -159,7 +159,11 @@ def _generate(h: Any, body: dict[str, Any], cut: bool) -> None:
     if body.get("raw") and suffix:
         return h._error(400, "raw mode does not support suffix")
     if not body.get("raw"):
-        values = {"Prompt": prompt, "Suffix": str(suffix or ""), "System": str(body.get("system") or "")}
+        values = {
+            "Prompt": prompt,
+            "Suffix": str(suffix or ""),
+            "System": str(body.get("system") or ""),
+        }
         prompt = render(str(body.get("template") or model.template), values)
 
     def shape(piece: str, done: bool, extra: dict[str, Any]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeOpenAI
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
@@ -67,12 +67,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.rstrip("/") == "/v1/models":
-            return self._json(200, {"object": "list", "data": [{"id": self.fake.model, "object": "model"}]})
+            return self._json(
+                200, {"object": "list", "data": [{"id": self.fake.model, "object": "model"}]}
+            )
         self._json(404, {"error": {"message": "not found"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         self.fake.requests.append(body)
         if self.path.rstrip("/") != "/v1/completions":
@@ -83,7 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "slow":
             self.fake.closing.wait(delay)
         if body.get("model") != self.fake.model:
-            return self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist."}})
+            return self._json(
+                404, {"error": {"message": f"The model `{body.get('model')}` does not exist."}}
+            )
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -91,7 +95,11 @@ class _Handler(BaseHTTPRequestHandler):
         stop = threading.Event()
         sent = 0
         for index in range(int(body.get("n", 1))):
-            llama = {k: body[k] for k in ("prompt", "max_tokens", "temperature", "top_p", "stop", "grammar") if k in body}
+            llama = {
+                k: body[k]
+                for k in ("prompt", "max_tokens", "temperature", "top_p", "stop", "grammar")
+                if k in body
+            }
             llama["seed"] = int(body.get("seed", 0)) + index
 
             def on_piece(piece: str, index: int = index) -> None:
@@ -103,7 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
                         stop.set()
                         self.connection.shutdown(socket.SHUT_RDWR)
                         return
-                    self._event({"choices": [{"index": index, "text": piece, "finish_reason": None}]})
+                    self._event(
+                        {"choices": [{"index": index, "text": piece, "finish_reason": None}]}
+                    )
                     sent += 1
                 except OSError:
                     stop.set()
