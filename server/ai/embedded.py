@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -85,6 +86,11 @@ class Engine:
             params.cpuparams_batch.n_threads = self.key.n_threads
             params.warmup = False
             params.verbosity = -1
+            # xllamacpp also opens an HTTP listener on a random 127.0.0.1 port with CORS
+            # open to every origin; a secret key nobody knows keeps other local programs
+            # and web pages out (in-process calls do not need it).
+            params.api_keys = [secrets.token_hex(32)]
+            params.ui = False
             if self.key.adapter is not None:
                 params.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(self.key.adapter), 1.0)]
             started = time.perf_counter()
@@ -128,6 +134,11 @@ class Engine:
         if error:
             raise ModelError(f"embedded engine rejected the request: {error[0]}")
         return last
+
+    @property
+    def listening_address(self) -> str | None:
+        """The address of xllamacpp's own HTTP listener (locked by a secret key)."""
+        return None if self._server is None else str(self._server.listening_address)
 
     def close(self) -> None:
         with self._load_lock:

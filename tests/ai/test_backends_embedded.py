@@ -7,6 +7,7 @@ import asyncio
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from querywright.server.ai.completer import BackendState, Completer, CompletionRequest
 from querywright.server.ai.embedded import EmbeddedCompleter
@@ -101,3 +102,12 @@ async def test_corrupt_gguf_is_reported(tmp_path: Path) -> None:
     completer = EmbeddedCompleter(bad)
     with pytest.raises(ModelError, match="not a GGUF"):
         await completer.warm_up()
+
+
+async def test_engine_http_listener_is_locked(completer: EmbeddedCompleter) -> None:
+    """xllamacpp listens on a loopback port; without the secret key it answers 401."""
+    await completer.warm_up()
+    address = completer.engine.listening_address
+    assert address and address.startswith("http://127.0.0.1:")
+    response = httpx.post(f"{address}/v1/completions", json={"prompt": "SELECT"}, timeout=5)
+    assert response.status_code == 401
