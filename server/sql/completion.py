@@ -87,7 +87,7 @@ class CatalogView:
         return self._fks
 
     def table_ref(self, table: Table, schema_given: bool = False) -> str:
-        key = self.catalog.key_of(table)
+        key = self.fks.key(table)
         schema_key, _, name_key = key.rpartition(".")
         name = self.quote(table.name, name_key)
         if schema_given or not table.schema or schema_key in self.defaults and self._unique(name_key):
@@ -328,7 +328,7 @@ class _Builder:
                     return
         table = cat.find(names[-1].text, names[-2].text if len(names) >= 2 else None, names[-1].quoted)
         if table is not None:
-            key = cat.key_of(table)
+            key = self.view.fks.key(table)
             self.source_columns((Source("", key, table.kind, table, None, False, "from", table.display_name, 0, 0, 0),), "1")
         elif len(names) == 1:
             self.tables(schema=names[0].text)

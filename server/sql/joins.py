@@ -32,9 +32,14 @@ class ForeignKeyIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.referencing: dict[str, list[tuple[Table, ForeignKey]]] = {}
+        self.keys = {id(table): key for key, table in catalog.tables.items()}
         for table in catalog.tables.values():
             for fk in table.foreign_keys:
                 self.referencing.setdefault(fk.ref_table, []).append((table, fk))
+
+    def key(self, table: Table) -> str:
+        """The catalog key of a table (its spelling under the case rules it was created with)."""
+        return self.keys.get(id(table)) or self.catalog.key_of(table)
 
     def pairs(self, table: Table) -> list[tuple[Table, list[tuple[str, str]], str]]:
         """Tables linked to ``table`` by a foreign key: (other, [(other column key, own column key)], direction)."""
@@ -46,7 +51,7 @@ class ForeignKeyIndex:
             ref_cols = fk.ref_columns or other.primary_key
             if len(ref_cols) == len(fk.columns):
                 out.append((other, list(zip(ref_cols, fk.columns)), "references"))
-        for other, fk in self.referencing.get(self.catalog.key_of(table), ()):
+        for other, fk in self.referencing.get(self.key(table), ()):
             ref_cols = fk.ref_columns or table.primary_key
             if len(ref_cols) == len(fk.columns):
                 out.append((other, list(zip(fk.columns, ref_cols)), "referenced-by"))
@@ -96,9 +101,9 @@ def join_conditions(index: ForeignKeyIndex, joining: Source, earlier: tuple[Sour
     out: list[str] = []
     mine = quote(joining.name, joining.key)
     for other, cols, _direction in index.pairs(joining.table):
-        other_key = index.catalog.key_of(other)
+        other_key = index.key(other)
         for source in earlier:
-            if source.table is None or index.catalog.key_of(source.table) != other_key or source is joining:
+            if source.table is None or index.key(source.table) != other_key or source is joining:
                 continue
             ref = quote(source.name, source.key)
             condition = " AND ".join(f"{mine}.{column_text(joining.table, sc, quote)} = {ref}.{column_text(other, oc, quote)}" for oc, sc in cols)
