@@ -109,5 +109,6 @@ async def test_engine_http_listener_is_locked(completer: EmbeddedCompleter) -> N
     await completer.warm_up()
     address = completer.engine.listening_address
     assert address and address.startswith("http://127.0.0.1:")
-    response = httpx.post(f"{address}/v1/completions", json={"prompt": "SELECT"}, timeout=5)
+    async with httpx.AsyncClient(timeout=5) as client:
+        response = await client.post(f"{address}/v1/completions", json={"prompt": "SELECT"})
     assert response.status_code == 401
