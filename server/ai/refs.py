@@ -290,9 +290,15 @@ class FallbackCompleter:
         self._recovered()
 
     async def state(self) -> BackendState:
+        """The primary's state; while it is OFFLINE, the fallback's (OFFLINE when the
+        fallback cannot be opened either; ``notice`` then says why)."""
         state = await self.primary.state()
         if state is BackendState.OFFLINE:
-            fallback = self._fall_back(f"{self.primary.name} is not reachable")
+            try:
+                fallback = self._fall_back(f"{self.primary.name} is not reachable")
+            except ModelError as exc:
+                self.notice = str(exc)
+                return BackendState.OFFLINE
             return await fallback.state()
         self._recovered()
         return state

@@ -126,3 +126,18 @@ async def test_reachable_ollama_is_used(fake_ollama: FakeOllama, smollm2_gguf: P
         await completer.aclose()
     assert result.text and completer.name == "ollama:smollm2"
     assert isinstance(completer, FallbackCompleter) and completer.notice is None
+
+
+async def test_unreachable_ollama_without_builtin_is_offline_with_reason(tmp_path: Path) -> None:
+    with FakeOllama() as server:
+        url = server.url
+    config = BackendConfig(ollama_host=url, models_dir=tmp_path, probe_timeout_s=0.5)
+    completer = open_completer("ollama:qwen2.5-coder", config)
+    assert isinstance(completer, FallbackCompleter)
+    try:
+        assert await completer.state() is BackendState.OFFLINE
+        assert completer.notice and "querywright models pull builtin" in completer.notice
+        with pytest.raises(ModelError, match="built-in fallback is unavailable"):
+            await completer.complete(CompletionRequest(prompt="SELECT", max_tokens=2))
+    finally:
+        await completer.aclose()
