@@ -112,3 +112,11 @@ async def test_engine_http_listener_is_locked(completer: EmbeddedCompleter) -> N
     async with httpx.AsyncClient(timeout=5) as client:
         response = await client.post(f"{address}/v1/completions", json={"prompt": "SELECT"})
     assert response.status_code == 401
+
+
+async def test_truncated_gguf_fails_to_load_cleanly(smollm2_gguf: Path, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.gguf"
+    with smollm2_gguf.open("rb") as source:
+        truncated.write_bytes(source.read(5_000_000))  # valid header, missing tensors
+    with pytest.raises(ModelError, match="corrupt or unsupported GGUF"):
+        await EmbeddedCompleter(truncated, n_threads=1).warm_up()
