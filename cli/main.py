@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "schema_cmd",
     "check_cmd",
     "lsp_cmd",
+    "ask_cmd",
     "models_cmd",
     "eval_cmd",
     "harvest_cmd",

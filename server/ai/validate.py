@@ -23,11 +23,15 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from ..sql.catalog import Catalog
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from ..sql.catalog import Catalog, get_dialect
 from ..sql.checks import check_sql
-from ..sql.issues import Issue, Severity
+from ..sql.issues import Issue, Position, Severity, Span
 from ..sql.text import TextIndex, split_statements
 
+_FROM = re.compile(r"\bFROM\b", re.I)
 CATALOG_CODES = frozenset({"unknown-table", "unknown-column", "unknown-alias", "ambiguous-column"})
 _CONTROL = re.compile(r"<\|[a-z_]+\|>|</s>|<s>")
 _FENCE = re.compile(r"```[A-Za-z]*\n?(.*?)(?:```|$)", re.S)
@@ -103,7 +107,28 @@ def _offsets(index: TextIndex, issue: Issue) -> tuple[int, int]:
 
 
 def _errors(statement: str, catalog: Catalog) -> list[Issue]:
-    return [i for i in check_sql(statement, catalog) if i.severity is Severity.ERROR]
+    issues = [i for i in check_sql(statement, catalog) if i.severity is Severity.ERROR]
+    if not issues and not _FROM.search(statement):
+        issues.extend(_columns_without_source(statement, catalog))
+    return issues
+
+
+def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
+    """Columns in a SELECT that has no FROM (``SELECT There are``): the catalog checks have
+    no source to check them against, and no database has such a column."""
+    try:
+        trees = get_dialect(catalog.dialect).parse(statement)
+    except (ParseError, TokenError, RecursionError):
+        return []
+    tree = trees[0] if trees else None
+    if not isinstance(tree, exp.Select):
+        return []
+    aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
+    for column in tree.find_all(exp.Column):
+        if column.name.lower() not in aliases or column.table:
+            span = Span(Position(0, 0), Position(0, 0))
+            return [Issue("column-without-table", Severity.ERROR, f"unknown column {column.sql()} (no table in scope)", span)]
+    return []
 
 
 def _blame(issue: Issue, index: TextIndex, start: int, end: int) -> bool:

@@ -140,3 +140,10 @@ def test_validation_overhead_p95_under_10ms(catalog: Catalog) -> None:
         samples.append((time.perf_counter() - started) * 1000)
     p95 = statistics.quantiles(samples, n=20)[18]
     assert p95 <= 10.0, f"p95 {p95:.2f} ms"
+
+
+def test_columns_without_any_table_are_invalid(catalog: Catalog) -> None:
+    assert not validate_candidate("SELECT There are", catalog).ok
+    assert not validate_candidate(" There are", catalog, prefix="SELECT").ok
+    assert validate_candidate("SELECT 1 + 1 AS two", catalog).ok
+    assert validate_candidate("SELECT now()", catalog).ok

@@ -1,0 +1,115 @@
+"""``ask``: sampling, validation, ranking by agreement on a scratch database, honest
+failure; and the ``querywright ask`` CLI contract with the real model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from querywright.server.ai.ask import ask
+from querywright.server.ai.completer import BackendState, Capabilities, Completion, CompletionRequest
+from querywright.server.ai.scratch import agreement_ranking, build_database, run
+from querywright.server.config import load_config
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.workspace import load_catalog
+
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    config, _ = load_config(SHOP)
+    return load_catalog(SHOP, config).catalog
+
+
+class Script:
+    """A backend answering from a script (test double of the Completer protocol)."""
+
+    name = "script"
+    capabilities = Capabilities(grammar=True)
+
+    def __init__(self, greedy: str, samples: list[str]) -> None:
+        self.greedy, self.samples = greedy, samples
+        self.requests: list[CompletionRequest] = []
+
+    async def complete(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> list[Completion]:
+        self.requests.append(request)
+        if request.temperature == 0:
+            return [Completion(self.greedy)]
+        return [Completion(t) for t in self.samples[: request.n]]
+
+    async def stream(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> AsyncIterator[str]:
+        yield self.greedy
+
+    async def state(self) -> BackendState:
+        return BackendState.READY
+
+    async def warm_up(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_scratch_database_has_every_table_and_view(catalog: Catalog) -> None:
+    conn = build_database(catalog)
+    outcome = run(conn, "SELECT count(*) FROM users u JOIN orders o ON o.user_id = u.id", "postgres")
+    assert outcome.rows == ((6,),)
+    assert run(conn, "SELECT product_id, avg_rating FROM product_ratings", "postgres").rows
+    assert run(conn, "DELETE FROM users", "postgres").error is None
+    assert run(conn, "SELECT count(*) FROM users", "postgres").rows == ((6,),)  # rolled back
+
+
+def test_agreement_ranking_prefers_majority(catalog: Catalog) -> None:
+    conn = build_database(catalog)
+    ranked = agreement_ranking(
+        conn,
+        ["SELECT email FROM users WHERE id = 1", "SELECT count(*) FROM users", "SELECT COUNT(id) FROM users"],
+        "postgres",
+    )
+    assert [i for i, _votes, _o in ranked][0] == 1
+    assert ranked[0][1] == 2
+
+
+async def test_ask_ranks_valid_candidates(catalog: Catalog) -> None:
+    backend = Script(" email FROM users WHERE id = 1", [" count(*) FROM users", " COUNT(id) FROM users", " shoe FROM users"])
+    result = await ask("How many users are there?", catalog, backend, samples=4)
+    assert result.valid and result.sql == "SELECT count(*) FROM users"
+    assert result.candidates == 4 and result.valid_candidates == 3
+    assert backend.requests[0].grammar is not None
+    assert backend.requests[0].prompt.endswith("assistant\nSELECT")
+
+
+async def test_ask_is_honest_when_nothing_is_valid(catalog: Catalog) -> None:
+    backend = Script(" album_title FROM albums", [" There are 10 users."])
+    result = await ask("How many albums?", catalog, backend, samples=2)
+    assert result.sql is None and not result.valid
+    assert any("albums" in issue for issue in result.issues)
+    assert result.to_json()["sql"] is None
+
+
+@pytest.mark.model
+def test_cli_ask_with_real_model(smollm2_gguf: Path) -> None:
+    """The contract: exit 0 with a valid statement, or exit 1 with ``"sql": null``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "querywright.cli.main", "ask", "--workspace", str(SHOP), "--json",
+         "--samples", "2", "How many users are there?"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    payload = json.loads(done.stdout)
+    assert set(payload) >= {"sql", "valid", "issues", "latency_ms", "model"}
+    assert payload["model"] == "builtin:smollm2-135m"
+    if done.returncode == 0:
+        assert payload["valid"] and payload["sql"]
+        config, _ = load_config(SHOP)
+        from querywright.server.ai.validate import validate_statement
+
+        assert validate_statement(payload["sql"], load_catalog(SHOP, config).catalog).ok
+    else:
+        assert done.returncode == 1 and payload["sql"] is None and payload["issues"]
