@@ -51,6 +51,16 @@ class Positions:
                 return Position(line, len(text))
         return Position(line, character)
 
+    def contains(self, position: types.Position) -> bool:
+        """Whether ``position`` lies inside the document (end of a line included)."""
+        if not 0 <= position.line < self.index.line_count or position.character < 0:
+            return False
+        return self.to_lsp_length(position.line) >= position.character
+
+    def to_lsp_length(self, line: int) -> int:
+        text = self.index.line_text(line)
+        return len(text.encode("utf-16-le")) // 2 if self.utf16 and not text.isascii() else len(text)
+
     def offset(self, position: types.Position) -> int:
         return self.index.offset(self.to_core(position))
 

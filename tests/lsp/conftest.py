@@ -66,9 +66,14 @@ async def lsp_client(client: LanguageClient, workspace: Path, init_options: dict
             initialization_options=init_options,
         )
     )
-    client.first_status = await asyncio.wait_for(status, TIMEOUT_S)  # type: ignore[attr-defined]
+    client.first_status = as_dict(await asyncio.wait_for(status, TIMEOUT_S))  # type: ignore[attr-defined]
     yield
     await client.shutdown_session()
+
+
+def as_dict(params: Any) -> Any:
+    """Custom notifications arrive as pygls ``Object`` named tuples: make them dicts."""
+    return params._asdict() if hasattr(params, "_asdict") else params
 
 
 def open_document(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:

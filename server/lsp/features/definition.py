@@ -30,6 +30,8 @@ def register(server: QuerywrightServer) -> None:
         if snapshot is None:
             return []
         positions = Positions(snapshot.index, server.utf16)
+        if not positions.contains(params.position):
+            return []
         target = target_at(snapshot.index, snapshot.statement_list, snapshot.catalog, positions.offset(params.position))
         if target is None:
             return []

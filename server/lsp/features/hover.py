@@ -22,6 +22,8 @@ def register(server: QuerywrightServer) -> None:
         if snapshot is None:
             return None
         positions = Positions(snapshot.index, server.utf16)
+        if not positions.contains(params.position):
+            return None
         found = hover_at(snapshot.index, snapshot.statement_list, snapshot.catalog, positions.offset(params.position))
         if found is None:
             return None

@@ -1,0 +1,74 @@
+"""Settings, status, file watching registration and the schema commands."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from .conftest import STATUS, TIMEOUT_S, as_dict
+
+
+async def test_status_after_initialisation(lsp_client: LanguageClient) -> None:
+    assert lsp_client.first_status == {"model": "builtin:smollm2-135m", "backend": "disabled", "tables": 6, "message": ""}  # type: ignore[attr-defined]
+
+
+async def test_watchers_are_registered_for_sql_and_config_files(lsp_client: LanguageClient) -> None:
+    [registration] = lsp_client.registrations  # type: ignore[attr-defined]
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    globs = [w["globPattern"] for w in registration.register_options["watchers"]]
+    assert globs == ["**/*.sql", "**/querywright.toml", "**/pyproject.toml"]
+
+
+async def test_commands_reload_schema_and_schema(lsp_client: LanguageClient, workspace: Path) -> None:
+    (workspace / "db" / "migration" / "V12__tags.sql").write_text("CREATE TABLE tags (id INT PRIMARY KEY, label TEXT);\n")
+    result = await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="querywright.reloadSchema"))
+    assert result == {"tables": 7}
+    schema: Any = await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="querywright.schema"))
+    assert schema["dialect"] == "postgres"
+    tags = next(t for t in schema["tables"] if t["name"] == "tags")
+    assert [c["name"] for c in tags["columns"]] == ["id", "label"]
+    assert tags["source"] == {"path": "db/migration/V12__tags.sql", "line": 1}
+
+
+async def test_unknown_command_is_an_error_and_the_server_stays_up(lsp_client: LanguageClient) -> None:
+    with pytest.raises(JsonRpcException, match="unknown command"):
+        await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="querywright.nope"))
+    assert await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="querywright.reloadSchema")) == {"tables": 6}
+
+
+class TestBadInitializationOptions:
+    @pytest.fixture
+    def init_options(self) -> dict[str, Any]:
+        return {"dialect": "postgres", "inline": {"debounce_ms": "fast"}, "colour": "blue"}
+
+    async def test_bad_settings_are_shown_and_defaults_used(self, lsp_client: LanguageClient) -> None:
+        [message] = lsp_client.messages
+        assert message.type == types.MessageType.Warning
+        assert "inline.debounce_ms" in message.message and "colour: unknown setting" in message.message
+        assert lsp_client.first_status["tables"] == 6  # type: ignore[attr-defined]
+
+
+async def test_did_change_configuration_pulls_and_validates(lsp_client: LanguageClient, workspace: Path) -> None:
+    lsp_client.set_configuration({"dialect": "postgres", "model": "ollama:sqlcoder", "max_file_size_mb": "big"}, section="querywright")
+    status = lsp_client.protocol.wait_for_notification_async(STATUS)
+    lsp_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+    result = as_dict(await asyncio.wait_for(status, TIMEOUT_S))
+    assert result["model"] == "ollama:sqlcoder"
+    [message] = lsp_client.messages
+    assert message.type == types.MessageType.Warning and "max_file_size_mb" in message.message
+
+
+async def test_config_file_change_reloads_config(lsp_client: LanguageClient, workspace: Path) -> None:
+    config = workspace / "querywright.toml"
+    config.write_text(config.read_text() + 'model = "ollama:duckdb-nsql"\n')
+    status = lsp_client.protocol.wait_for_notification_async(STATUS)
+    lsp_client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)])
+    )
+    assert as_dict(await asyncio.wait_for(status, TIMEOUT_S))["model"] == "ollama:duckdb-nsql"
