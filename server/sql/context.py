@@ -188,7 +188,8 @@ def _analyze(doc: str, struct: Structure, stmt: Statement, local: int, catalog: 
             return CursorContext(Clause.NONE, NOTHING, Clause.NONE, "", offset, offset, statement=stmt)
         if tok.token_type == T.IDENTIFIER or _WORD.match(tok.text) or (" " in tok.text and _WORD.match(tok.text.split()[-1])):
             partial = k - 1
-            start = tok.start if " " not in tok.text else tok.end + 1 - len(tok.text.split()[-1])
+            typed = text[tok.start : local]
+            start = tok.start + max(typed.rfind(" "), typed.rfind("\n"), typed.rfind("\t")) + 1
             prefix = text[start:local]
             if tok.token_type == T.IDENTIFIER and local <= tok.end:
                 end = tok.end + 1
