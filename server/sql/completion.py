@@ -34,9 +34,10 @@ from .scope import Source
 from .text import Statement
 
 DEFAULT_SCHEMAS = frozenset({"public", "main", "dbo"})
-MAX_TABLES = 500
+MAX_TABLES = 200  # a larger catalog is filtered by the typed word and marked incomplete
 MAX_CATALOG_COLUMNS = 60
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NEEDS_BY = re.compile(r"\b(?:ORDER|GROUP|PARTITION)\s+\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,10 @@ class _Builder:
     def build(self) -> None:
         ctx = self.ctx
         if ctx.expect == NOTHING or ctx.clause == Clause.NONE:
+            return
+        stmt = ctx.statement
+        if stmt is not None and _NEEDS_BY.search(stmt.text[: max(0, ctx.replace_start - stmt.start)]):
+            self.add(CompletionItem("by" if ctx.lowercase else "BY", "keyword", "keyword", "", None, "0"))
             return
         if ctx.clause == Clause.START:
             self.keywords()
