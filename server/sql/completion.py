@@ -37,7 +37,7 @@ DEFAULT_SCHEMAS = frozenset({"public", "main", "dbo"})
 MAX_TABLES = 200  # a larger catalog is filtered by the typed word and marked incomplete
 MAX_CATALOG_COLUMNS = 60
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NEEDS_BY = re.compile(r"\b(?:ORDER|GROUP|PARTITION)\s+\Z", re.IGNORECASE)
+_NEEDS_BY = re.compile(r"\b(?:ORDER|GROUP|PARTITION)\s*\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
