@@ -35,6 +35,7 @@ _JINJA_REF = re.compile(r"\{\{\s*ref\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?['\"]([
 _JINJA_SOURCE = re.compile(r"\{\{\s*source\s*\(\s*['\"][^'\"]*['\"]\s*,\s*['\"]([^'\"]+)['\"]\s*\)\s*\}\}")
 _JINJA_DOC = re.compile(r"\{#-?(.*?)-?#\}", re.DOTALL)
 _JINJA_BLOCK = re.compile(r"\{%-?.*?-?%\}", re.DOTALL)
+_JINJA_CONFIG = re.compile(r"\{\{\s*config\s*\(.*?\)\s*\}\}", re.DOTALL)
 _JINJA_EXPR = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
@@ -55,6 +56,7 @@ def strip_jinja(text: str) -> tuple[str, str | None]:
     text = _JINJA_DOC.sub("", text)
     text = _JINJA_REF.sub(lambda m: m.group(1), text)
     text = _JINJA_SOURCE.sub(lambda m: m.group(1), text)
+    text = _JINJA_CONFIG.sub("", text)
     text = _JINJA_BLOCK.sub("", text)
     text = _JINJA_EXPR.sub("NULL", text)
     return text, (doc.group(1) if doc else None)

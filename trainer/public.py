@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from ..server.errors import TrainingError
-from .records import Drops, Record, catalog_from_sql, make_record, render_schema, stable_id, validate_sql
+from .records import (
+    Drops,
+    Record,
+    catalog_from_sql,
+    make_record,
+    render_schema,
+    stable_id,
+    validate_sql,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +116,7 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def iter_rows(source: str | Path, split: str = "train") -> Iterator[tuple[str, int, "dict[str, Any] | str"]]:
+def iter_rows(source: str | Path, split: str = "train") -> Iterator[tuple[str, int, dict[str, Any] | str]]:
     """(origin, row number, row or drop reason) from a file, a folder of files or the hub."""
     path = Path(source)
     if path.exists():
@@ -141,7 +149,7 @@ def row_record(row: dict[str, Any], dialect: str, origin: str, n: int) -> tuple[
     catalog = catalog_from_sql(values["sql_context"], dialect, "sql_context")
     if not catalog.tables:
         return None, "no-schema"
-    tree, reason = validate_sql(values["sql"], catalog)
+    _tree, reason = validate_sql(values["sql"], catalog)
     if reason is not None:
         return None, reason
     schema = render_schema(catalog)

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -89,8 +90,32 @@ def catalog_from_sql(text: str, dialect: str, path: str = "<schema>") -> Catalog
     return catalog
 
 
-def _ident(name: str, dialect: str) -> str:
-    return exp.to_identifier(name).sql(dialect=dialect) if name else '""'
+RESERVED = frozenset(["ALL", "ALTER", "AND", "ANY", "ARRAY", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CHECK", "COLUMN", "CONSTRAINT", "CREATE", "CROSS", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DEFAULT", "DELETE", "DESC", "DISTINCT", "DO", "DROP", "ELSE", "END", "EXCEPT", "EXISTS", "FALSE", "FETCH", "FOR", "FOREIGN", "FROM", "FULL", "GRANT", "GROUP", "HAVING", "IN", "INDEX", "INNER", "INSERT", "INTERSECT", "INTERVAL", "INTO", "IS", "JOIN", "KEY", "LATERAL", "LEFT", "LIKE", "LIMIT", "NATURAL", "NOT", "NULL", "OFFSET", "ON", "ONLY", "OR", "ORDER", "OUTER", "OVER", "PARTITION", "PRIMARY", "RANGE", "REFERENCES", "RETURNING", "RIGHT", "ROWS", "SELECT", "SET", "SOME", "TABLE", "THEN", "TO", "TOP", "TRUE", "UNION", "UNIQUE", "UPDATE", "USER", "USING", "VALUES", "WHEN", "WHERE", "WINDOW", "WITH"])
+
+
+@functools.lru_cache(maxsize=64)
+def _keywords(dialect: str) -> frozenset[str]:
+    from ..server.sql.catalog import get_dialect
+
+    dialect_class = get_dialect(dialect)
+    words = {k.upper() for k in dialect_class.tokenizer_class.KEYWORDS if " " not in k}
+    words |= {k.upper() for k in getattr(dialect_class.generator_class, "RESERVED_KEYWORDS", ())}
+    return frozenset(words | RESERVED)
+
+
+def quote_ident(name: str, dialect: str) -> str:
+    """``name`` as an identifier of ``dialect``, quoted only when it has to be (unsafe
+    characters, a keyword, or a spelling the dialect's case folding would change)."""
+    from ..server.sql.catalog import normalize_name
+
+    if not name:
+        return '""'
+    quoted = (not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or name.upper() in _keywords(dialect)
+              or normalize_name(name, dialect) != name)
+    return exp.to_identifier(name, quoted=quoted).sql(dialect=dialect)
+
+
+_ident = quote_ident
 
 
 def table_ddl(catalog: Catalog, table: Table) -> str:
@@ -134,8 +159,9 @@ def referenced_tables(tree: exp.Expression, catalog: Catalog) -> list[str]:
     for node in tree.find_all(exp.Table):
         table = catalog.find_expression(node)
         if table is not None:
-            key = catalog.key_of(table)
-            if key not in out:
+            # by identity: ``Catalog.key_of`` loses the quoting of names like "Order"
+            key = next((k for k, t in catalog.tables.items() if t is table), None)
+            if key is not None and key not in out:
                 out.append(key)
     return out
 
@@ -151,7 +177,7 @@ def schema_slice(catalog: Catalog, tree: exp.Expression | None) -> str:
     for key in keys:
         table = catalog.tables[key]
         extra.extend(fk.ref_table for fk in table.foreign_keys)
-        extra.extend(catalog.key_of(t) for t, _ in catalog.referencing(key))
+        extra.extend(k for t, _ in catalog.referencing(key) for k, other in catalog.tables.items() if other is t)
     ordered = list(dict.fromkeys([*keys, *extra]))
     return render_schema(catalog, [k for k in ordered if k in catalog.tables][:12])
 

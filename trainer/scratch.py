@@ -140,7 +140,7 @@ def _affinity(column: Column) -> str:
 
 def sqlite_name(table: Table) -> str:
     """The table's name in the scratch database (schemas are folded into the name)."""
-    return exp.to_identifier(table.name).sql(dialect="sqlite")
+    return exp.to_identifier(table.name, quoted=True).sql(dialect="sqlite")
 
 
 class ScratchDB:
@@ -173,7 +173,7 @@ class ScratchDB:
             for node in tree.find_all(exp.Table):  # schemas fold away: one SQLite namespace
                 node.set("db", None)
                 node.set("catalog", None)
-            return tree.sql(dialect="sqlite")
+            return tree.sql(dialect="sqlite", identify=True)
         except (ParseError, TokenError, ValueError, RecursionError):
             return None
 
@@ -182,7 +182,7 @@ class ScratchDB:
             table = self.catalog.tables[key]
             rendered = self._transpile(table_ddl(self.catalog, table).rstrip(";"))
             if rendered is None or not self._run_ddl(rendered):
-                cols = ", ".join(f"{exp.to_identifier(c.name).sql(dialect='sqlite')} {_affinity(c)}" for c in table.columns.values())
+                cols = ", ".join(f"{exp.to_identifier(c.name, quoted=True).sql(dialect='sqlite')} {_affinity(c)}" for c in table.columns.values())
                 if not cols or not self._run_ddl(f"CREATE TABLE {sqlite_name(table)} ({cols})"):
                     continue
             self.tables.append(key)
@@ -224,7 +224,7 @@ class ScratchDB:
             pk_index = [i for i, (k, _) in enumerate(columns) if k in table.primary_key]
             if len(pk_index) == 1:
                 keys[key] = [r[pk_index[0]] for r in data]
-            names = ", ".join(exp.to_identifier(c.name).sql(dialect="sqlite") for _, c in columns)
+            names = ", ".join(exp.to_identifier(c.name, quoted=True).sql(dialect="sqlite") for _, c in columns)
             marks = ", ".join("?" for _ in columns)
             insert = f"INSERT OR IGNORE INTO {sqlite_name(table)} ({names}) VALUES ({marks})"
             try:
@@ -242,7 +242,7 @@ class ScratchDB:
     def values(self, key: str, column: Column, limit: int = 20) -> list[Any]:
         """Distinct non-null values of a column (for filters that match rows)."""
         table = self.catalog.tables[key]
-        col = exp.to_identifier(column.name).sql(dialect="sqlite")
+        col = exp.to_identifier(column.name, quoted=True).sql(dialect="sqlite")
         sql = f"SELECT DISTINCT {col} FROM {sqlite_name(table)} WHERE {col} IS NOT NULL ORDER BY 1 LIMIT {limit}"
         try:
             return [r[0] for r in self.conn.execute(sql).fetchall()]

@@ -18,7 +18,15 @@ from sqlglot import exp
 
 from ..server.errors import TrainingError
 from ..server.sql.catalog import Catalog
-from .records import Drops, Record, catalog_from_sql, make_record, parse_tree, render_schema, validate_sql
+from .records import (
+    Drops,
+    Record,
+    catalog_from_sql,
+    make_record,
+    parse_tree,
+    render_schema,
+    validate_sql,
+)
 
 DIALECT = "sqlite"
 TYPES = {"text": "TEXT", "number": "NUMERIC", "time": "TEXT", "boolean": "BOOLEAN", "others": "TEXT"}

@@ -20,17 +20,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlglot import exp
-
 from ..server.sql.catalog import Catalog, Column, ForeignKey, Table, get_dialect
-from .records import Drops, Record, complexity_of, make_record, schema_slice, validate_sql
+from .records import (
+    Drops,
+    Record,
+    complexity_of,
+    make_record,
+    quote_ident,
+    schema_slice,
+    validate_sql,
+)
 from .scratch import ScratchDB, family
 
 log = logging.getLogger(__name__)
 
 NO_WINDOW_DIALECTS = frozenset({"druid"})  # dialects whose engines lack window functions
 UNION_ONLY_DIALECTS = frozenset({"mysql", "doris", "starrocks"})  # no INTERSECT/EXCEPT (older MySQL)
-_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -141,8 +146,7 @@ class Context:
     # ------------------------------------------------------------------ SQL pieces
 
     def ident(self, name: str) -> str:
-        quoted = not _SAFE.match(name) or self.catalog.key(name) != name or name.upper() in self.keywords
-        return exp.to_identifier(name, quoted=quoted).sql(dialect=self.dialect)
+        return quote_ident(name, self.dialect)
 
     def name(self, info: TableInfo) -> str:
         table = info.table
@@ -194,6 +198,7 @@ def synthesize(
     on_pair: Callable[[int, int], None] | None = None,
 ) -> SynthResult:
     """Up to ``n`` validated, executed pairs over ``catalog`` (fewer for tiny schemas)."""
+    from .synth_joins import JOIN_TEMPLATES
     from .synth_templates import TEMPLATES
 
     started = time.perf_counter()
@@ -208,7 +213,7 @@ def synthesize(
             return result
         seen: set[str] = set()
         budget = max_attempts if max_attempts is not None else n * 6
-        templates = list(TEMPLATES)
+        templates = [*TEMPLATES, *JOIN_TEMPLATES]
         draws = 0
         while len(result.records) < n and draws < budget:
             rng.shuffle(templates)
