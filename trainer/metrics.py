@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections import Counter
@@ -148,7 +149,7 @@ def _normalize_value(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float):
-        if value != value:  # NaN
+        if math.isnan(value):
             return "NaN"
         rounded = round(value, 6)
         return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded

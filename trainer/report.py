@@ -102,11 +102,11 @@ def _differences(results: Sequence[ModelResult]) -> list[str]:
 def markdown(results: Sequence[ModelResult], title: str, image: str | None) -> str:
     lines = [f"# {title}", ""]
     n = max((len(r.examples) for r in results), default=0)
-    lines += [f"{n} examples. Execution accuracy counts the examples whose gold query ran on "
-              "the scratch database; rows compared as multisets unless the gold query has a "
-              "top-level ORDER BY.", ""]
-    lines += ["| model | execution accuracy | valid SQL | exact match | executed | "
-              "median latency |", "|---|---|---|---|---|---|"]
+    intro = (f"{n} examples. Execution accuracy counts the examples whose gold query ran on "
+             "the scratch database; rows compared as multisets unless the gold query has a "
+             "top-level ORDER BY.")
+    header = "| model | execution accuracy | valid SQL | exact match | executed | median latency |"
+    lines += [intro, "", header, "|---|---|---|---|---|---|"]
     for result in results:
         s = result.summary()
         if result.error:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from querywright.trainer import metrics
 from querywright.trainer.scratch_db import from_setup_sql
 

@@ -1,0 +1,154 @@
+"""llama.cpp's GGUF converters, fetched once per user, and the calls that run them.
+
+``convert_hf_to_gguf.py`` and ``convert_lora_to_gguf.py`` (with their ``conversion/`` and
+``gguf-py/`` folders) ship in the source distribution of ``llama-cpp-python==0.3.36``: pip
+downloads it (no build, no dependencies) and the four members are extracted into
+``~/.cache/querywright/llama.cpp-convert/0.3.36/`` (under ``$QUERYWRIGHT_HOME`` when set),
+through a temporary folder renamed into place. The converters run as subprocesses of this
+Python (they need torch, transformers, sentencepiece) and write to a temporary file that is
+renamed only when they succeed.
+
+Quantization: ``f32``, ``f16``, ``bf16`` and ``q8_0`` come from the converter itself.
+K-quants (``q4_k_m``...) need llama.cpp's quantize, which xllamacpp does not expose; they
+work when ``llama-cpp-python`` is installed (``llama_cpp.llama_model_quantize``) and are
+refused with that explanation otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from ..server.errors import TrainingError
+
+SDIST_PACKAGE = "llama-cpp-python"
+SDIST_VERSION = "0.3.36"
+MEMBERS = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion", "gguf-py")
+CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")
+K_QUANTS = {"q4_k_m": 15, "q5_k_m": 17, "q6_k": 18}  # llama_ftype values
+SDIST_ENV = "QUERYWRIGHT_LLAMACPP_SDIST"
+
+
+def converter_cache() -> Path:
+    """Per-user folder of the extracted converters (not created here)."""
+    from ..server.ai.models import cache_dir
+
+    return cache_dir().parent / "llama.cpp-convert" / SDIST_VERSION
+
+
+def _download_sdist(into: Path, find_links: Path | None) -> Path:
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+               "--disable-pip-version-check", "--quiet", "--dest", str(into), f"{SDIST_PACKAGE}=={SDIST_VERSION}"]
+    if find_links is not None:
+        command += ["--no-index", "--find-links", str(find_links)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    found = sorted(into.glob("llama_cpp_python-*.tar.gz"))
+    if done.returncode != 0 or not found:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise TrainingError(
+            f"cannot download the GGUF converter ({SDIST_PACKAGE}=={SDIST_VERSION} source): "
+            f"{detail[-1] if detail else 'no output'}; set {SDIST_ENV} to a downloaded "
+            "llama_cpp_python-0.3.36.tar.gz to work offline")
+    return found[0]
+
+
+def _extract(sdist: Path, target: Path) -> None:
+    prefix = f"llama_cpp_python-{SDIST_VERSION}/vendor/llama.cpp/"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
+    try:
+        with tarfile.open(sdist, "r:gz") as archive:
+            wanted = [m for m in archive.getmembers() if m.name.startswith(prefix)
+                      and m.name[len(prefix):].split("/", 1)[0] in MEMBERS]
+            for member in wanted:
+                member.name = member.name[len(prefix):]
+            archive.extractall(staging, members=wanted, filter="data")
+        missing = [m for m in MEMBERS if not (staging / m).exists()]
+        if missing:
+            raise TrainingError(f"{sdist.name} lacks {', '.join(missing)} under {prefix}")
+        os.replace(staging, target)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise TrainingError(f"cannot extract the GGUF converter from {sdist}: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def ensure_converter(sdist: Path | None = None, find_links: Path | None = None) -> Path:
+    """The folder holding ``convert_hf_to_gguf.py``; downloaded and extracted on first use."""
+    target = converter_cache()
+    if all((target / member).exists() for member in MEMBERS):
+        return target
+    sdist = sdist or (Path(os.environ[SDIST_ENV]) if os.environ.get(SDIST_ENV) else None)
+    if sdist is not None:
+        _extract(sdist, target)
+        return target
+    with tempfile.TemporaryDirectory(prefix="qw-sdist-") as tmp:
+        _extract(_download_sdist(Path(tmp), find_links), target)
+    return target
+
+
+def _run(script: str, args: list[str], out_file: Path, what: str) -> Path:
+    """Run a converter script writing ``out_file`` through a temporary name."""
+    folder = ensure_converter()
+    tmp = out_file.with_name(f".{out_file.name}.partial")
+    tmp.unlink(missing_ok=True)
+    command = [sys.executable, str(folder / script), *args, "--outfile", str(tmp)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not tmp.is_file():
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
+            raise TrainingError(f"{what} failed (exit {done.returncode}):\n{tail}")
+        os.replace(tmp, out_file)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out_file
+
+
+def convert_model(model_dir: Path, out_file: Path, outtype: str = "q8_0") -> Path:
+    """A Hugging Face model folder as one GGUF file (``outtype`` as the converter knows it)."""
+    if outtype not in CONVERTER_TYPES:
+        raise TrainingError(f"the converter writes {', '.join(CONVERTER_TYPES)}, not {outtype}")
+    return _run("convert_hf_to_gguf.py", [str(model_dir), "--outtype", outtype], out_file,
+                f"converting {model_dir} to GGUF")
+
+
+def convert_adapter(adapter_dir: Path, base_dir: Path, out_file: Path,
+                    outtype: str = "f16") -> Path:
+    """A PEFT LoRA adapter as a GGUF adapter for llama.cpp (applied on a base GGUF)."""
+    if outtype not in CONVERTER_TYPES:
+        raise TrainingError(f"the adapter converter writes {', '.join(CONVERTER_TYPES)}")
+    return _run("convert_lora_to_gguf.py",
+                [str(adapter_dir), "--base", str(base_dir), "--outtype", outtype], out_file,
+                f"converting the adapter {adapter_dir} to GGUF")
+
+
+def quantize(source: Path, out_file: Path, qtype: str) -> Path:
+    """K-quantize ``source`` with llama.cpp's quantize (needs ``llama-cpp-python``)."""
+    ftype = K_QUANTS.get(qtype)
+    if ftype is None:
+        raise TrainingError(f"unknown quantization {qtype!r}; use one of "
+                            f"{', '.join((*CONVERTER_TYPES, *K_QUANTS))}")
+    try:
+        import llama_cpp
+    except ImportError:
+        raise TrainingError(
+            f"{qtype} needs llama.cpp's quantize, which the embedded engine (xllamacpp) does "
+            "not expose: install llama-cpp-python (it compiles llama.cpp, ~10 min on 2 cores) "
+            "or run llama.cpp's llama-quantize on the f16 GGUF yourself; q8_0 works without it"
+        ) from None
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    tmp = out_file.with_name(f".{out_file.name}.partial")
+    try:
+        code = llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), params)
+        if code != 0 or not tmp.is_file():
+            raise TrainingError(f"llama.cpp could not quantize {source} to {qtype} (code {code})")
+        os.replace(tmp, out_file)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out_file
