@@ -293,8 +293,14 @@ class _Builder:
                     self.add(CompletionItem(f"ON {cond}", "join", "join condition (foreign key)", "", f"ON {cond}", f"0{n:04d}"))
         elif ctx.expect == COLUMN:
             owner = ctx.joining if ctx.clause == Clause.USING else ctx.target
+            skip = ctx.listed
+            if owner is not None and ctx.clause == Clause.USING:
+                earlier = {self.catalog.key(n) for s in self._before(owner) for n in s.column_names()}
+                mine = {self.catalog.key(n) for n in owner.column_names()}
+                if mine & earlier:  # USING names columns both sides have
+                    skip = frozenset(mine - earlier)
             if owner is not None:
-                self.source_columns((owner,), "1", skip=ctx.listed)
+                self.source_columns((owner,), "1", skip=skip)
         elif ctx.qualifier:
             self.qualified()
         elif ctx.expect == AFTER_EXPRESSION:

@@ -80,11 +80,14 @@ def join_suggestions(index: ForeignKeyIndex, sources: tuple[Source, ...], taken:
     """Tables to join to the ``sources`` already in the statement."""
     out: list[JoinSuggestion] = []
     seen: set[tuple[str, str]] = set()
+    present = {id(s.table) for s in sources if s.table is not None}
     for source in sources:
         if source.table is None:
             continue
         ref = quote(source.name, source.key)
         for other, cols, direction in index.pairs(source.table):
+            if id(other) in present and other is not source.table:
+                continue  # already in the statement (a self-reference is still offered)
             alias = alias_for(other.name, taken)
             condition = " AND ".join(f"{alias}.{column_text(other, oc, quote)} = {ref}.{column_text(source.table, sc, quote)}" for oc, sc in cols)
             if (other.display_name, condition) in seen:

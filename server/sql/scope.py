@@ -214,8 +214,10 @@ class Structure:
                 via = "from"
             elif tt == T.UPDATE and i == lo:
                 via = "update"
-            elif tt == T.INTO and first in (T.INSERT, T.MERGE, T.REPLACE):
+            elif tt == T.INTO and first in (T.INSERT, T.REPLACE):
                 via = "into"
+            elif tt == T.INTO and first == T.MERGE:
+                via = "from"  # the MERGE target is in scope like a FROM item
             elif tt == T.USING and first == T.MERGE:
                 via = "join"
             elif tt not in (T.COMMA, T.ALIAS) and toks[i].text.upper() in STOP_WORDS | {"SELECT", "WHERE", "HAVING"}:
