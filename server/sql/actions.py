@@ -162,7 +162,7 @@ def qualify_columns(index: TextIndex, statements: Iterable[Statement], catalog: 
         seen: set[int] = set()
         for scope in resolver.scopes:
             for column in scope.columns:
-                if column.table or not isinstance(column.this, exp.Identifier) or id(column) in seen:
+                if column.table or not isinstance(column.this, exp.Identifier) or id(column) in seen or resolver.scope_of(column) is not scope:
                     continue
                 seen.add(id(column))
                 owner = resolver.column_owner(column)

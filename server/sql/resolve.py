@@ -130,12 +130,12 @@ class Resolver:
                 self.ctes.setdefault(catalog.key(alias.name), cte)
         self._column_scope: dict[int, Scope] = {}
         self._table_scope: dict[int, Scope] = {}
-        for scope in self.scopes:
+        for scope in self.scopes:  # innermost first: a column belongs to its own scope
             for column in scope.columns:
-                self._column_scope[id(column)] = scope
+                self._column_scope.setdefault(id(column), scope)
             for source in scope.sources.values():
                 if isinstance(source, exp.Table):
-                    self._table_scope[id(source)] = scope
+                    self._table_scope.setdefault(id(source), scope)
         self._sources: dict[int, dict[str, Source]] = {}
 
     # ------------------------------------------------------------------ sources
