@@ -41,6 +41,7 @@ FEATURES: tuple[str, ...] = (
     "formatting",
     "symbols",
     "commands",
+    "inline_completion",
 )
 
 

@@ -1,0 +1,158 @@
+"""The model a workspace uses right now: which reference, its ``Completer``, the suggestion
+service over it, its state, and the models one could switch to.
+
+The language server keeps one ``ModelHost``. ``configure`` (settings changed) and
+``set_model`` (the ``querywright.setModel`` command) swap the backend; opening one is
+cheap and never blocks (loading happens in ``warm_up``, in a worker thread). A reference
+that cannot be opened (malformed, weights not pulled) leaves the host ``disabled`` with
+the reason as its message, and the deterministic features go on as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..errors import ModelError
+from ..sql.catalog import Catalog
+from .completer import BackendState, Completer, CompletionRequest
+from .prompt import prompt_prefix
+from .schema_slice import slice_schema
+from .suggest import SuggestionService
+
+log = logging.getLogger(__name__)
+StateListener = Callable[[BackendState, str], None]
+
+
+class ModelHost:
+    def __init__(self, on_state: StateListener | None = None) -> None:
+        self.on_state = on_state
+        self.ref: str | None = None  # None: the configured model
+        self.completer: Completer | None = None
+        self.service = SuggestionService(None)
+        self.state = BackendState.DISABLED
+        self.message = ""
+        self._config = Config()
+        self._root: Path | None = None
+        self._opened: tuple[str, str, str | None] | None = None
+
+    @property
+    def model(self) -> str:
+        return self.ref or self._config.model
+
+    def _set(self, state: BackendState, message: str = "") -> None:
+        changed = (state, message) != (self.state, self.message)
+        self.state, self.message = state, message
+        if changed and self.on_state is not None:
+            self.on_state(state, message)
+
+    def configure(self, config: Config, root: Path | None) -> bool:
+        """Adopt settings; True when the backend was (re)opened."""
+        self._config, self._root = config, root
+        return self._open()
+
+    def set_model(self, ref: str) -> None:
+        self.ref = ref
+        self._open()
+
+    def _open(self) -> bool:
+        from .refs import BackendConfig, open_completer
+
+        wanted = (self.model, self._config.ollama_host, str(self._root) if self._root else None)
+        if wanted == self._opened and self.completer is not None:
+            self.service.config = self._config.inline
+            return False
+        old = self.completer
+        if old is not None:
+            asyncio.get_running_loop().create_task(old.aclose())
+        self._opened = wanted
+        backend = BackendConfig(
+            ollama_host=self._config.ollama_host,
+            workspace=self._root,
+            timeout_s=max(self._config.inline.timeout_ms / 1000.0, 1.0),
+        )
+        try:
+            self.completer = open_completer(self.model, backend)
+        except ModelError as exc:
+            self.completer = None
+            self.service = SuggestionService(None, self._config.inline)
+            self._set(BackendState.DISABLED, str(exc))
+            return True
+        self.service = SuggestionService(self.completer, self._config.inline, on_state=self._service_state)
+        self._set(BackendState.LOADING, f"loading {self.model}")
+        return True
+
+    def _service_state(self, state: BackendState, message: str) -> None:
+        self._set(state, message)
+
+    async def warm_up(self, catalog: Catalog) -> None:
+        """Load the model and evaluate the workspace's fixed prompt prefix (schema), so
+        the first suggestion finds it in the engine's cache. Failures set the state."""
+        completer = self.completer
+        if completer is None:
+            return
+        try:
+            await completer.warm_up()
+            sliced = slice_schema(catalog)
+            prefix = prompt_prefix(sliced.ddl, catalog.dialect)
+            await completer.complete(CompletionRequest(prompt=prefix, max_tokens=1))
+            state = await completer.state()
+        except ModelError as exc:
+            if completer is self.completer:
+                self._set(BackendState.OFFLINE, str(exc))
+            return
+        if completer is self.completer:
+            self._set(state, "" if state is BackendState.READY else self.message)
+
+    async def available(self) -> list[dict[str, Any]]:
+        """``querywright.listModels``: Ollama models (``/api/tags``), registered and local
+        GGUF models, and the built-in model."""
+        from .models import BUILTIN_MODELS, cached_path, gguf_files
+        from .registry import list_registered
+
+        out: list[dict[str, Any]] = []
+        for name, model in BUILTIN_MODELS.items():
+            present = cached_path(model).is_file()
+            out.append({"ref": f"builtin:{name}", "label": f"builtin:{name}",
+                        "description": model.description + ("" if present else " (not downloaded: querywright models pull builtin)")})  # fmt: skip
+        out += await _ollama_models(self._config.ollama_host)
+        try:
+            registered = list_registered()
+        except ModelError as exc:
+            log.warning("%s", exc)
+            registered = []
+        for entry in registered:
+            out.append({"ref": entry.name, "label": entry.name, "description": f"fine-tuned model ({entry.gguf})"})
+        builtin_files = {cached_path(m).resolve() for m in BUILTIN_MODELS.values()}
+        for path in gguf_files():
+            if path.resolve() not in builtin_files:
+                out.append({"ref": str(path), "label": path.name, "description": f"local GGUF {path}"})
+        return out
+
+    async def aclose(self) -> None:
+        if self.completer is not None:
+            await self.completer.aclose()
+            self.completer = None
+
+
+async def _ollama_models(host: str) -> list[dict[str, Any]]:
+    import httpx
+    import ollama
+
+    client = ollama.AsyncClient(host=host, timeout=1.0)
+    try:
+        listed = await client.list()
+    except (httpx.HTTPError, ollama.ResponseError, ConnectionError, OSError):
+        return []  # no Ollama server here: nothing to list
+    finally:
+        await client.close()
+    out = []
+    for model in listed.models:
+        if model.model:
+            size = f"{(model.size or 0) / 1e6:.0f} MB" if model.size else ""
+            out.append({"ref": f"ollama:{model.model}", "label": model.model, "description": f"Ollama at {host} {size}".strip()})
+    return out

@@ -1,0 +1,163 @@
+"""``textDocument/inlineCompletion`` (LSP 3.18), comment -> SQL, and the model commands.
+
+Thin glue over ``ai.suggest`` / ``ai.host``:
+
+- registered *with* ``InlineCompletionOptions`` (pygls 2.1.1 advertises the provider
+  only then); items carry ``range=Range(cursor, cursor)`` so the editor shows ghost text
+  instead of replacing the word; a cursor past the end of the document is clamped;
+- ``$/cancelRequest`` cancels the handler's task, which sets the ``asyncio.Event`` the
+  backend watches (generation stops at the next token); a result for a document version
+  that changed meanwhile is dropped;
+- ``querywright/status`` follows the backend (ready / loading / offline / disabled) and
+  says when the model had no valid suggestion;
+- commands ``querywright.generateFromComment``, ``querywright.listModels``,
+  ``querywright.setModel`` (docs/protocol.md); the model loads on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ...ai.ask import ask
+from ...ai.completer import BackendState
+from ...ai.context import comment_question
+from ...ai.host import ModelHost
+from ...errors import ModelError
+from ..boundary import guarded
+from ..commands import CommandRequest, command
+from ..convert import Positions
+
+if TYPE_CHECKING:
+    from ..server import QuerywrightServer
+
+COMMENT_SAMPLES = 3
+
+
+class _Warm:
+    """Loads the model once, on first use; concurrent callers share the one load."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.completer: object | None = None
+
+    async def ensure(self, server: QuerywrightServer, host: ModelHost) -> None:
+        if self.task is None or self.completer is not host.completer:
+            self.completer = host.completer
+            self.task = asyncio.get_running_loop().create_task(host.warm_up(server.session.schema.catalog))
+        await asyncio.shield(self.task)
+
+
+_HOSTS: dict[int, tuple[ModelHost, _Warm]] = {}
+
+
+def host_of(server: QuerywrightServer) -> ModelHost:
+    """The server's model host (created by ``register``)."""
+    return _HOSTS[id(server)][0]
+
+
+def register(server: QuerywrightServer) -> None:
+    def on_state(state: BackendState, message: str) -> None:
+        server.backend_status.backend = state.value
+        server.backend_status.model = host.model
+        server.backend_status.message = message
+        server.send_status()
+
+    host = ModelHost(on_state)
+    warm = _Warm()
+    _HOSTS[id(server)] = (host, warm)
+
+    def configure() -> None:
+        if server.session.loaded:
+            host.configure(server.session.config, server.session.root)
+            host.service.clear_cache()
+
+    server.events.catalog_changed.connect(configure)
+    server.events.config_changed.connect(configure)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    @guarded(server, "inlineCompletion")
+    async def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
+        uri = params.text_document.uri
+        snapshot = server.snapshot(uri)
+        if snapshot is None or snapshot.is_schema or host.completer is None:
+            return None
+        positions = Positions(snapshot.index, server.utf16)
+        offset = positions.offset(params.position)
+        cursor = positions.to_lsp(snapshot.index.position(offset))  # clamped into the document
+        cancel = asyncio.Event()
+
+        def is_current() -> bool:
+            document = server.session.documents.get(uri)
+            return document is not None and document.version == snapshot.version
+
+        try:
+            await warm.ensure(server, host)
+            automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+            result = await host.service.suggest(
+                uri, snapshot.text, offset, snapshot.catalog, cancel=cancel, is_current=is_current,
+                statements=snapshot.statement_list, index=snapshot.index, debounce=automatic,
+            )  # fmt: skip
+        except asyncio.CancelledError:
+            cancel.set()  # $/cancelRequest: stop generation at the next token
+            raise
+        if result.status in ("no-valid", "offline"):
+            server.send_status(result.message)
+        items = [
+            types.InlineCompletionItem(insert_text=item.text, range=types.Range(cursor, cursor))
+            for item in result.items
+        ]
+        return types.InlineCompletionList(items=items)
+
+
+@command("querywright.generateFromComment")
+async def generate_from_comment(server: QuerywrightServer, request: CommandRequest) -> dict[str, Any]:
+    host, warm = _HOSTS[id(server)]
+    options = request.options()
+    uri = str(options.get("uri", ""))
+    line = int(options.get("line", -1))
+    snapshot = server.snapshot(uri)
+    if snapshot is None:
+        return {"sql": None, "message": f"document {uri} is not open"}
+    question = comment_question(snapshot.index, line)
+    if question is None:
+        return {"sql": None, "message": f"line {line + 1} is not a -- comment"}
+    if host.completer is None:
+        return {"sql": None, "message": host.message or "no model is configured"}
+    await warm.ensure(server, host)
+    try:
+        answer = await ask(question, snapshot.catalog, host.completer, samples=COMMENT_SAMPLES, grammar=snapshot.config.inline.grammar)
+    except ModelError as exc:
+        return {"sql": None, "message": str(exc)}
+    if answer.sql is None:
+        message = f"no valid SQL for this comment ({answer.candidates} candidates: {'; '.join(answer.issues)})"
+        server.send_status(message)
+        return {"sql": None, "message": message}
+    sql = answer.sql.rstrip() + ";"
+    at = types.Position(line + 1, 0)
+    if line + 1 >= snapshot.index.line_count:  # the comment is the last line
+        at = types.Position(line, Positions(snapshot.index, server.utf16).to_lsp_length(line))
+        text = "\n" + sql
+    else:
+        text = sql + "\n"
+    edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(range=types.Range(at, at), new_text=text)]})
+    await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="Generate SQL from comment"))
+    return {"sql": sql, "message": f"generated by {answer.model} in {answer.latency_ms:.0f} ms"}
+
+@command("querywright.listModels")
+async def list_models(server: QuerywrightServer, request: CommandRequest) -> list[dict[str, Any]]:
+    host = host_of(server)
+    return await host.available()
+
+@command("querywright.setModel")
+async def set_model(server: QuerywrightServer, request: CommandRequest) -> dict[str, Any]:
+    host = host_of(server)
+    ref = str(request.options().get("ref", "")).strip()
+    if not ref:
+        raise ModelError("setModel needs {\"ref\": MODEL_REFERENCE}")
+    host.set_model(ref)
+    if host.completer is None:
+        raise ModelError(host.message)
+    return {"model": ref}
