@@ -1,7 +1,8 @@
 """Evaluate models on text-to-SQL examples: execution accuracy, valid-SQL rate, exact match.
 
 Examples come from our training records (JSON lines), a Spider folder, or the public set's
-11-column format; each becomes a training record (with ``db_path`` for Spider's SQLite files).
+11-column format (read by ``trainer.spider`` and ``trainer.public``); each is a training record,
+with ``db_path`` when a Spider SQLite file holds its data.
 Every model is prompted exactly as it is served and trained (``server.ai.prompt``), with the
 assistant turn primed by the statement's first keyword (``statement_start``), and answers
 through the same ``Completer`` backends the editor uses (embedded GGUF, Ollama, OpenAI-style).
@@ -28,7 +29,6 @@ from .progress import Progress
 from .scratch_db import build_database, database_key
 
 MAX_TOKENS = 200
-PUBLIC_COLUMNS = ("sql_prompt", "sql_context", "sql")
 
 
 # --- examples -------------------------------------------------------------------------------
@@ -56,69 +56,26 @@ def load_records(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def load_spider(folder: str | Path, split: str = "dev") -> list[dict[str, Any]]:
-    """Spider's ``{split}.json`` as records; each runs on ``database/<db_id>/<db_id>.sqlite``."""
-    root = Path(folder)
-    questions = root / f"{split}.json"
-    if not questions.is_file():
-        raise TrainingError(f"{questions} does not exist (expected a Spider folder)")
-    schemas: dict[str, str] = {}
-    records = []
-    for index, item in enumerate(json.loads(questions.read_text())):
-        db_id = item["db_id"]
-        db_path = root / "database" / db_id / f"{db_id}.sqlite"
-        if db_id not in schemas:
-            schemas[db_id] = _sqlite_schema(db_path)
-        records.append({
-            "id": f"spider-{split}-{index}", "source": "spider", "dialect": "sqlite",
-            "schema": schemas[db_id], "schema_id": db_id, "question": item["question"],
-            "sql": item["query"], "db_path": str(db_path),
-            "provenance": {"dataset": "spider", "row": index},
-        })
+def load_spider_records(folder: str | Path, split: str = "dev") -> list[dict[str, Any]]:
+    """Spider's ``{split}.json`` questions as records (``trainer.spider``); each runs on its
+    ``database/<db_id>/<db_id>.sqlite`` when the folder has one, else on generated rows."""
+    from .spider import load_spider
+
+    records = load_spider(Path(folder), questions=f"{split}.json").records
+    for record in records:
+        database = (record.get("provenance") or {}).get("database")
+        if database:
+            record["db_path"] = database
     return records
 
 
-def _sqlite_schema(path: Path) -> str:
-    """The CREATE statements stored in a SQLite file."""
-    if not path.is_file():
-        raise TrainingError(f"Spider database {path} does not exist")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-                            "AND type IN ('table', 'view') ORDER BY rowid").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise TrainingError(f"cannot read Spider database {path}: {exc}") from exc
-    finally:
-        conn.close()
-    return "\n".join(sql.strip().rstrip(";") + ";" for (sql,) in rows)
+def load_public_records(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Public-set rows (parquet or JSON lines, 11 columns) as records (``trainer.public``)."""
+    from .public import load_public
 
-
-def load_public(path: str | Path) -> list[dict[str, Any]]:
-    """The public set's rows (JSON lines or parquet, 11 columns) as records."""
-    source = Path(path)
-    if not source.is_file():
-        raise TrainingError(f"public data {source} does not exist")
-    if source.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(source).to_pylist()
-    else:
-        rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
-    records = []
-    for index, row in enumerate(rows):
-        if not all(row.get(column) for column in PUBLIC_COLUMNS):
-            raise TrainingError(f"{source}: row {index} lacks one of {', '.join(PUBLIC_COLUMNS)}")
-        context = row["sql_context"]
-        schema = "\n".join(part.strip() + ";" for part in context.split(";")
-                           if part.strip().upper().startswith("CREATE"))
-        records.append({
-            "id": f"public-{row.get('id', index)}", "source": "public", "dialect": "sqlite",
-            "schema": schema, "schema_id": row.get("domain") or None,
-            "question": row["sql_prompt"], "sql": row["sql"], "setup_sql": context,
-            "complexity": row.get("sql_complexity"),
-            "provenance": {"dataset": "gretelai/synthetic_text_to_sql", "row": row.get("id", index)},
-        })
-    return records
+    if not Path(path).exists():
+        raise TrainingError(f"public data {path} does not exist")
+    return load_public(path, limit=limit).records
 
 
 def load_examples(data: str | None = None, spider: str | None = None, public: str | None = None,
@@ -133,9 +90,9 @@ def load_examples(data: str | None = None, spider: str | None = None, public: st
         tests = [r for r in records if r.get("split") == "test"]
         records = tests or records
     elif spider:
-        records = load_spider(spider)
+        records = load_spider_records(spider)
     else:
-        records = load_public(public or "")
+        records = load_public_records(public or "", limit)
     if not records:
         raise TrainingError("no evaluation examples")
     return records[:limit] if limit else records
@@ -210,6 +167,21 @@ def score(record: dict[str, Any], output: str, catalog: Catalog,
         predicted=predicted, valid=not invalid,
         exact=metrics.exact_match(predicted, record["sql"], dialect), execution=execution,
         errors=errors, latency_ms=0.0, complexity=record.get("complexity"))
+
+
+def score_output(record: dict[str, Any], output: str,
+                 timeout_s: float = metrics.DEFAULT_TIMEOUT_S) -> ExampleResult:
+    """Score one output on a database built for ``record`` alone (tests, one-off checks)."""
+    try:
+        database: sqlite3.Connection | str = build_database(record)
+    except TrainingError as exc:
+        database = str(exc)
+    catalog = metrics.schema_catalog(record["schema"], record.get("dialect") or "sqlite")
+    try:
+        return score(record, output, catalog, database, timeout_s)
+    finally:
+        if isinstance(database, sqlite3.Connection):
+            database.close()
 
 
 async def _predict_all(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
