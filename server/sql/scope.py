@@ -8,9 +8,12 @@ catalog object (a rebuilt catalog is a new object).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from .catalog import Catalog, Table, get_dialect
@@ -23,6 +26,39 @@ STOP_WORDS = frozenset(
     ["SET", "LIMIT", "OFFSET", "WINDOW", "USING", "ON", "WHERE", "VALUES", "RETURNING", "DEFAULT", "SELECT", "FROM", "JOIN", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "NATURAL", "OUTER", "GROUP", "ORDER", "UNION", "INTERSECT", "EXCEPT", "MINUS", "QUALIFY", "FETCH", "HAVING", "TABLESAMPLE", "PIVOT", "UNPIVOT", "AS", "LATERAL", "ONLY", "WITH", "INTO", "SEMI", "ANTI", "ASOF", "POSITIONAL", "APPLY", "BY"]
 )
 MAX_DEPTH = 8
+
+
+@functools.lru_cache(maxsize=512)
+def parsed_output_names(sql: str, dialect: str) -> tuple[str, ...] | None:
+    """Output column names of a complete query by sqlglot's parser (casts, expressions and
+    functions named as the database names them); None when it does not parse or selects
+    ``*`` (the token scan then expands the star through the catalog)."""
+    try:
+        trees = get_dialect(dialect).parse(sql)
+    except (ParseError, TokenError, RecursionError):
+        return None
+    tree = trees[0] if len(trees) == 1 else None
+    if not isinstance(tree, exp.Query):
+        return None
+    names: list[str] = []
+    for select in tree.selects:
+        if isinstance(select, exp.Star) or isinstance(select, exp.Column) and isinstance(select.this, exp.Star):
+            return None
+        while isinstance(select, exp.Cast) and not select.alias:
+            select = select.this
+        if isinstance(select, exp.Alias) or select.alias:
+            name = select.alias
+        elif isinstance(select, exp.Column):
+            name = select.name
+        elif isinstance(select, exp.Anonymous):
+            name = select.name.lower()
+        elif isinstance(select, exp.Func):
+            name = select.sql_name().lower()
+        else:
+            name = ""
+        if name:
+            names.append(name)
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -328,6 +364,9 @@ class Structure:
         """Output column names of the query in token range ``body`` (None = unknowable)."""
         if depth > MAX_DEPTH or body[0] >= body[1]:
             return None
+        named = parsed_output_names(self.text[self.tokens[body[0]].start : self.tokens[body[1] - 1].end + 1], self.dialect)
+        if named is not None:
+            return named
         block = self.block(*body)
         visible = self.visible_ctes(catalog, block, ctes, depth)
         lo, hi = block.segments[0]
