@@ -96,6 +96,9 @@ async def test_cte_subquery_insert_and_update_contexts(lsp_client: LanguageClien
         "SELECT x.| FROM (SELECT id, total_cents AS t FROM orders) x": ["id", "t"],
         "INSERT INTO users (email, |": ["id", "name", "created_at", "country", "is_active"],
         "UPDATE users SET name = 'x', |": ["id", "email", "created_at", "country", "is_active"],
+        "SELECT CASE WHEN o.| THEN 1 END FROM orders o": ["id", "user_id", "status", "ordered_at", "total_cents"],
+        "SELECT p.| FROM products p GROUP BY p.id": ["id", "sku", "title", "price_cents", "stock"],
+        "SELECT * FROM reviews ORDER BY reviews.|": ["id", "product_id", "user_id", "rating", "body"],
     }
     for n, (text, expected) in enumerate(cases.items()):
         items, _r, _t = await complete_at(lsp_client, workspace, text, name=f"case{n}.sql")
@@ -116,6 +119,13 @@ async def test_multi_statement_document_and_edits(lsp_client: LanguageClient, wo
     )
     assert isinstance(result, types.CompletionList)
     assert "status" in labels(list(result.items))
+
+
+async def test_unaliased_join_qualifies_shared_names(lsp_client: LanguageClient, workspace: Path) -> None:
+    items, _r, _t = await complete_at(lsp_client, workspace, "SELECT | FROM orders JOIN users ON users.id = orders.user_id")
+    found = labels(items)
+    assert {"orders.id", "users.id", "email", "status"} <= set(found)
+    assert found.index("email") < found.index("count")
 
 
 async def test_functions_with_signatures(lsp_client: LanguageClient, workspace: Path) -> None:
