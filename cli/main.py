@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ask_cmd",
     "models_cmd",
     "eval_cmd",
+    "export_cmd",
+    "finetune_cmd",
     "harvest_cmd",
     "dataset_cmd",
 )

@@ -257,16 +257,26 @@ def build_files(options: ExportOptions, base: Path, staging: Path,
     return target, None
 
 
-def export_model(options: ExportOptions, progress: Progress | None = None) -> ExportResult:
-    """Export as the module docstring says; TrainingError on failure, nothing half-written."""
+@dataclass
+class StagedExport:
+    """An export whose files are in place but that is not yet registered nor described."""
+
+    out: Path
+    model: Path
+    adapter: Path | None
+    base_ref: str
+    base: Path
+    train_config: dict[str, Any]
+
+
+def build_export(options: ExportOptions, progress: Progress) -> StagedExport:
+    """Steps 1-4: the GGUF(s) and the Modelfile, moved into ``options.out`` when complete."""
     from . import backends
 
     if options.mode not in MODES:
         raise TrainingError(f"export mode {options.mode!r}: use one of {', '.join(MODES)}")
     if options.mode == "adapter" and options.quant not in gguf.CONVERTER_TYPES:
         raise TrainingError("adapter exports keep the base GGUF as is; --quant applies to merged")
-    progress = progress or Progress("export", 5, mode="none")
-    progress.set_total(5)
     check_adapter(options.adapter)
     if options.ollama == "on" and (problem := ollama_unreachable(options.ollama_host)):
         raise TrainingError(f"{problem}; start it, or export with --ollama off")
@@ -283,23 +293,28 @@ def export_model(options: ExportOptions, progress: Progress | None = None) -> Ex
         (staging / MODELFILE).write_text(modelfile_text(
             f"./{model.name}" if model.parent == staging else str(model),
             f"./{adapter.name}" if adapter else None, options.temperature))
-        for extra, _role in options.extra_files:
-            shutil.copy2(extra, staging / extra.name)
         if train_config:
             (staging / "train_config.json").write_text(json.dumps(train_config, indent=2) + "\n")
         publish(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    model = out / model.name if model.parent == staging else model
-    adapter = out / adapter.name if adapter else None
-    return finish(options, out, model, adapter, str(base_ref), base, train_config, progress)
+    return StagedExport(out, out / model.name if model.parent == staging else model,
+                        out / adapter.name if adapter else None, str(base_ref), base,
+                        train_config)
 
 
-def finish(options: ExportOptions, out: Path, model: Path, adapter: Path | None, base_ref: str,
-           base: Path, train_config: dict[str, Any], progress: Progress) -> ExportResult:
-    """Ollama or the registry, then the manifest (last), then the registry entry."""
+def export_model(options: ExportOptions, progress: Progress | None = None) -> ExportResult:
+    """Export as the module docstring says; TrainingError on failure, nothing half-written."""
+    progress = progress or Progress("export", 5, mode="none")
+    progress.set_total(5)
+    return finish(options, build_export(options, progress), progress)
+
+
+def finish(options: ExportOptions, staged: StagedExport, progress: Progress) -> ExportResult:
+    """Steps 5-6: Ollama or the registry, the manifest (last), then the registry entry."""
     from ..server.ai.prompt import PROMPT_FORMAT
 
+    out, model, adapter, base = staged.out, staged.model, staged.adapter, staged.base
     notes: list[str] = []
     ollama_model = None
     if options.ollama != "off":
@@ -311,6 +326,8 @@ def finish(options: ExportOptions, out: Path, model: Path, adapter: Path | None,
             if options.ollama == "on":
                 raise TrainingError(f"{exc}; the exported files are in {out}") from exc
             notes.append(f"{exc}: registered for the embedded engine instead")
+    for extra, _role in options.extra_files:
+        shutil.copy2(extra, out / extra.name)
     files = [file_entry(out, model, "gguf")]
     if adapter is not None:
         files.append(file_entry(out, adapter, "adapter-gguf"))
@@ -318,14 +335,15 @@ def finish(options: ExportOptions, out: Path, model: Path, adapter: Path | None,
     if (out / "train_config.json").is_file():
         files.append(file_entry(out, out / "train_config.json", "config"))
     files += [file_entry(out, out / extra.name, role) for extra, role in options.extra_files]
-    base_entry: dict[str, Any] = {"ref": base_ref, "path": str(base)}
+    base_entry: dict[str, Any] = {"ref": staged.base_ref, "path": str(base)}
     if base.is_file():
         base_entry["sha256"] = sha256_file(base)
     manifest = {
         "name": options.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base": base_entry, "prompt_format": PROMPT_FORMAT, "data": options.data,
-        "config": {**train_config, "export": {"mode": options.mode, "quant": options.quant}},
+        "config": {**staged.train_config,
+                   "export": {"mode": options.mode, "quant": options.quant}},
         "metrics": options.metrics, "files": files,
         "ollama": {"model": ollama_model, "host": options.ollama_host} if ollama_model else None,
     }

@@ -1,0 +1,224 @@
+"""``finetune``: harvest → dataset → train → eval → export → register, for one workspace.
+
+The run folder (``--out``, default ``~/.cache/querywright/runs/<workspace>``) holds ``data/``
+(the dataset splits), ``adapter/`` (its checkpoints live in ``.adapter.partial`` until the
+adapter is complete, so ``--resume`` continues an interrupted run), ``eval/`` (report) and
+``models/<name>/`` (the exported model; its manifest is written last). The model to beat
+(``current``, by default the base) is evaluated on the test split before the export, the new
+model after it; ``better`` says whether the new one wins on execution accuracy (valid-SQL
+rate breaks a tie). Without a GPU the defaults are a handful of LoRA steps on the CPU.
+
+Progress: a ``stage`` event opens each stage with the share of the whole run it covers
+(``start`` and ``weight``, in percent), then the stage's own ``progress`` events follow; the
+run ends with a ``done`` event (``model``, ``better``, ``metrics``, ``message``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..server.errors import TrainingError
+from .progress import Progress
+
+DEFAULT_BASE = "builtin:smollm2-135m"
+STAGES: tuple[tuple[str, int], ...] = (("dataset", 5), ("train", 55), ("eval-current", 10),
+                                       ("export", 15), ("eval", 10), ("register", 5))
+CPU_DEFAULTS: dict[str, Any] = {"backend": "hf-lora", "max_steps": 8, "batch_size": 4,
+                                "max_seq_length": 768, "save_steps": 4, "warmup_steps": 1,
+                                "learning_rate": 5e-4}
+CPU_EVAL_LIMIT = 12
+CPU_SYNTHETIC = 120
+
+
+@dataclass
+class FinetuneOptions:
+    workspace: Path
+    config: Path | None = None
+    base: str | None = None
+    max_steps: int | None = None
+    out: Path | None = None
+    name: str | None = None
+    current: str | None = None  # the model to beat; None: the base
+    resume: bool = False
+    eval_limit: int | None = None  # None: all test examples (CPU: CPU_EVAL_LIMIT)
+    synthetic: int | None = None  # synthetic pairs to generate (None: by device)
+    public: str | None = None  # an extra public-set file
+    ollama: str = "auto"
+    ollama_host: str = "http://127.0.0.1:11434"
+    progress: str = "auto"
+    stream: TextIO | None = None  # where JSON progress goes (default: stdout)
+    models_dir: Path | None = None  # model registry folder (default: the per-user cache)
+
+
+@dataclass
+class FinetuneResult:
+    model: str
+    model_dir: Path
+    manifest: Path
+    better: bool
+    metrics: dict[str, Any]
+    message: str
+    notes: list[str] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip()).strip("-._").lower()[:60] or "workspace"
+
+
+def default_run_dir(workspace: Path) -> Path:
+    from ..server.ai.models import cache_dir
+
+    return cache_dir().parent / "runs" / slug(workspace.resolve().name)
+
+
+def has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def train_settings(options: FinetuneOptions, data: Path, validation: Path | None,
+                   adapter: Path, cuda: bool) -> Any:
+    """The training config: device defaults < ``--config`` file < the pipeline's own settings."""
+    from .train_config import TrainConfig, load_config
+
+    fixed: dict[str, Any] = {"base": options.base or DEFAULT_BASE, "data": str(data),
+                             "out": str(adapter), "overwrite": True, "progress": options.progress,
+                             "resume": "latest" if options.resume else None}
+    if validation is not None:
+        fixed["eval_data"] = str(validation)
+    from_file = load_config(options.config, fixed)
+    defaults, values = TrainConfig(), dict(fixed)
+    for key, value in ({} if cuda else CPU_DEFAULTS).items():
+        if getattr(from_file, key) == getattr(defaults, key):  # the file did not set it
+            values[key] = value
+    if options.max_steps is not None:
+        values["max_steps"] = options.max_steps
+    if validation is not None and not cuda:
+        values.pop("eval_data", None)  # evaluation loss costs CPU time; eval runs after
+    return load_config(options.config, values)
+
+
+def better_than(tuned: dict[str, Any], current: dict[str, Any] | None) -> bool:
+    """Whether the tuned model's figures beat the current model's."""
+    if current is None or current.get("error"):
+        return not tuned.get("error")
+    if tuned.get("error"):
+        return False
+    key = (tuned.get("execution_accuracy") or 0.0, tuned.get("valid_rate") or 0.0)
+    return key > (current.get("execution_accuracy") or 0.0, current.get("valid_rate") or 0.0)
+
+
+class Stages:
+    """Announces each stage with its share of the run, and hands out its Progress."""
+
+    def __init__(self, options: FinetuneOptions) -> None:
+        self.options = options
+        self.overall = Progress("finetune", 100, mode=options.progress,  # type: ignore[arg-type]
+                                stream=options.stream)
+        self.start = 0
+
+    def begin(self, name: str, total: int | None = None, **fields: Any) -> Progress:
+        weight = dict(STAGES)[name]
+        self.overall.event("stage", name=name, start=self.start, weight=weight, **fields)
+        self.start += weight
+        mode = "json" if self.overall.mode == "json" else "none"
+        return Progress(name, total, mode=mode, stream=self.options.stream)  # type: ignore[arg-type]
+
+
+def run_finetune(options: FinetuneOptions) -> FinetuneResult:
+    """The whole pipeline; TrainingError with a clear message on any failure."""
+    from . import backends
+    from .dataset import build_dataset
+    from .eval import evaluate_model, load_records
+    from .export import ExportOptions, build_export, finish
+    from .report import write_report
+    from .train import run_training, work_dir
+
+    workspace = options.workspace.resolve()
+    if not workspace.is_dir():
+        raise TrainingError(f"workspace {workspace} is not a folder")
+    base_ref = options.base or DEFAULT_BASE
+    backends.resolve_base(base_ref)  # fail now, not after the dataset, when it does not exist
+    run_dir = (options.out or default_run_dir(workspace)).resolve()
+    adapter = run_dir / "adapter"
+    if options.resume and not (work_dir(adapter) / "checkpoints").is_dir():
+        raise TrainingError(f"--resume: no interrupted run under {run_dir}")
+    stages = Stages(options)
+    cuda = has_cuda()
+
+    stages.begin("dataset").close()
+    summary = build_dataset(workspace, run_dir / "data", public=options.public,
+                            synthetic=options.synthetic or (300 if cuda else CPU_SYNTHETIC),
+                            progress="none")
+    train_file, test_file = Path(summary.files["train"]), Path(summary.files["test"])
+    if not summary.splits.get("train"):
+        raise TrainingError(f"no training pairs in {workspace}: it needs a schema (DDL or "
+                            "migrations) and queries; see `querywright harvest`")
+    validation = Path(summary.files["validation"]) if summary.splits.get("validation") else None
+
+    config = train_settings(options, train_file, validation, adapter, cuda)
+    progress = stages.begin("train", config.max_steps, backend=config.backend)
+    try:
+        trained = run_training(config, progress)
+    except MemoryError as exc:  # boundary: a CPU allocation failure deep in torch
+        raise TrainingError(f"out of memory with batch_size={config.batch_size}, max_seq_length="
+                            f"{config.max_seq_length}: lower them in --config") from exc
+
+    records = load_records(test_file) if summary.splits.get("test") else load_records(train_file)
+    limit = options.eval_limit or (None if cuda else CPU_EVAL_LIMIT)
+    records = records[:limit] if limit else records
+    current_ref = options.current or base_ref
+    current = evaluate_model(current_ref, records, stages.begin("eval-current", len(records)),
+                             workspace=workspace)
+
+    name = slug(options.name) if options.name else \
+        f"{slug(workspace.name)}-sql-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+    export_options = ExportOptions(adapter=adapter, out=run_dir / "models" / name, name=name,
+                                   base=base_ref, ollama=options.ollama,
+                                   ollama_host=options.ollama_host, overwrite=True,
+                                   models_dir=options.models_dir)
+    progress = stages.begin("export", 5)
+    staged = build_export(export_options, progress)
+
+    tuned = evaluate_model(str(staged.model), records, stages.begin("eval", len(records)),
+                           workspace=workspace)
+    tuned.model = name
+    paths = write_report([current, tuned], run_dir / "eval", title=f"{current_ref} vs {name}")
+    better = better_than(tuned.summary(), current.summary())
+    metrics = {"examples": len(records), "current": current.summary(), "tuned": tuned.summary(),
+               "better": better, "train": {"steps": trained.steps, "loss": trained.final_loss,
+                                           "seconds": trained.train_seconds}}
+    export_options.metrics = metrics
+    export_options.data = {"summary": summary.to_json(), "train": str(train_file),
+                           "test": str(test_file)}
+    export_options.extra_files = [(paths["markdown"], "report"), (paths["plot"], "report")]
+    result = finish(export_options, staged, stages.begin("register", 5))
+    verdict = "better than" if better else "not better than"
+    message = (f"{result.ref}: execution accuracy {_pct(tuned.summary())} vs "
+               f"{_pct(current.summary())} for {current_ref} ({verdict} it)")
+    stages.overall.event("done", model=result.ref, better=better, message=message,
+                         manifest=str(result.manifest), report=str(paths["markdown"]),
+                         notes=result.notes)
+    return FinetuneResult(result.ref, result.out, result.manifest, better, metrics, message,
+                          result.notes)
+
+
+def _pct(summary: dict[str, Any]) -> str:
+    value = summary.get("execution_accuracy")
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def interrupted_message(options: FinetuneOptions) -> str:
+    from .train import work_dir
+
+    run_dir = (options.out or default_run_dir(options.workspace)).resolve()
+    checkpoints = work_dir(run_dir / "adapter") / "checkpoints"
+    if any(checkpoints.glob("checkpoint-*")):
+        return (f"interrupted; training checkpoints are kept in {checkpoints}: run the same "
+                "command with --resume to continue")
+    return "interrupted before the first checkpoint; nothing was kept"
