@@ -301,12 +301,26 @@ class _Builder:
                     skip = frozenset(mine - earlier)
             if owner is not None:
                 self.source_columns((owner,), "1", skip=skip)
+                if ctx.clause == Clause.INSERT_COLUMNS and not ctx.listed and owner.table is not None:
+                    self.insert_all(owner.table)
         elif ctx.qualifier:
             self.qualified()
         elif ctx.expect == AFTER_EXPRESSION:
             self.keywords("0")
         elif ctx.expect == EXPRESSION:
             self.expression()
+
+    def insert_all(self, table: Table) -> None:
+        """One item listing every column an INSERT usually names (generated keys and
+        columns with defaults left out)."""
+        names = [
+            self.view.quote(c.name, k)
+            for k, c in table.columns.items()
+            if c.default is None and not (c.primary_key and "SERIAL" in (c.type or "").upper()) and "IDENTITY" not in (c.type or "").upper()
+        ]
+        if len(names) > 1:
+            text = ", ".join(names)
+            self.add(CompletionItem(text, "snippet", "columns without a default", f"Every column of `{table.display_name}` that has no default.", text, "0"))
 
     def _before(self, joining: Source) -> tuple[Source, ...]:
         return tuple(s for s in self.ctx.sources if s.lo < joining.lo)

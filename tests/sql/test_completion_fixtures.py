@@ -5,7 +5,8 @@ A fixture is a SQL document with exactly one cursor marker ``|`` and header comm
 - ``-- catalog: shop|analytics`` (default ``shop``: examples/shop, Postgres; ``analytics``:
   examples/analytics, DuckDB);
 - ``-- clause: NAME`` the cursor context's clause;
-- ``-- expect: a, b`` labels that must be offered; ``-- expect-not: c`` labels that must not;
+- ``-- expect: a, b`` labels that must be offered (a label with commas in backquotes);
+  ``-- expect-not: c`` labels that must not;
 - ``-- expect-first: a, b`` the first items (in sort order) are exactly these, in any order;
 - ``-- expect-insert: label => text`` the text an item inserts;
 - ``-- expect-empty`` nothing is offered.
@@ -57,7 +58,11 @@ def parse_fixture(path: Path) -> tuple[str, int, dict[str, list[str]]]:
 
 
 def labels(values: list[str]) -> list[str]:
-    return [label.strip() for value in values for label in value.split(", ") if label.strip()]
+    """Comma-separated labels; a label that contains commas is written in backquotes."""
+    out: list[str] = []
+    for value in values:
+        out += [quoted or plain.strip() for quoted, plain in re.findall(r"`([^`]*)`|([^,`]+)", value) if quoted or plain.strip()]
+    return out
 
 
 def client_match(prefix: str, text: str) -> bool:
