@@ -40,9 +40,9 @@ FUNCTIONS: tuple[str, ...] = (
     "ABS", "NOW", "DATE", "EXTRACT", "DATE_TRUNC", "SUBSTRING", "TRIM", "NULLIF",
 )  # fmt: skip
 _ALIAS = re.compile(
-    r"\b(?:FROM|JOIN|UPDATE|INTO)\s+([A-Za-z_][\w.]*)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?", re.I
+    r"\b(?:FROM|JOIN|UPDATE|INTO)\s+([A-Za-z_][\w.]*)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?", re.IGNORECASE
 )
-_CTE = re.compile(r"\b([A-Za-z_]\w*)\s+AS\s*\(", re.I)
+_CTE = re.compile(r"\b([A-Za-z_]\w*)\s+AS\s*\(", re.IGNORECASE)
 _NOT_ALIAS = frozenset(k.lower() for k in KEYWORDS)
 
 

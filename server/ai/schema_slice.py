@@ -115,7 +115,7 @@ def _variants(word: str) -> set[str]:
     out = {w}
     if w.endswith("ies") and len(w) > 4:
         out.add(w[:-3] + "y")
-    if w.endswith("ses") or w.endswith("xes") or w.endswith("ches") or w.endswith("shes"):
+    if w.endswith(("ses", "xes", "ches", "shes")):
         out.add(w[:-2])
     if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
         out.add(w[:-1])

@@ -115,7 +115,7 @@ class SuggestionService:
         return (name, catalog.dialect, digest, context.mode, context.question or "", context.suffix, str(grammar))
 
     def _cached(self, key: tuple[str, ...], prefix: str) -> tuple[Suggestion, ...] | None:
-        for cut in range(0, min(len(prefix), MAX_TYPE_THROUGH) + 1):
+        for cut in range(min(len(prefix), MAX_TYPE_THROUGH) + 1):
             head = prefix[: len(prefix) - cut]
             entry = self._cache.get((*key, head))
             if entry is None:

@@ -31,13 +31,13 @@ from ..sql.checks import check_sql
 from ..sql.issues import Issue, Position, Severity, Span
 from ..sql.text import TextIndex, split_statements
 
-_FROM = re.compile(r"\bFROM\b", re.I)
+_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
 CATALOG_CODES = frozenset({"unknown-table", "unknown-column", "unknown-alias", "ambiguous-column"})
 _CONTROL = re.compile(r"<\|[a-z_]+\|>|</s>|<s>")
-_FENCE = re.compile(r"```[A-Za-z]*\n?(.*?)(?:```|$)", re.S)
+_FENCE = re.compile(r"```[A-Za-z]*\n?(.*?)(?:```|$)", re.DOTALL)
 _PROSE_LINE = re.compile(
     r"^\s*(?:This|The|Here|Note|Explanation|It|In this|These|That|Answer|Output|Result)\b[^;]*$",
-    re.M,
+    re.MULTILINE,
 )
 STATEMENT_KEYWORDS = frozenset({
     "SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE", "UPSERT",
@@ -174,7 +174,7 @@ def _shorter(candidate: str) -> list[str]:
         if match is None or match.start() == 0:
             break
         text = text[: match.start()].rstrip().rstrip(",").rstrip()
-        text = re.sub(r"\b(AND|OR|ON|WHERE|BY|JOIN|AS|NOT|IN|LIKE|SELECT|FROM|HAVING|GROUP|ORDER|LEFT|RIGHT|INNER|OUTER|DISTINCT|LIMIT|=|<|>|\+|-|\*|/)$", "", text, flags=re.I).rstrip()
+        text = re.sub(r"\b(AND|OR|ON|WHERE|BY|JOIN|AS|NOT|IN|LIKE|SELECT|FROM|HAVING|GROUP|ORDER|LEFT|RIGHT|INNER|OUTER|DISTINCT|LIMIT|=|<|>|\+|-|\*|/)$", "", text, flags=re.IGNORECASE).rstrip()
         if not text:
             break
         cuts.append(text)

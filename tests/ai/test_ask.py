@@ -11,9 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.ask import ask
-from querywright.server.ai.completer import BackendState, Capabilities, Completion, CompletionRequest
+from querywright.server.ai.completer import (
+    BackendState,
+    Capabilities,
+    Completion,
+    CompletionRequest,
+)
 from querywright.server.ai.scratch import agreement_ranking, build_database, run
 from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
@@ -73,7 +77,7 @@ def test_agreement_ranking_prefers_majority(catalog: Catalog) -> None:
         ["SELECT email FROM users WHERE id = 1", "SELECT count(*) FROM users", "SELECT COUNT(id) FROM users"],
         "postgres",
     )
-    assert [i for i, _votes, _o in ranked][0] == 1
+    assert ranked[0][0] == 1
     assert ranked[0][1] == 2
 
 

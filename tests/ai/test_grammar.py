@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.grammar import (
     continuation_grammar,
     literal,
@@ -18,7 +17,7 @@ from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.workspace import load_catalog
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
-_RULE = re.compile(r"^([a-z][a-z0-9-]*) ::=", re.M)
+_RULE = re.compile(r"^([a-z][a-z0-9-]*) ::=", re.MULTILINE)
 _REF = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|([a-z][a-z0-9-]*)')
 
 

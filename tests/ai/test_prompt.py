@@ -8,7 +8,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from querywright.server.ai.prompt import (
     IM_END,
     PROMPT_FORMAT,
@@ -74,7 +73,7 @@ def test_training_example_matches_serving_prompt() -> None:
     assert prompt == build_prompt(DDL, "postgres", "How many users?")
     assert completion == "SELECT count(*) FROM users;<|im_end|>"
     # Serving stops at the first stop sequence: what it returns is the SQL without ';'.
-    cut = min((completion.find(s) for s in STOP_SEQUENCES if s in completion))
+    cut = min(completion.find(s) for s in STOP_SEQUENCES if s in completion)
     assert completion[:cut] == "SELECT count(*) FROM users"
 
 
@@ -100,7 +99,7 @@ def _render_go_template(template: str, values: dict[str, str]) -> str:
         r"\{\{ if \.(\w+) \}\}(.*?)\{\{ end \}\}",
         lambda m: m.group(2) if values.get(m.group(1)) else "",
         template,
-        flags=re.S,
+        flags=re.DOTALL,
     )
     return re.sub(r"\{\{ \.(\w+) \}\}", lambda m: values.get(m.group(1), ""), text)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.schema_slice import (
     estimate_tokens,
     rank_tables,

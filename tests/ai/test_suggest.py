@@ -8,8 +8,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-from querywright.server.ai.completer import BackendState, Capabilities, Completion, CompletionRequest
+from querywright.server.ai.completer import (
+    BackendState,
+    Capabilities,
+    Completion,
+    CompletionRequest,
+)
 from querywright.server.ai.context import heal, inline_context, insertion
 from querywright.server.ai.resilience import BackendUnavailable
 from querywright.server.ai.suggest import SuggestionService
@@ -47,7 +51,7 @@ class ScriptedCompleter:
         if self.fail:
             raise BackendUnavailable("scripted backend is down")
         if self.release is not None and cancel is not None:
-            done, _ = await asyncio.wait(
+            await asyncio.wait(
                 {asyncio.ensure_future(self.release.wait()), asyncio.ensure_future(cancel.wait())},
                 return_when=asyncio.FIRST_COMPLETED,
             )

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-
 from querywright.server.ai.models import SMOLLM2_135M, pull_model
 from querywright.server.ai.validate import validate_statement
 from querywright.server.config import load_config

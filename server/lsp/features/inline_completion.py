@@ -112,6 +112,21 @@ def register(server: QuerywrightServer) -> None:
         return types.InlineCompletionList(items=items)
 
 
+KIND_GENERATE = "refactor.querywright.generateFromComment"
+
+
+def comment_code_action(uri: str, positions: Positions, requested: types.Range) -> types.CodeAction | None:
+    """The "Generate SQL from comment" code action for a ``--`` comment line in
+    ``requested`` (runs ``querywright.generateFromComment``); for the code-action feature
+    to add to its list."""
+    line = requested.start.line
+    if comment_question(positions.index, line) is None:
+        return None
+    arguments = [{"uri": uri, "line": line}]
+    run = types.Command(title="Generate SQL from comment", command="querywright.generateFromComment", arguments=arguments)
+    return types.CodeAction(title="Generate SQL from comment", kind=KIND_GENERATE, command=run)
+
+
 @command("querywright.generateFromComment")
 async def generate_from_comment(server: QuerywrightServer, request: CommandRequest) -> dict[str, Any]:
     host, warm = _HOSTS[id(server)]
