@@ -27,6 +27,7 @@ import pytest
 from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.completion import complete
+from querywright.server.sql.context import Clause
 from querywright.server.sql.workspace import load_catalog
 
 HERE = Path(__file__).parent
@@ -83,6 +84,11 @@ def client_match(prefix: str, text: str) -> bool:
 
 def test_fixtures_exist() -> None:
     assert len(FIXTURES) >= 40
+
+
+def test_every_clause_has_a_fixture() -> None:
+    covered = {parse_fixture(f)[2].get("clause", [""])[0] for f in FIXTURES}
+    assert {c.value for c in Clause} <= covered, {c.value for c in Clause} - covered
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
