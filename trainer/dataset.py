@@ -63,7 +63,7 @@ def _workspace_records(workspace: Path, config: Config | None, synthetic: int, s
             log.warning("%s", problem)
     index = load_catalog(workspace, config)
     with Progress("harvest", None, mode) as bar:
-        harvested = harvest(workspace, config, catalog=index.catalog,
+        harvested = harvest(workspace, config, index=index,
                             on_file=lambda done, total: (bar.set_total(total) if bar.total != total else None, bar.update(done)))
     summary.read["harvest"] = harvested.candidates
     summary.loaded["harvest"] = len(harvested.records)

@@ -25,10 +25,18 @@ from ..server.sql.issues import Span
 from ..server.sql.replay import apply_ops
 from ..server.sql.sources import is_secret, read_text, walk_files
 from ..server.sql.text import TextIndex, split_statements
-from ..server.sql.workspace import load_catalog
+from ..server.sql.workspace import SchemaIndex, load_catalog
 from .extract import LANGUAGES, Candidate, clean_comment, code_candidates, humanise, looks_like_sql
 from .placeholders import with_typed_literals
-from .records import Drops, Record, complexity_of, make_record, schema_slice, validate_sql
+from .records import (
+    Drops,
+    Record,
+    complexity_of,
+    make_record,
+    referenced_tables,
+    schema_slice,
+    validate_sql,
+)
 
 SUFFIXES = (".sql", *LANGUAGES)
 _JINJA_REF = re.compile(r"\{\{\s*ref\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?['\"]([^'\"]+)['\"]\s*(?:,[^)]*)?\)\s*\}\}")
@@ -116,6 +124,10 @@ class Harvester:
         sql = textwrap.dedent(candidate.sql).strip().rstrip(";").strip()
         validated = with_typed_literals(sql, self.catalog)
         tree, reason = validate_sql(validated, self.catalog)
+        if reason in ("parse-error", "multiple-statements") and kind not in ("sql", "dbt"):
+            reason = "not-sql"  # a code string that starts like SQL but is prose ("Select a file")
+        if reason is None and tree is not None and not referenced_tables(tree, self.catalog):
+            reason = "no-table"
         if reason is not None or tree is None:
             self.result.dropped.add(reason or "invalid")
             return None
@@ -151,23 +163,24 @@ def harvest(
     root: Path,
     config: Config | None = None,
     *,
+    index: SchemaIndex | None = None,
     catalog: Catalog | None = None,
     max_files: int | None = None,
     on_file: Callable[[int, int], None] | None = None,
 ) -> HarvestResult:
     """Every validated (question, SQL) pair of the repository at ``root``.
 
-    ``config`` defaults to the workspace's own (``querywright.toml``); ``catalog`` to the one
-    its DDL/migrations build. ``on_file(done, total)`` is called after each file.
+    ``config`` defaults to the workspace's own (``querywright.toml``); the catalog to the one
+    its DDL/migrations build (pass a loaded ``index`` to reuse it, whose schema files are then
+    not harvested, or any ``catalog``). ``on_file(done, total)`` is called after each file.
     """
     root = Path(root).resolve()
     if config is None:
         config, _problems = load_config(root)
-    schema_files: set[str] = set()
     if catalog is None:
-        index = load_catalog(root, config)
+        index = index or load_catalog(root, config)
         catalog = index.catalog
-        schema_files = set(index.files.schema)
+    schema_files = set(index.files.schema) if index is not None else set()
     harvester = Harvester(catalog, f"workspace:{root.name}")
     result = harvester.result
     files = [f for f in walk_files(root, config.exclude, suffixes=SUFFIXES) if f not in schema_files]

@@ -103,6 +103,7 @@ def _keywords(dialect: str) -> frozenset[str]:
     return frozenset(words | RESERVED)
 
 
+@functools.lru_cache(maxsize=65536)
 def quote_ident(name: str, dialect: str) -> str:
     """``name`` as an identifier of ``dialect``, quoted only when it has to be (unsafe
     characters, a keyword, or a spelling the dialect's case folding would change)."""

@@ -45,6 +45,9 @@ FILES = {
         def broken(cur):
             # Refers to a column that does not exist
             cur.execute("SELECT nickname FROM users")
+
+        def menu():
+            return ["Select a file", "With love, the team", "Delete this item?", "SELECT 1"]
         ''',
     "web/src/products.ts": '''
         import { sql } from "slonik";
@@ -191,6 +194,8 @@ def test_skips_ignored_secret_bad_and_invalid(repo: Path) -> None:
     assert dropped["unknown-column"] >= 1  # "nickname", and the shop's own mistakes.sql
     assert dropped["duplicate"] == 1  # queries/extra.sql repeats reports.sql
     assert all("nickname" not in r["sql"] for r in result.records)
+    assert dropped["not-sql"] == 2  # prose that starts like SQL
+    assert dropped["no-table"] == 2  # "Select a file" parses as SELECT a AS file; and SELECT 1
 
 
 def test_oversized_files_are_skipped(repo: Path) -> None:

@@ -113,3 +113,20 @@ def test_table_phrases() -> None:
     assert table_phrase("order_items", many=False) == "order item"
     assert table_phrase("categories", many=False) == "category"
     assert table_phrase("people") == "people"
+
+
+def test_values_come_from_the_configured_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "live.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE cities (id INTEGER PRIMARY KEY, name TEXT, region TEXT, population INTEGER)")
+    conn.executemany("INSERT INTO cities VALUES (?, ?, ?, ?)",
+                     [(i, f"Zanzibar-{i}", ["North", "South"][i % 2], 1000 * i) for i in range(1, 9)])
+    conn.commit()
+    conn.close()
+    catalog = catalog_from_sql("CREATE TABLE cities (id INTEGER PRIMARY KEY, name TEXT, region TEXT, population INTEGER);", "sqlite")
+    result = synthesize(catalog, 40, seed=0, database_url=f"sqlite:///{path}")
+    texts = " ".join(r["sql"] for r in result.records)
+    assert "Zanzibar-" in texts or "'North'" in texts or "'South'" in texts
+    _assert_all_run(catalog, result.records)
