@@ -8,9 +8,10 @@ adapter is complete, so ``--resume`` continues an interrupted run), ``eval/`` (r
 model after it; ``better`` says whether the new one wins on execution accuracy (valid-SQL
 rate breaks a tie). Without a GPU the defaults are a handful of LoRA steps on the CPU.
 
-Progress: a ``stage`` event opens each stage with the share of the whole run it covers
-(``start`` and ``weight``, in percent), then the stage's own ``progress`` events follow; the
-run ends with a ``done`` event (``model``, ``better``, ``metrics``, ``message``).
+Progress (JSON lines): a ``begin`` event opens each stage with the share of the whole run it
+covers (``start`` and ``weight``, in percent), then the stage's own ``progress`` events
+(``step`` of ``total``) follow; the run ends with a ``done`` event of stage ``finetune``
+(``model``, ``better``, ``message``, ``manifest``, ``report``).
 """
 
 from __future__ import annotations
@@ -123,11 +124,13 @@ class Stages:
         self.start = 0
 
     def begin(self, name: str, total: int | None = None, **fields: Any) -> Progress:
+        """The Progress of stage ``name``, after its ``begin`` event (``start``, ``weight``)."""
         weight = dict(STAGES)[name]
-        self.overall.event("stage", name=name, start=self.start, weight=weight, **fields)
-        self.start += weight
         mode = "json" if self.overall.mode == "json" else "none"
-        return Progress(name, total, mode=mode, stream=self.options.stream)  # type: ignore[arg-type]
+        progress = Progress(name, total, mode=mode, stream=self.options.stream)  # type: ignore[arg-type]
+        progress.event("begin", start=self.start, weight=weight, **fields)
+        self.start += weight
+        return progress
 
 
 def run_finetune(options: FinetuneOptions) -> FinetuneResult:

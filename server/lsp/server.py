@@ -42,6 +42,7 @@ FEATURES: tuple[str, ...] = (
     "symbols",
     "commands",
     "inline_completion",
+    "finetune",
 )
 
 

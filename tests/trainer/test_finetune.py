@@ -1,0 +1,92 @@
+"""The finetune pipeline's decisions and its bad-input paths (no training here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from querywright.cli.main import main
+from querywright.server.errors import TrainingError
+from querywright.trainer import finetune
+from querywright.trainer.finetune import FinetuneOptions
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(EXAMPLE, tmp_path / "shop"))
+
+
+@pytest.mark.parametrize(
+    ("tuned", "current", "better"),
+    [
+        ({"execution_accuracy": 0.5, "valid_rate": 0.9}, {"execution_accuracy": 0.4,
+                                                          "valid_rate": 1.0}, True),
+        ({"execution_accuracy": 0.4, "valid_rate": 0.9}, {"execution_accuracy": 0.4,
+                                                          "valid_rate": 0.8}, True),  # tie-break
+        ({"execution_accuracy": 0.4, "valid_rate": 0.8}, {"execution_accuracy": 0.4,
+                                                          "valid_rate": 0.8}, False),  # equal
+        ({"execution_accuracy": 0.2, "valid_rate": 1.0}, {"execution_accuracy": 0.4,
+                                                          "valid_rate": 0.5}, False),
+        ({"execution_accuracy": 0.0}, {"error": "no Ollama server"}, True),  # current is down
+        ({"error": "cannot load"}, {"execution_accuracy": 0.1}, False),
+        ({"execution_accuracy": None, "valid_rate": 0.5}, {"execution_accuracy": 0.0,
+                                                           "valid_rate": 0.4}, True),
+    ],
+)
+def test_better_than(tuned: dict, current: dict, better: bool) -> None:
+    assert finetune.better_than(tuned, current) is better
+
+
+def test_cpu_defaults_yield_to_the_config_file_and_flags(tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl"
+    config_file = tmp_path / "train.toml"
+    config_file.write_text("[train]\nbatch_size = 2\nlora_r = 8\n")
+    options = FinetuneOptions(workspace=tmp_path, config=config_file)
+    config = finetune.train_settings(options, data, None, tmp_path / "adapter", cuda=False)
+    assert config.backend == "hf-lora" and config.max_steps == finetune.CPU_DEFAULTS["max_steps"]
+    assert config.batch_size == 2 and config.lora_r == 8  # the file wins over CPU defaults
+    assert config.base == finetune.DEFAULT_BASE and config.data == str(data)
+    options.max_steps, options.resume = 3, True
+    config = finetune.train_settings(options, data, None, tmp_path / "adapter", cuda=False)
+    assert config.max_steps == 3 and config.resume == "latest"
+    gpu = finetune.train_settings(FinetuneOptions(workspace=tmp_path), data, None,
+                                  tmp_path / "adapter", cuda=True)
+    assert gpu.backend == "auto" and gpu.max_steps is None  # a GPU trains a full epoch
+
+
+def test_missing_workspace_and_base_fail_before_any_work(shop: Path, tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="is not a folder"):
+        finetune.run_finetune(FinetuneOptions(workspace=tmp_path / "nope", out=tmp_path / "run"))
+    with pytest.raises(TrainingError, match="base model /no/such/model does not exist"):
+        finetune.run_finetune(FinetuneOptions(workspace=shop, base="/no/such/model",
+                                              out=tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_without_an_interrupted_run(shop: Path, tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="--resume: no interrupted run"):
+        finetune.run_finetune(FinetuneOptions(workspace=shop, out=tmp_path / "run", resume=True))
+
+
+def test_interrupted_message_points_at_the_checkpoints(shop: Path, tmp_path: Path) -> None:
+    options = FinetuneOptions(workspace=shop, out=tmp_path / "run")
+    assert "nothing was kept" in finetune.interrupted_message(options)
+    (tmp_path / "run" / ".adapter.partial" / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    assert "--resume" in finetune.interrupted_message(options)
+
+
+def test_cli_json_mode_ends_with_an_error_event(shop: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["finetune", "--workspace", str(shop), "--base", "/no/such/model",
+                 "--out", str(tmp_path / "run"), "--progress", "json"])
+    assert code == 2
+    captured = capsys.readouterr()
+    last = json.loads(captured.out.splitlines()[-1])
+    assert last == {"event": "error", "stage": "finetune",
+                    "message": "base model /no/such/model does not exist"}
+    assert "base model /no/such/model does not exist" in captured.err
