@@ -1,0 +1,232 @@
+"""Latency of the real language server over stdio on a generated 1,000-table workspace.
+
+``python bench/lsp_latency.py [--tables 1000] [--requests 500] [--edits 500] [--append bench/RESULTS.md]``
+
+Generates the workspace with ``bench/gen_workspace.py`` (1,000 migration files, ~15
+columns each, foreign keys, a 2,000-line ``queries/big.sql``), starts
+``python -m querywright.cli.main lsp`` and drives it as an editor would: initialize, open
+the query document, then ``--requests`` hovers on column names, ``--requests`` completions
+after ``alias.`` (only when the server offers completion), and ``--edits`` one-statement
+edits, each timed until the ``publishDiagnostics`` of the new version arrives (the 100 ms
+debounce included). Requests are sequential, so each figure is one round trip. Reports
+p50/p95/p99 and the server's RSS, with the machine and the command, as a markdown
+section; ``--append`` adds it to a results file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+HERE = Path(__file__).resolve().parent
+TIMEOUT_S = 60
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Current and peak resident set size of a process (Linux /proc)."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = float(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+class Driver:
+    """A pygls client that records the notifications the benchmark waits for."""
+
+    def __init__(self) -> None:
+        self.client = LanguageClient("querywright-bench", "1")
+        self.status: asyncio.Future[Any] | None = None
+        self.diagnostics: dict[tuple[str, int | None], asyncio.Future[int]] = {}
+        client = self.client
+
+        @client.feature("querywright/status")
+        def status(params: Any) -> None:
+            if self.status is not None and not self.status.done():
+                self.status.set_result(params)
+
+        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def published(params: types.PublishDiagnosticsParams) -> None:
+            future = self.diagnostics.pop((params.uri, params.version), None)
+            if future is not None and not future.done():
+                future.set_result(len(params.diagnostics))
+
+        @client.feature(types.WORKSPACE_CONFIGURATION)
+        def configuration(params: types.ConfigurationParams) -> list[Any]:
+            return [None for _ in params.items]
+
+        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def register_capability(params: types.RegistrationParams) -> None:
+            return None
+
+    def expect_diagnostics(self, uri: str, version: int) -> asyncio.Future[int]:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.diagnostics[(uri, version)] = future
+        return future
+
+
+def sites(text: str, marker: str, delta: int) -> list[types.Position]:
+    """Positions ``delta`` characters after each occurrence of ``marker``."""
+    out = []
+    for line_no, line in enumerate(text.split("\n")):
+        at = line.find(marker)
+        if at >= 0:
+            out.append(types.Position(line_no, at + delta))
+    return out
+
+
+async def timed(values: list[float], coro: Any) -> Any:
+    start = time.perf_counter()
+    result = await coro
+    values.append((time.perf_counter() - start) * 1000)
+    return result
+
+
+async def run(root: Path, requests: int, edits: int) -> dict[str, Any]:
+    driver = Driver()
+    client = driver.client
+    await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp")
+    pid = client._server.pid  # type: ignore[union-attr]
+    loop = asyncio.get_running_loop()
+    driver.status = loop.create_future()
+    t0 = time.perf_counter()
+    result = await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+        )
+    )
+    client.initialized(types.InitializedParams())
+    status = await asyncio.wait_for(driver.status, TIMEOUT_S)
+    ready_s = time.perf_counter() - t0
+    has_completion = result.capabilities.completion_provider is not None
+
+    path = root / "queries" / "big.sql"
+    text = path.read_text()
+    uri = path.as_uri()
+    first = driver.expect_diagnostics(uri, 1)
+    t0 = time.perf_counter()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="sql", version=1, text=text)))
+    first_issues = await asyncio.wait_for(first, TIMEOUT_S)
+    open_ms = (time.perf_counter() - t0) * 1000
+
+    doc = types.TextDocumentIdentifier(uri=uri)
+    hover_sites = sites(text, "a.c2_name", 4)
+    hover_ms: list[float] = []
+    empty_hovers = 0
+    for i in range(requests):
+        found = await timed(hover_ms, client.text_document_hover_async(types.HoverParams(doc, hover_sites[i % len(hover_sites)])))
+        empty_hovers += found is None
+
+    completion_ms: list[float] = []
+    if has_completion:
+        completion_sites = sites(text, "a.c2_name", 2)
+        for i in range(requests):
+            params = types.CompletionParams(doc, completion_sites[i % len(completion_sites)])
+            await timed(completion_ms, client.text_document_completion_async(params))
+
+    edit_sites = sites(text, "a.c2_name", len("a.c2_name"))
+    diagnostics_ms: list[float] = []
+    typo: set[int] = set()
+    for version in range(2, edits + 2):
+        site = edit_sites[(version - 2) % len(edit_sites)]
+        line = site.line
+        if line in typo:  # remove the "x" typed before
+            change = types.TextDocumentContentChangePartial(range=types.Range(site, types.Position(line, site.character + 1)), text="")
+            typo.discard(line)
+        else:
+            change = types.TextDocumentContentChangePartial(range=types.Range(site, site), text="x")
+            typo.add(line)
+        published = driver.expect_diagnostics(uri, version)
+        start = time.perf_counter()
+        client.text_document_did_change(types.DidChangeTextDocumentParams(types.VersionedTextDocumentIdentifier(uri=uri, version=version), [change]))
+        await asyncio.wait_for(published, TIMEOUT_S)
+        diagnostics_ms.append((time.perf_counter() - start) * 1000)
+
+    rss, peak = rss_mb(pid)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return {
+        "status": status,
+        "ready_s": ready_s,
+        "open_ms": open_ms,
+        "first_issues": first_issues,
+        "query_lines": text.count("\n"),
+        "hover_ms": hover_ms,
+        "empty_hovers": empty_hovers,
+        "completion_ms": completion_ms,
+        "diagnostics_ms": diagnostics_ms,
+        "rss_mb": rss,
+        "peak_mb": peak,
+    }
+
+
+def row(name: str, target: str, values: list[float]) -> str:
+    if not values:
+        return f"| {name} | {target} | not offered by the server yet | | | |"
+    return f"| {name} | {target} | {len(values)} | {percentile(values, 50):.1f} ms | {percentile(values, 95):.1f} ms | {percentile(values, 99):.1f} ms |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--edits", type=int, default=500)
+    parser.add_argument("--append", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ws"
+        subprocess.run([sys.executable, str(HERE / "gen_workspace.py"), str(root), "--tables", str(args.tables)], check=True, capture_output=True)
+        found = asyncio.run(run(root.resolve(), args.requests, args.edits))
+    status = found["status"]
+    tables = status["tables"] if isinstance(status, dict) else getattr(status, "tables", "?")
+    cmd = "python bench/lsp_latency.py " + " ".join(sys.argv[1:])
+    lines = [
+        f"## Language server latency over stdio ({tables} tables, {found['query_lines']}-line query document)",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command: `{cmd.strip()}`. "
+        "Sequential round trips from a pygls client to `querywright lsp`; diagnostics are timed from "
+        "`didChange` to the `publishDiagnostics` of that version (100 ms debounce included).",
+        "",
+        "| measure | target | n | p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|",
+        row("completion (after `alias.`)", "p95 ≤ 20 ms", found["completion_ms"]),
+        row("hover (column)", "p95 ≤ 10 ms", found["hover_ms"]),
+        row("diagnostics after a one-statement edit", "≤ 150 ms", found["diagnostics_ms"]),
+        "",
+        f"- server RSS after the run: {found['rss_mb']:.0f} MB (peak {found['peak_mb']:.0f} MB; target ≤ 300 MB)",
+        f"- initialize → first `querywright/status` (schema loaded): {found['ready_s']:.2f} s",
+        f"- open → first diagnostics of the whole document: {found['open_ms']:.0f} ms ({found['first_issues']} issues)",
+        f"- hovers that found nothing: {found['empty_hovers']}; mean hover {statistics.fmean(found['hover_ms']):.1f} ms",
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if args.append:
+        with args.append.open("a", encoding="utf-8") as handle:
+            handle.write("\n" + report)
+
+
+if __name__ == "__main__":
+    main()
