@@ -47,6 +47,7 @@ export async function openFile(page: Page, name: string): Promise<void> {
 
 /** Run a command from the palette by its title. */
 export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('Escape');
   await page.keyboard.press(`${MOD}+Shift+P`);
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
@@ -56,6 +57,9 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 export async function focusEditor(page: Page): Promise<void> {
+  // Close whatever widget a previous step left open (suggest, code actions, quick input).
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
   await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
 }
 

@@ -63,6 +63,7 @@ export class ServerController implements vscode.Disposable {
   private python: string | undefined;
   private queue: Promise<void> = Promise.resolve();
   private statusSeen = false;
+  private lastStatusLine = '';
   private readonly managed: ManagedEnvironment;
 
   constructor(
@@ -312,7 +313,12 @@ export class ServerController implements vscode.Disposable {
     this.statusSeen = false;
     client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
       this.statusSeen = true;
-      if (isServerStatus(params)) this.events.onStatus(params);
+      if (isServerStatus(params)) {
+        const line = `status: model ${params.model}, backend ${params.backend}, ${params.tables} tables${params.message ? `: ${params.message}` : ''}`;
+        if (line !== this.lastStatusLine) this.output.info(`[client] ${line}`);
+        this.lastStatusLine = line;
+        this.events.onStatus(params);
+      }
       else this.output.appendLine(`[client] ignored a malformed ${STATUS_NOTIFICATION}: ${JSON.stringify(params)}`);
     });
     return client;

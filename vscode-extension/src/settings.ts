@@ -42,7 +42,6 @@ export const EXTENSION_ONLY: Record<string, SettingContribution> = {
     description:
       'Python interpreter that runs the language server (`<python> -m querywright.cli.main lsp`). ' +
       "Empty: the Python extension's selected interpreter, else a managed environment, else `python3`.",
-    scope: 'machine-overridable',
   },
   [`${SECTION}.trace.server`]: {
     type: 'string',
