@@ -8,7 +8,7 @@ whether a stream can be stopped early. Medians over ``--runs`` repetitions.
 
     python bench/bindings.py --model ~/.cache/querywright/models/SmolLM2-135M-Instruct.Q4_1.gguf \
         --python llama-cpp-python=/tmp/llcpp-venv/bin/python \
-        --install-seconds xllamacpp=4.6 --install-seconds llama-cpp-python=1290 \
+        --install "xllamacpp=5 s (prebuilt wheel)" --install "llama-cpp-python=20 min (compile)" \
         --append bench/RESULTS.md
 """
 
@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -154,6 +155,12 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(float(run[key]) for run in runs)
 
 
+def spread(runs: list[dict[str, Any]], key: str, scale: float, unit: str, best: Any) -> str:
+    """``median (best)`` of one measurement over the runs."""
+    values = [float(run[key]) * scale for run in runs]
+    return f"{statistics.median(values):.0f}{unit} (best {best(values):.0f})"
+
+
 def table(results: dict[str, list[dict[str, Any]]], installs: dict[str, str]) -> str:
     rows = [
         (
@@ -173,9 +180,9 @@ def table(results: dict[str, list[dict[str, Any]]], installs: dict[str, str]) ->
         rows.append(
             f"| {binding} | {good[0]['version']} | {installs.get(binding, '?')} "
             f"| {median(good, 'import_s'):.2f} s | {median(good, 'load_s'):.2f} s "
-            f"| {median(good, 'first_token_cold_s') * 1000:.0f} ms "
-            f"| {median(good, 'first_token_warm_s') * 1000:.0f} ms "
-            f"| {median(good, 'tokens_per_s'):.0f} tokens/s "
+            f"| {spread(good, 'first_token_cold_s', 1000, ' ms', min)} "
+            f"| {spread(good, 'first_token_warm_s', 1000, ' ms', min)} "
+            f"| {spread(good, 'tokens_per_s', 1, ' tokens/s', max)} "
             f"| `{good[0]['grammar_output'].strip()}` "
             f"| after {good[0]['stopped_after']} pieces |"
         )
@@ -189,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--python", action="append", default=[], metavar="BINDING=PYTHON",
                         help="interpreter that has the binding installed (default: this one)")  # fmt: skip
-    parser.add_argument("--install-seconds", action="append", default=[], metavar="BINDING=S",
-                        help="measured install time to show in the table")  # fmt: skip
+    parser.add_argument("--install", action="append", default=[], metavar="BINDING=TEXT",
+                        help="install time, measured separately, to show in the table")  # fmt: skip
     parser.add_argument("--append", type=Path, help="append the section to this markdown file")
     parser.add_argument("--worker", choices=BINDINGS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -199,18 +206,19 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(work(args.model, args.threads)))
         return 0
     pythons = dict(item.split("=", 1) for item in args.python)
-    installs = {k: f"{float(v):.0f} s" for k, v in (i.split("=", 1) for i in args.install_seconds)}
-    results = {
-        binding: [run_worker(pythons.get(binding, sys.executable), binding, args.model, args.threads)
-                  for _ in range(args.runs)]
-        for binding in BINDINGS
-    }  # fmt: skip
+    installs = dict(item.split("=", 1) for item in args.install)
+    results: dict[str, list[dict[str, Any]]] = {binding: [] for binding in BINDINGS}
+    for _ in range(args.runs):  # interleaved, so both bindings see the same background load
+        for binding in BINDINGS:
+            python = pythons.get(binding, sys.executable)
+            results[binding].append(run_worker(python, binding, args.model, args.threads))
     load = os.getloadavg()
     heading = (
         f"## llama.cpp bindings for the embedded backend — {platform.machine()}, "
         f"{os.cpu_count()} cores, {args.threads} threads\n\n"
-        f"Command: `python bench/bindings.py {' '.join(argv if argv is not None else sys.argv[1:])}`  \n"
-        f"Model: `{Path(args.model).name}`; medians of {args.runs} fresh processes per binding; "
+        f"Command: `python bench/bindings.py {shlex.join(argv if argv is not None else sys.argv[1:])}`  \n"
+        f"Model: `{Path(args.model).name}`; median (and best) of {args.runs} fresh processes per "
+        "binding, run alternately; "
         f"load average at the end {load[0]:.1f} (the cores are shared, so absolute figures are noisy).\n"
     )
     section = f"{heading}\n{table(results, installs)}\n"
