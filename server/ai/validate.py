@@ -7,9 +7,10 @@ A candidate is the text a model proposes to insert at the cursor. ``validate_can
 2. completes it into its statement (``prefix + candidate + suffix``, the statement-local
    text around the cursor) and parses it with sqlglot in the workspace dialect;
 3. checks it against the catalog (``check_sql``: unknown tables, columns, aliases,
-   ambiguous columns). Findings that lie wholly in the user's own text are not the
-   candidate's fault and do not count; a finding in the candidate with exactly one
-   did-you-mean is repaired (and the result checked again), any other drops it;
+   ambiguous columns). An unknown name wholly in the user's own text is the user's typo,
+   not the candidate's fault, and does not count (every other finding does); a finding
+   with exactly one did-you-mean in the candidate is repaired (and the result checked
+   again), any other drops it;
 4. a candidate cut off mid-clause (the token limit) is shortened to its longest prefix
    that parses and checks, when no text follows the cursor.
 
@@ -43,6 +44,7 @@ STATEMENT_KEYWORDS = frozenset({
     "SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE", "UPSERT",
     "REPLACE", "CREATE", "ALTER", "DROP", "TRUNCATE", "EXPLAIN", "SHOW", "DESCRIBE", "FROM",
 })  # fmt: skip
+USER_TYPO_CODES = frozenset({"unknown-table", "unknown-column"})
 MAX_REPAIRS = 3
 MAX_SHORTENINGS = 6
 
@@ -132,9 +134,14 @@ def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
 
 
 def _blame(issue: Issue, index: TextIndex, start: int, end: int) -> bool:
-    """Whether an issue touches the candidate region [start, end)."""
-    if issue.code not in CATALOG_CODES:
-        return True  # parse errors and the like: the statement as a whole is broken
+    """Whether the candidate (region [start, end)) is responsible for an issue.
+
+    Only a name the user typed that no table has (``unknown-table``/``unknown-column`` in
+    the user's own text) is not the candidate's fault. Which aliases exist and whether a
+    column is ambiguous depend on the FROM clause the candidate writes (``SELECT u.email
+    FROM `` + ``users`` leaves ``u`` undefined), so those always count."""
+    if issue.code not in USER_TYPO_CODES:
+        return True  # parse errors, aliases, ambiguity: the completed statement is broken
     lo, hi = _offsets(index, issue)
     return hi > start and lo < end or (lo == hi and start <= lo <= end)
 

@@ -147,3 +147,8 @@ def test_columns_without_any_table_are_invalid(catalog: Catalog) -> None:
     assert not validate_candidate(" There are", catalog, prefix="SELECT").ok
     assert validate_candidate("SELECT 1 + 1 AS two", catalog).ok
     assert validate_candidate("SELECT now()", catalog).ok
+
+
+def test_candidate_must_define_aliases_the_prefix_uses(catalog: Catalog) -> None:
+    assert not validate_candidate("users", catalog, prefix="SELECT DISTINCT u.email FROM ").ok
+    assert validate_candidate("users u", catalog, prefix="SELECT DISTINCT u.email FROM ").ok
