@@ -225,8 +225,9 @@ def synthesize(
                 if pair is None:
                     result.inapplicable += 1
                     continue
+                before = len(result.records)
                 _try(ctx, Pair(pair[0], pair[1], name), result, seen, schema_id, seed)
-                if on_pair is not None:
+                if on_pair is not None and len(result.records) > before:
                     on_pair(len(result.records), n)
     finally:
         db.close()
