@@ -6,7 +6,8 @@
  *
  * Env: QW_CODE_SERVER (code-server binary), QW_VSIX, QW_PYTHON (interpreter with
  * querywright installed), QW_CHROMIUM (default /usr/bin/chromium),
- * QW_ARTIFACTS (default <repo>/artifacts/vscode-e2e).
+ * QW_ARTIFACTS (default <repo>/artifacts/vscode-e2e), QW_E2E_DOCS_IMAGE=1 to copy the
+ * inline-suggestion screenshot to docs/img/extension.png.
  * Prints `N passed, M failed` last; exits 1 when anything failed.
  */
 import { execFile } from 'node:child_process';
@@ -288,10 +289,12 @@ async function main(): Promise<number> {
     await page.goto(server.url);
     runner = new Runner(page, artifacts);
     await scenarios(runner, page, catalog);
-    const inline = join(artifacts, readdirSync(artifacts).find((f) => f.endsWith('-inline-suggestion.png')) ?? '');
-    if (existsSync(inline) && inline.endsWith('.png') && runner.outcomes.every((o) => o.ok)) {
+    // QW_E2E_DOCS_IMAGE=1: refresh the README's screenshot from a fully passing run.
+    const inline = readdirSync(artifacts).find((f) => f.endsWith('-inline-suggestion.png'));
+    if (process.env.QW_E2E_DOCS_IMAGE === '1' && inline && runner.outcomes.every((o) => o.ok)) {
       mkdirSync(join(REPO, 'docs', 'img'), { recursive: true });
-      copyFileSync(inline, join(REPO, 'docs', 'img', 'extension.png'));
+      copyFileSync(join(artifacts, inline), join(REPO, 'docs', 'img', 'extension.png'));
+      console.log('docs/img/extension.png updated');
     }
   } finally {
     await browser?.close().catch(() => undefined);
