@@ -141,3 +141,29 @@ async def test_unreachable_ollama_without_builtin_is_offline_with_reason(tmp_pat
             await completer.complete(CompletionRequest(prompt="SELECT", max_tokens=2))
     finally:
         await completer.aclose()
+
+
+@pytest.mark.model
+async def test_fallback_also_streams(smollm2_gguf: Path) -> None:
+    with FakeOllama() as server:
+        url = server.url
+    config = BackendConfig(ollama_host=url, models_dir=smollm2_gguf.parent, n_threads=1,
+                           n_ctx=2048, probe_timeout_s=0.5)  # fmt: skip
+    completer = open_completer("ollama:qwen2.5-coder", config)
+    try:
+        pieces = [
+            p
+            async for p in completer.stream(
+                CompletionRequest(prompt="SELECT id FROM", max_tokens=4)
+            )
+        ]
+    finally:
+        await completer.aclose()
+    assert "".join(pieces).strip()
+    assert isinstance(completer, FallbackCompleter) and completer.notice
+
+
+def test_backend_config_from_settings(tmp_path: Path) -> None:
+    config = BackendConfig.from_settings({"ollama_host": "http://gpu-box:11434"}, tmp_path)
+    assert config.ollama_host == "http://gpu-box:11434" and config.workspace == tmp_path
+    assert isinstance(open_completer("ollama:m", {"ollama_host": "http://h:1"}), FallbackCompleter)
