@@ -1,8 +1,8 @@
 """The inline-suggestion service: from a document and a cursor to validated suggestions.
 
 One request runs: context (``context.inline_context``) -> adaptive debounce (cancellable)
--> prefix-keyed cache -> schema slice + prompt (``prompt``) + grammar (``grammar``, when
-the backend can honour one and it is enabled) -> the backend, with the request's
+-> prefix-keyed cache -> schema slice + prompt (``prompt``) + grammar (``grammar``, for
+whole statements when the backend can honour one and it is enabled) -> the backend, with the request's
 ``asyncio.Event`` as its cancel signal -> token healing -> validation (``validate``) ->
 up to N distinct suggestions. Nothing unvalidated comes out.
 
@@ -41,6 +41,13 @@ from .validate import Verdict, validate_candidate
 
 log = logging.getLogger(__name__)
 
+# Measured with the built-in model (bench/RESULTS.md): the lexical continuation grammar
+# doubles the time per generated token for a few points of raw validity, and validation
+# keeps shown suggestions valid either way, so keystroke suggestions run without it. The
+# statement grammar (comment -> SQL) pays: it follows ``inline.grammar``.
+CONTINUATION_GRAMMAR = False
+# Keystroke suggestions are one line of ghost text: generation stops at the line's end.
+CONTINUATION_STOPS = (*STOP_SEQUENCES, "\n")
 CACHE_SIZE = 256
 MAX_TYPE_THROUGH = 48  # characters typed into a cached suggestion that still hit the cache
 WHOLE_STATEMENT_TOKENS = 96
@@ -80,8 +87,10 @@ class SuggestionService:
         *,
         on_state: Callable[[BackendState, str], None] | None = None,
         budget_tokens: int = DEFAULT_TOKEN_BUDGET,
+        continuation_grammar: bool = CONTINUATION_GRAMMAR,
     ) -> None:
         self.completer = completer
+        self.continuation_grammar = continuation_grammar
         self.config = config or InlineConfig()
         self.on_state = on_state
         self.budget_tokens = budget_tokens
@@ -208,7 +217,7 @@ class SuggestionService:
         else:
             healing = heal(context.prefix)
             grammar = None
-            if use_grammar:
+            if use_grammar and self.continuation_grammar:
                 grammar = continuation_grammar(catalog, sliced.keys, healing.prompt_prefix, healing.partial)
             prompt = build_prompt(sliced.ddl, catalog.dialect, context.question, healing.prompt_prefix, context.suffix)
             max_tokens = self.config.max_tokens
@@ -218,7 +227,7 @@ class SuggestionService:
             max_tokens=max_tokens,
             temperature=0.0 if n == 1 else 0.5,
             n=n,
-            stop=STOP_SEQUENCES,
+            stop=STOP_SEQUENCES if whole else CONTINUATION_STOPS,
             grammar=grammar,
         )
         try:

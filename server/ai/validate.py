@@ -59,9 +59,10 @@ class Verdict:
     reason: str = ""  # why it was dropped ("" when ok)
     repairs: tuple[str, ...] = ()  # human descriptions of applied repairs
     issues: tuple[Issue, ...] = ()  # remaining errors (dropped candidates)
-    elapsed_ms: float = 0.0
+    elapsed_ms: float = 0.0  # wall time
     raw: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    cpu_ms: float = 0.0  # CPU time of the validating thread (robust on a busy machine)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -194,12 +195,14 @@ def validate_candidate(
     """Validate one model candidate for the cursor between ``prefix`` and ``suffix`` (the
     current statement's text on each side)."""
     started = time.perf_counter()
+    cpu_started = time.thread_time()
     candidate = clean_candidate(raw, prefix)
 
     def done(ok: bool, text: str, reason: str = "", issues: list[Issue] = (), repairs: list[str] = ()) -> Verdict:  # type: ignore[assignment]
         return Verdict(
             ok, text if ok else "", prefix + text + suffix, reason, tuple(repairs), tuple(issues),
-            (time.perf_counter() - started) * 1000.0, raw,
+            (time.perf_counter() - started) * 1000.0, raw, (),
+            (time.thread_time() - cpu_started) * 1000.0,
         )  # fmt: skip
 
     if not candidate.strip():
