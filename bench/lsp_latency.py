@@ -197,7 +197,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
         subprocess.run([sys.executable, str(HERE / "gen_workspace.py"), str(root), "--tables", str(args.tables)], check=True, capture_output=True)
+        load_before = os.getloadavg()[0]
         found = asyncio.run(run(root.resolve(), args.requests, args.edits))
+        load_after = os.getloadavg()[0]
     status = found["status"]
     tables = status["tables"] if isinstance(status, dict) else getattr(status, "tables", "?")
     cmd = "python bench/lsp_latency.py " + " ".join(sys.argv[1:])
@@ -205,7 +207,9 @@ def main() -> None:
         f"## Language server latency over stdio ({tables} tables, {found['query_lines']}-line query document)",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}; "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command: `{cmd.strip()}`. "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_before:.1f} before, {load_after:.1f} after "
+        "(other work on the machine inflates the figures). "
+        f"Command: `{cmd.strip()}`. "
         "Sequential round trips from a pygls client to `querywright lsp`; diagnostics are timed from "
         "`didChange` to the `publishDiagnostics` of that version (100 ms debounce included).",
         "",

@@ -40,6 +40,7 @@ FEATURES: tuple[str, ...] = (
     "code_actions",
     "formatting",
     "symbols",
+    "semantic_tokens",
     "commands",
     "inline_completion",
     "finetune",

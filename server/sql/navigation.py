@@ -74,10 +74,11 @@ def target_at(index: TextIndex, statements: list[Statement], catalog: Catalog, o
     ident = identifier_at(tree, offset - statement.start)
     if not isinstance(ident, exp.Identifier):
         return None
-    return _classify(ident, Resolver(tree, catalog), statement, index)
+    return classify_identifier(ident, Resolver(tree, catalog), statement, index)
 
 
-def _classify(ident: exp.Identifier, resolver: Resolver, statement: Statement, index: TextIndex) -> Target | None:
+def classify_identifier(ident: exp.Identifier, resolver: Resolver, statement: Statement, index: TextIndex) -> Target | None:
+    """What one identifier of ``resolver``'s tree stands for (None: unknown or not a name)."""
     catalog = resolver.catalog
     span = doc_span(ident, statement, index)
     if span is None:
@@ -243,7 +244,7 @@ def _local_uses(target: Target, catalog: Catalog, index: TextIndex, include_decl
     for node in tree.walk():
         if not isinstance(node, exp.Identifier):
             continue
-        found = _classify(node, resolver, statement, index)
+        found = classify_identifier(node, resolver, statement, index)
         if found is None or found.kind not in ("alias", "cte") or found.definition != target.definition:
             continue
         if not include_declaration and found.span == found.definition:
