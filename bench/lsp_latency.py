@@ -206,12 +206,14 @@ def main() -> None:
     lines = [
         f"## Language server latency over stdio ({tables} tables, {found['query_lines']}-line query document)",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}; "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_before:.1f} before, {load_after:.1f} after "
-        "(other work on the machine inflates the figures). "
-        f"Command: `{cmd.strip()}`. "
-        "Sequential round trips from a pygls client to `querywright lsp`; diagnostics are timed from "
-        "`didChange` to the `publishDiagnostics` of that version (100 ms debounce included).",
+        (
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_before:.1f} before, {load_after:.1f} after "
+            "(other work on the machine inflates the figures). "
+            f"Command: `{cmd.strip()}`. "
+            "Sequential round trips from a pygls client to `querywright lsp`; diagnostics are timed from "
+            "`didChange` to the `publishDiagnostics` of that version (100 ms debounce included)."
+        ),
         "",
         "| measure | target | n | p50 | p95 | p99 |",
         "|---|---|---|---|---|---|",

@@ -64,7 +64,7 @@ def guarded(server: LanguageServer, where: str, empty: Any = None, rpc_error: bo
                     return await fn(*args, **kwargs)
                 except JsonRpcException:
                     raise
-                except Exception as exc:  # the handler boundary: never fatal
+                except Exception as exc:  # noqa: BLE001 - the one handler boundary: never fatal
                     return fail(exc)
 
             return run_async  # type: ignore[return-value]
@@ -75,7 +75,7 @@ def guarded(server: LanguageServer, where: str, empty: Any = None, rpc_error: bo
                 return fn(*args, **kwargs)
             except JsonRpcException:
                 raise
-            except Exception as exc:  # the handler boundary: never fatal
+            except Exception as exc:  # noqa: BLE001 - the one handler boundary: never fatal
                 return fail(exc)
 
         return run  # type: ignore[return-value]

@@ -27,7 +27,7 @@ class Symbol:
     kind: str
     span: Span
     selection: Span
-    children: tuple["Symbol", ...] = ()
+    children: tuple[Symbol, ...] = ()
 
 
 def _title(statement: Statement, limit: int = 80) -> str:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from querywright.server.sql.actions import expand_star, format_statements, qualify_columns, statements_in, transpile_statements
+from querywright.server.sql.actions import (
+    expand_star,
+    format_statements,
+    qualify_columns,
+    statements_in,
+    transpile_statements,
+)
 from querywright.server.sql.issues import TextEdit
 from querywright.server.sql.text import TextIndex
 

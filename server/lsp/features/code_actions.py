@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ...sql.actions import TRANSPILE_DIALECTS, expand_star, format_statements, qualify_columns, statements_in, transpile_statements
+from ...sql.actions import (
+    TRANSPILE_DIALECTS,
+    expand_star,
+    format_statements,
+    qualify_columns,
+    statements_in,
+    transpile_statements,
+)
 from ...sql.issues import TextEdit
 from ...sql.resolve import statement_tree
 from ..boundary import guarded
