@@ -247,12 +247,14 @@ def build_files(options: ExportOptions, base: Path, staging: Path,
     merged = merge_adapter(base_dir, options.adapter, staging / "hf")
     progress.update(2, message=f"converting to GGUF ({options.quant})")
     target = staging / f"{options.name}.{options.quant}.gguf"
-    if options.quant in gguf.CONVERTER_TYPES:
-        gguf.convert_model(merged, target, options.quant)
-    else:
-        f16 = gguf.convert_model(merged, staging / f"{options.name}.f16.gguf", "f16")
-        gguf.quantize(f16, target, options.quant)
-        f16.unlink()
+    direct = options.quant in gguf.CONVERTER_TYPES
+    converted = gguf.convert_model(merged, target if direct else
+                                   staging / f"{options.name}.f16.gguf", options.quant if direct else "f16")
+    if base.suffix == ".gguf":
+        gguf.adopt_tokenizer(converted, base)
+    if not direct:
+        gguf.quantize(converted, target, options.quant)
+        converted.unlink()
     shutil.rmtree(merged)
     return target, None
 

@@ -8,6 +8,12 @@ through a temporary folder renamed into place. The converters run as subprocesse
 Python (they need torch, transformers, sentencepiece) and write to a temporary file that is
 renamed only when they succeed.
 
+A model whose base is itself a GGUF (the built-in SmolLM2) is dequantized to a Hugging Face
+folder for training, and that folder's tokenizer files are transformers' reconstruction of the
+GGUF vocabulary, which the converter misreads (SmolLM2's byte-level BPE comes out as a
+SentencePiece vocabulary). :func:`adopt_tokenizer` therefore copies the base GGUF's
+``tokenizer.*`` metadata over the converted file's: same vocabulary, same token ids.
+
 Quantization: ``f32``, ``f16``, ``bf16`` and ``q8_0`` come from the converter itself.
 K-quants (``q4_k_m``...) need llama.cpp's quantize, which xllamacpp does not expose; they
 work when ``llama-cpp-python`` is installed (``llama_cpp.llama_model_quantize``) and are
@@ -125,6 +131,44 @@ def convert_adapter(adapter_dir: Path, base_dir: Path, out_file: Path,
     return _run("convert_lora_to_gguf.py",
                 [str(adapter_dir), "--base", str(base_dir), "--outtype", outtype], out_file,
                 f"converting the adapter {adapter_dir} to GGUF")
+
+
+def adopt_tokenizer(model: Path, donor: Path) -> Path:
+    """Rewrite ``model`` with the ``tokenizer.*`` metadata of ``donor`` (tensors unchanged)."""
+    from gguf import GGUFReader, GGUFValueType, GGUFWriter
+
+    source, vocab = GGUFReader(model), GGUFReader(donor)
+    arch = source.fields["general.architecture"].contents()
+    tmp = model.with_name(f".{model.name}.partial")
+
+    def copy_fields(reader: GGUFReader, keep: bool) -> None:
+        for field in reader.fields.values():
+            if field.name == "general.architecture" or field.name.startswith("GGUF."):
+                continue
+            if field.name.startswith("tokenizer.") is keep:
+                continue
+            kind = field.types[0]
+            sub = field.types[-1] if kind == GGUFValueType.ARRAY else None
+            writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
+
+    writer = GGUFWriter(tmp, arch=arch, endianess=source.endianess)
+    try:
+        copy_fields(source, keep=True)  # everything but the tokenizer
+        copy_fields(vocab, keep=False)  # the donor's tokenizer only
+        for tensor in source.tensors:
+            writer.add_tensor_info(tensor.name, tensor.data.shape, tensor.data.dtype,
+                                   tensor.data.nbytes, tensor.tensor_type)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for tensor in source.tensors:
+            writer.write_tensor_data(tensor.data, tensor_endianess=source.endianess)
+        writer.close()
+        del source  # release the memory map before replacing the file
+        os.replace(tmp, model)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return model
 
 
 def quantize(source: Path, out_file: Path, qtype: str) -> Path:

@@ -226,3 +226,34 @@ def test_k_quants_need_llama_cpp(tmp_path: Path) -> None:
             gguf.quantize(tmp_path / "in.gguf", tmp_path / "out.gguf", "q4_k_m")
     with pytest.raises(TrainingError, match="unknown quantization"):
         gguf.quantize(tmp_path / "in.gguf", tmp_path / "out.gguf", "q3_weird")
+
+
+def test_adopt_tokenizer_swaps_only_the_tokenizer_metadata(tmp_path: Path) -> None:
+    import numpy as np
+    from gguf import GGUFReader, GGUFWriter
+
+    def write(path: Path, tokenizer: str, eos: int, tensor: np.ndarray | None) -> Path:
+        writer = GGUFWriter(path, arch="llama")
+        writer.add_context_length(64)
+        writer.add_tokenizer_model(tokenizer)
+        writer.add_token_list(["<unk>", "<s>", "</s>", "a"])
+        writer.add_eos_token_id(eos)
+        if tensor is not None:
+            writer.add_tensor("token_embd.weight", tensor)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        return path
+
+    weights = np.arange(32, dtype=np.float32).reshape(4, 8)
+    model = write(tmp_path / "model.gguf", "llama", 1, weights)
+    donor = write(tmp_path / "donor.gguf", "gpt2", 2, None)
+    gguf.adopt_tokenizer(model, donor)
+    reader = GGUFReader(model)
+    assert reader.fields["tokenizer.ggml.model"].contents() == "gpt2"
+    assert reader.fields["tokenizer.ggml.eos_token_id"].contents() == 2
+    assert reader.fields["llama.context_length"].contents() == 64
+    [tensor] = reader.tensors
+    assert np.array_equal(np.asarray(tensor.data).reshape(4, 8), weights)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["donor.gguf", "model.gguf"]
