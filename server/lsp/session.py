@@ -99,7 +99,12 @@ class Session:
     # ------------------------------------------------------------------ config
     def configure(self, root: Path | None, editor_settings: dict[str, Any] | None) -> tuple[bool, list[ConfigProblem]]:
         """Resolve the configuration; True when the schema must be rebuilt."""
-        self.root = root.resolve() if root is not None else None
+        new_root = root.resolve() if root is not None else None
+        if new_root != self.root:
+            self.root = new_root
+            self.loaded = False
+            for doc in self.documents.values():
+                doc.rel = self.rel_path(doc.uri)
         self.editor_settings = dict(editor_settings or {})
         config, problems = load_config(self.root, self.editor_settings)
         schema_keys = ("dialect", "schema_paths", "query_paths", "exclude", "database_url", "max_file_size_mb")

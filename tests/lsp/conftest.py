@@ -10,7 +10,8 @@ Helpers: ``open_document(client, path)`` opens a workspace file (returns its URI
 ``wait_for_diagnostics(client, uri, predicate)`` waits, event-driven, for a
 ``publishDiagnostics`` of ``uri`` that satisfies ``predicate``, and
 ``apply_edits(text, edits)`` applies LSP text edits to a string. The client records the
-server's dynamic registrations in ``client.registrations`` and the first status in
+server's dynamic registrations in ``client.registrations``, every ``querywright/status``
+in ``client.statuses`` (``wait_for_status`` waits for one) and the first in
 ``client.first_status``. Tests that need other
 initialization options override the ``init_options`` fixture.
 """
@@ -53,11 +54,17 @@ async def lsp_client(client: LanguageClient, workspace: Path, init_options: dict
     registrations: list[types.Registration] = []
     client.registrations = registrations  # type: ignore[attr-defined]
 
+    statuses: list[dict[str, Any]] = []
+    client.statuses = statuses  # type: ignore[attr-defined]
+
+    @client.feature(STATUS)
+    def status_received(params: Any) -> None:
+        statuses.append(as_dict(params))
+
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
         registrations.extend(params.registrations)
 
-    status = client.protocol.wait_for_notification_async(STATUS)
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
@@ -66,7 +73,7 @@ async def lsp_client(client: LanguageClient, workspace: Path, init_options: dict
             initialization_options=init_options,
         )
     )
-    client.first_status = as_dict(await asyncio.wait_for(status, TIMEOUT_S))  # type: ignore[attr-defined]
+    client.first_status = await wait_for_status(client, 0)  # type: ignore[attr-defined]
     yield
     await client.shutdown_session()
 
@@ -114,6 +121,18 @@ async def wait_for_diagnostics(
         current = client.diagnostics.get(uri)
         if current is not None and predicate(current):
             return current
+        await asyncio.wait_for(arrival, TIMEOUT_S)
+
+
+async def wait_for_status(client: LanguageClient, since: int, predicate: Callable[[dict[str, Any]], bool] = lambda s: True) -> dict[str, Any]:
+    """The first ``querywright/status`` received after the first ``since`` ones that
+    satisfies ``predicate`` (take ``since = len(client.statuses)`` before acting)."""
+    statuses: list[dict[str, Any]] = client.statuses  # type: ignore[attr-defined]
+    while True:
+        arrival = client.protocol.wait_for_notification_async(STATUS)
+        found = next((s for s in statuses[since:] if predicate(s)), None)
+        if found is not None:
+            return found
         await asyncio.wait_for(arrival, TIMEOUT_S)
 
 

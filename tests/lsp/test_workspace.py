@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +10,14 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from .conftest import STATUS, TIMEOUT_S, as_dict
+from .conftest import wait_for_status
 
 
 async def test_status_after_initialisation(lsp_client: LanguageClient) -> None:
-    assert lsp_client.first_status == {"model": "builtin:smollm2-135m", "backend": "disabled", "tables": 6, "message": ""}  # type: ignore[attr-defined]
+    status = lsp_client.first_status  # type: ignore[attr-defined]
+    assert set(status) == {"model", "backend", "tables", "message"}
+    assert (status["model"], status["tables"]) == ("builtin:smollm2-135m", 6)
+    assert status["backend"] in ("ready", "loading", "offline", "disabled")
 
 
 async def test_watchers_are_registered_for_sql_and_config_files(lsp_client: LanguageClient) -> None:
@@ -56,10 +58,9 @@ class TestBadInitializationOptions:
 
 async def test_did_change_configuration_pulls_and_validates(lsp_client: LanguageClient, workspace: Path) -> None:
     lsp_client.set_configuration({"dialect": "postgres", "model": "ollama:sqlcoder", "max_file_size_mb": "big"}, section="querywright")
-    status = lsp_client.protocol.wait_for_notification_async(STATUS)
+    since = len(lsp_client.statuses)  # type: ignore[attr-defined]
     lsp_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
-    result = as_dict(await asyncio.wait_for(status, TIMEOUT_S))
-    assert result["model"] == "ollama:sqlcoder"
+    await wait_for_status(lsp_client, since, lambda s: s["model"] == "ollama:sqlcoder")
     [message] = lsp_client.messages
     assert message.type == types.MessageType.Warning and "max_file_size_mb" in message.message
 
@@ -67,8 +68,26 @@ async def test_did_change_configuration_pulls_and_validates(lsp_client: Language
 async def test_config_file_change_reloads_config(lsp_client: LanguageClient, workspace: Path) -> None:
     config = workspace / "querywright.toml"
     config.write_text(config.read_text() + 'model = "ollama:duckdb-nsql"\n')
-    status = lsp_client.protocol.wait_for_notification_async(STATUS)
+    since = len(lsp_client.statuses)  # type: ignore[attr-defined]
     lsp_client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)])
     )
-    assert as_dict(await asyncio.wait_for(status, TIMEOUT_S))["model"] == "ollama:duckdb-nsql"
+    await wait_for_status(lsp_client, since, lambda s: s["model"] == "ollama:duckdb-nsql")
+
+
+async def test_workspace_folder_change_moves_the_schema_root(lsp_client: LanguageClient, workspace: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    (other / "migrations").mkdir(parents=True)
+    (other / "migrations" / "V1__t.sql").write_text("CREATE TABLE only_here (id INT);\n")
+    since = len(lsp_client.statuses)  # type: ignore[attr-defined]
+    lsp_client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=other.as_uri(), name="other")],
+                removed=[types.WorkspaceFolder(uri=workspace.as_uri(), name="shop")],
+            )
+        )
+    )
+    await wait_for_status(lsp_client, since, lambda s: s["tables"] == 1)
+    schema: Any = await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="querywright.schema"))
+    assert [t["name"] for t in schema["tables"]] == ["only_here"]

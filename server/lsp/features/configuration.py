@@ -63,6 +63,19 @@ def register(server: QuerywrightServer) -> None:
                     settings = pulled[0]
         await server.reconfigure(settings)
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    @guarded(server, "didChangeWorkspaceFolders")
+    async def did_change_workspace_folders(params: types.DidChangeWorkspaceFoldersParams) -> None:
+        """The first workspace folder is the schema's root; follow it when it changes."""
+        folders = list(server.workspace.folders.values())
+        root = uri_to_path(folders[0].uri) if folders else None
+        current = server.session.root
+        if (root.resolve() if root else None) == current:
+            return
+        server.session.configure(root, server.session.editor_settings)
+        server.show_problems(server.session.problems)
+        await server.reload_schema()
+
 
 async def _watch_files(server: QuerywrightServer) -> None:
     """Ask the client to report changes of SQL and config files on disk."""
