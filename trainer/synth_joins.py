@@ -9,7 +9,7 @@ from ..server.sql.catalog import ForeignKey
 from .phrasing import column_phrase as cp
 from .phrasing import table_phrase, value_phrase
 from .synth import Context, TableInfo
-from .synth_templates import Result, _labels, _say, _table
+from .synth_templates import Result, labels, pick_table, say
 
 # --------------------------------------------------------------------------- joins
 
@@ -30,17 +30,17 @@ def join_one(ctx: Context) -> Result:
     C, P, one = table_phrase(child.table.name), table_phrase(parent.table.name, False), table_phrase(child.table.name, False)
     roll = ctx.rng.random()
     if roll < 0.4:
-        q = _say(ctx, ["for each {o}, show its {cc} and the {pc} of its {P}.", "list {C} with the {pc} of their {P}.", "show every {o}'s {cc} together with its {P}'s {pc}."],
+        q = say(ctx, ["for each {o}, show its {cc} and the {pc} of its {P}.", "list {C} with the {pc} of their {P}.", "show every {o}'s {cc} together with its {P}'s {pc}."],
                  o=one, C=C, P=P, cc=cp(child.label.name), pc=cp(parent.label.name))
         return q, f"SELECT {ctx.col(child.label, c)}, {ctx.col(parent.label, p)} {base}"
     if roll < 0.7:
         value = ctx.value(parent, parent.label)
         if value is None:
             return None
-        q = _say(ctx, ["find the {C} of the {P} whose {pc} is {v}.", "which {C} belong to the {P} with {pc} {v}?"],
+        q = say(ctx, ["find the {C} of the {P} whose {pc} is {v}.", "which {C} belong to the {P} with {pc} {v}?"],
                  C=C, P=P, pc=cp(parent.label.name), v=value_phrase(value))
         return q, f"SELECT {ctx.col(child.label, c)} {base} WHERE {ctx.col(parent.label, p)} = {ctx.literal(value, parent.label)}"
-    q = _say(ctx, ["how many {C} does each {P} have?", "count the {C} per {P}.", "for every {P}, give its number of {C}."], C=C, P=P)
+    q = say(ctx, ["how many {C} does each {P} have?", "count the {C} per {P}.", "for every {P}, give its number of {C}."], C=C, P=P)
     return q, f"SELECT {ctx.col(parent.label, p)}, COUNT(*) {base} GROUP BY {ctx.col(parent.label, p)}"
 
 
@@ -74,7 +74,7 @@ def join_path(ctx: Context) -> Result:
         return None
     first, last = path[0], path[-1]
     via = " and ".join(table_phrase(t.table.name) for t in path[1:-1])
-    q = _say(ctx, ["list each {f}'s {fc} with the {lc} of the related {l} (through {via}).",
+    q = say(ctx, ["list each {f}'s {fc} with the {lc} of the related {l} (through {via}).",
                    "for every {f}, show its {fc} and the {lc} of its {l}, going through {via}.",
                    "show {fc} of {F} alongside the {lc} of the linked {l} via {via}."],
              f=table_phrase(first.table.name, False), F=table_phrase(first.table.name), fc=cp(first.label.name),
@@ -96,21 +96,21 @@ def in_subquery(ctx: Context) -> Result:
     roll = ctx.rng.random()
     taken: set[str] = set()
     p, c = ctx.alias(parent, taken), ctx.alias(child, taken)
-    sel = _labels(ctx, parent, p)[0]
+    sel = labels(ctx, parent, p)[0]
     if roll < 0.35:
-        q = _say(ctx, ["which {P} have at least one {c}?", "list the {P} that appear in {C}.", "show {P} with any {C}."], P=P, C=C, c=table_phrase(child.table.name, False))
+        q = say(ctx, ["which {P} have at least one {c}?", "list the {P} that appear in {C}.", "show {P} with any {C}."], P=P, C=C, c=table_phrase(child.table.name, False))
         return q, f"SELECT {sel} FROM {ctx.name(parent)} AS {p} WHERE {ctx.col(ref, p)} IN (SELECT {ctx.col(col, c)} FROM {ctx.name(child)} AS {c})"  # type: ignore[arg-type]
     if roll < 0.7:
-        q = _say(ctx, ["which {P} have no {C}?", "list the {P} without any {C}.", "find {P} that never appear in {C}."], P=P, C=C)
+        q = say(ctx, ["which {P} have no {C}?", "list the {P} without any {C}.", "find {P} that never appear in {C}."], P=P, C=C)
         return q, (f"SELECT {sel} FROM {ctx.name(parent)} AS {p} WHERE {ctx.col(ref, p)} NOT IN "  # type: ignore[arg-type]
                    f"(SELECT {ctx.col(col, c)} FROM {ctx.name(child)} AS {c} WHERE {ctx.col(col, c)} IS NOT NULL)")
     other = ctx.pick([c for c in child.categories + child.numbers if c is not col])
     value = ctx.value(child, other) if other is not None else None
     if value is None:
         return None
-    q = _say(ctx, ["which {P} have a {c} whose {oc} is {v}?", "list {P} with at least one {c} where {oc} is {v}."],
+    q = say(ctx, ["which {P} have a {c} whose {oc} is {v}?", "list {P} with at least one {c} where {oc} is {v}."],
              P=P, c=table_phrase(child.table.name, False), oc=cp(other.name), v=value_phrase(value))
-    return q, (f"SELECT {_labels(ctx, parent, p)[0]} FROM {ctx.name(parent)} AS {p} WHERE EXISTS (SELECT 1 FROM {ctx.name(child)} AS {c} "
+    return q, (f"SELECT {labels(ctx, parent, p)[0]} FROM {ctx.name(parent)} AS {p} WHERE EXISTS (SELECT 1 FROM {ctx.name(child)} AS {c} "
                f"WHERE {ctx.col(col, c)} = {ctx.col(ref, p)} AND {ctx.col(other, c)} = {ctx.literal(value, other)})")  # type: ignore[arg-type]
 
 
@@ -125,9 +125,9 @@ def set_operation(ctx: Context) -> Result:
         ca, cb = a.table.columns[fa.columns[0]], b.table.columns[fb.columns[0]]
         A, B, P = table_phrase(a.table.name), table_phrase(b.table.name), table_phrase(parent.table.name, False)
         word = {"UNION": "either {A} or {B}", "INTERSECT": "both {A} and {B}", "EXCEPT": "{A} but not in {B}"}[op].format(A=A, B=B)
-        q = _say(ctx, ["which {P} {ids} appear in {w}?", "list the {P} {ids} found in {w}."], P=P, ids="IDs", w=word)
+        q = say(ctx, ["which {P} {ids} appear in {w}?", "list the {P} {ids} found in {w}."], P=P, ids="IDs", w=word)
         return q, f"SELECT {ctx.col(ca)} FROM {ctx.name(a)} {op} SELECT {ctx.col(cb)} FROM {ctx.name(b)}"
-    t = _table(ctx, "categories")
+    t = pick_table(ctx, "categories")
     if t is None or not t.numbers:
         return None
     cat, num = ctx.pick(t.categories), ctx.pick(t.numbers)
@@ -135,7 +135,7 @@ def set_operation(ctx: Context) -> Result:
     if v is None or w is None:
         return None
     joiner = {"UNION": "or", "INTERSECT": "and also", "EXCEPT": "but not"}[op]
-    q = _say(ctx, ["list the {l} of {T} with {c} {v} {j} with {n} above {w}."], l=cp(t.label.name), T=table_phrase(t.table.name),
+    q = say(ctx, ["list the {l} of {T} with {c} {v} {j} with {n} above {w}."], l=cp(t.label.name), T=table_phrase(t.table.name),
              c=cp(cat.name), v=value_phrase(v), j=joiner, n=cp(num.name), w=w)
     return q, (f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {ctx.col(cat)} = {ctx.literal(v, cat)} {op} "
                f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {ctx.col(num)} > {ctx.literal(w, num)}")
@@ -152,7 +152,7 @@ def cte(ctx: Context) -> Result:
     taken = {"n", f"{child.table.name.lower()}_counts"}
     p = ctx.alias(parent, taken)
     C, P = table_phrase(child.table.name), table_phrase(parent.table.name)
-    q = _say(ctx, ["using a count of {C} per {p}, list the {P} with how many {C} each has, most first.",
+    q = say(ctx, ["using a count of {C} per {p}, list the {P} with how many {C} each has, most first.",
                    "first count the {C} of each {p}, then show the {P} and their counts from the largest."],
              C=C, P=P, p=table_phrase(parent.table.name, False))
     return q, (f"WITH {name} AS (SELECT {ctx.col(col)} AS ref_id, COUNT(*) AS {n} FROM {ctx.name(child)} GROUP BY {ctx.col(col)}) "
