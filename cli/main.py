@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "finetune_cmd",
     "harvest_cmd",
     "dataset_cmd",
+    "train_cmd",
 )
 
 

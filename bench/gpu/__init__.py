@@ -1,0 +1,1 @@
+"""Helpers of bench/gpu_throughput.py: data, model preparation, one-run worker, report."""

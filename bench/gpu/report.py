@@ -1,0 +1,91 @@
+"""Turn throughput records into a markdown table and into the rule ``--backend auto`` reads."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _env_line(records: list[dict[str, Any]]) -> str:
+    env = next((r["env"] for r in records if r.get("status") == "ok"), None)
+    if env is None:
+        return "Machine: no run finished."
+    return ("Machine: {gpu}, CUDA {cuda}, torch {torch}, Python {python}; transformers "
+            "{transformers}, trl {trl}, peft {peft}, bitsandbytes {bitsandbytes}, unsloth "
+            "{unsloth} (unsloth_zoo {unsloth_zoo}).").format(**env)
+
+
+def _chosen(record: dict[str, Any]) -> str:
+    """What Unsloth actually did, from its own messages."""
+    notes = " ".join(record.get("notes", []))
+    said = []
+    if "Padding-free batching auto-enabled" in notes:
+        said.append("chose padding-free")
+    if "Padded batches" in notes:
+        said.append("chose padded + block compile")
+    if "offload" in notes.lower():
+        said.append("offloads activations")
+    return "; ".join(said)
+
+
+def markdown(records: list[dict[str, Any]], command: str = "") -> str:
+    lines = ["### Training throughput (bench/gpu_throughput.py)", "", _env_line(records), ""]
+    if command:
+        lines += [f"Command: `{command}`", ""]
+    lines += [("QLoRA/LoRA r=16 on all linear layers, max length 512, synthetic text-to-SQL "
+               "pairs, bf16; steady state excludes the first `skip` steps (compilation, warm-up); "
+               "tokens are non-padding tokens; peak = torch.cuda.max_memory_allocated."), "",
+              ("| model | backend | grad. checkpointing | batching | batch | steps (skip) "
+               "| steady tokens/s | s/step | peak GiB | final loss | x fastest | notes |"),
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    best: dict[str, float] = {}
+    for r in records:
+        if r.get("status") == "ok" and r.get("steady_tokens_per_s"):
+            key = r["spec"]["model"]
+            best[key] = max(best.get(key, 0.0), r["steady_tokens_per_s"])
+    for r in records:
+        s = r["spec"]
+        ok = r.get("status") == "ok" and r.get("steady_tokens_per_s")
+        tps = r.get("steady_tokens_per_s") or 0.0
+        cells = [s["label"], s["backend"], s["gradient_checkpointing"], s["batching"],
+                 str(s["batch_size"]), f"{s['steps']} ({s['skip']})",
+                 f"{tps:,.0f}" if ok else "-",
+                 f"{r['steady_step_s']:.3f}" if ok else "-",
+                 f"{r['peak_gib']:.2f}" if ok else "-",
+                 f"{r['final_loss']:.3f}" if ok and r.get("final_loss") is not None else "-",
+                 f"{tps / best[s['model']]:.2f}" if ok else "-",
+                 _chosen(r) if ok else r.get("status", "?")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def auto_rule(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per size class, the measured settings ranked fastest first (what ``auto`` walks)."""
+    ok = [r for r in records if r.get("status") == "ok" and r.get("steady_tokens_per_s")]
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for r in ok:
+        by_model.setdefault(r["spec"]["model"], []).append(r)
+    sizes = sorted((rs[0]["params"], model) for model, rs in by_model.items())
+    classes = []
+    for i, (params, model) in enumerate(sizes):
+        upper = (int(math.sqrt(params * sizes[i + 1][0])) if i + 1 < len(sizes) else None)
+        ranked = sorted(by_model[model], key=lambda r: -r["steady_tokens_per_s"])
+        classes.append({
+            "max_params": upper,
+            "measured_model": by_model[model][0]["spec"]["label"],
+            "ranked": [{
+                "backend": r["spec"]["backend"],
+                "gradient_checkpointing": r["spec"]["gradient_checkpointing"],
+                "batching": r["spec"]["batching"],
+                "tokens_per_s": round(r["steady_tokens_per_s"], 1),
+                "peak_gib": round(r["peak_gib"], 3),
+                "params": r["params"],
+                "batch_size": r["spec"]["batch_size"],
+                "max_seq_length": r["spec"]["max_seq_length"],
+            } for r in ranked],
+        })
+    env = next((r["env"] for r in ok), {})
+    return {"written_by": "bench/gpu_throughput.py report", "measured_on": env,
+            "rule": "per size class (max_params), the first entry whose peak_gib, scaled by "
+                    "parameters and tokens per step, fits 85% of free GPU memory",
+            "classes": classes}

@@ -1,0 +1,300 @@
+"""Pick a training backend and load a base model with LoRA adapters on it.
+
+Backends: ``unsloth`` (CUDA; Unsloth's patched model and kernels), ``hf-qlora`` (CUDA;
+transformers + peft + bitsandbytes nf4) and ``hf-lora`` (CPU or CUDA; plain LoRA on full weights).
+``auto`` reads ``auto_backend.json`` beside this module, which ``bench/gpu_throughput.py``
+writes from measurements: for the model's size class it takes the fastest measured
+backend and settings whose measured memory, scaled to this run, fits the free GPU memory.
+
+Base models are Hugging Face folders, ``.gguf`` files (dequantized once through
+transformers into a cached folder) or ``builtin:NAME`` references resolved by the model cache.
+Heavy libraries are imported inside the functions that need them; Unsloth must be imported
+before transformers, so ``run_training`` calls ``import_unsloth_first`` before anything else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..server.errors import ModelError, TrainingError
+from .train_config import TrainConfig
+
+AUTO_TABLE = Path(__file__).with_name("auto_backend.json")
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """The resolved way one run trains; ``reason`` says where it came from."""
+
+    backend: str  # unsloth | hf-qlora | hf-lora
+    device: str  # cuda | cpu
+    gradient_checkpointing: str  # unsloth | on | off
+    batching: str  # padded | padding_free | packed | auto (unsloth decides)
+    load_in_4bit: bool
+    reason: str
+
+
+# --- base model -----------------------------------------------------------------------------
+
+
+def resolve_base(ref: str) -> Path:
+    """A model folder or ``.gguf`` file for ``ref``; TrainingError if there is none."""
+    if ref.startswith("builtin:"):
+        from ..server.ai.models import resolve_builtin
+
+        try:
+            return resolve_builtin(ref.split(":", 1)[1])
+        except ModelError as exc:
+            raise TrainingError(f"base model {ref}: {exc}") from exc
+    path = Path(ref).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return path
+    if path.is_dir() and (path / "config.json").is_file():
+        return path
+    if path.exists():
+        raise TrainingError(
+            f"base model {ref}: expected a .gguf file or a folder with config.json"
+        )
+    raise TrainingError(f"base model {ref} does not exist")
+
+
+def count_parameters(base: Path) -> int:
+    """Parameter count from a folder's config.json or a GGUF header, without loading weights."""
+    if base.suffix == ".gguf":
+        from gguf import GGUFReader
+
+        return int(sum(int(t.n_elements) for t in GGUFReader(str(base)).tensors))
+    cfg = json.loads((base / "config.json").read_text())
+    cfg = cfg.get("text_config", cfg)
+    hidden = int(cfg.get("hidden_size", 0))
+    layers = int(cfg.get("num_hidden_layers", 0))
+    inter = int(cfg.get("intermediate_size", 4 * hidden))
+    vocab = int(cfg.get("vocab_size", 0))
+    heads = int(cfg.get("num_attention_heads", 1)) or 1
+    kv = int(cfg.get("num_key_value_heads", heads))
+    head_dim = int(cfg.get("head_dim") or hidden // heads)
+    attn = hidden * head_dim * (2 * heads + 2 * kv)
+    embed = vocab * hidden * (1 if cfg.get("tie_word_embeddings", False) else 2)
+    return layers * (attn + 3 * hidden * inter) + embed
+
+
+def gguf_cache_dir() -> Path:
+    from ..server.ai.models import cache_dir
+
+    return cache_dir() / "hf"
+
+
+def materialize_gguf(gguf_path: Path, cache: Path | None = None) -> Path:
+    """A Hugging Face folder holding ``gguf_path`` dequantized to bf16; built once, atomically."""
+    stat = gguf_path.stat()
+    target = (cache or gguf_cache_dir()) / f"{gguf_path.stem}-{stat.st_size}"
+    if (target / "config.json").is_file():
+        return target
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    try:
+        kwargs = {"gguf_file": gguf_path.name}
+        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, dtype=torch.bfloat16, **kwargs)
+        if getattr(model, "hf_quantizer", None) is not None:
+            model.hf_quantizer.remove_quantization_config(model)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, target)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise TrainingError(f"cannot read base model {gguf_path}: {exc}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+# --- choosing -------------------------------------------------------------------------------
+
+
+def cuda_free_bytes() -> int | None:
+    """Free memory of the current CUDA device, or None without CUDA."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    free, _total = torch.cuda.mem_get_info()
+    return int(free)
+
+
+def unsloth_installed() -> bool:
+    return importlib.util.find_spec("unsloth") is not None
+
+
+def load_auto_table(path: Path = AUTO_TABLE) -> dict[str, Any]:
+    if not path.is_file():
+        return {"classes": []}
+    return json.loads(path.read_text())
+
+
+def _fits(entry: dict[str, Any], config: TrainConfig, params: int, free: int) -> bool:
+    """Scale the measured peak by model size and tokens per step; keep 15% headroom."""
+    size = max(1.0, params / float(entry["params"]))
+    tokens = max(1.0, (config.batch_size * config.max_seq_length)
+                 / float(entry["batch_size"] * entry["max_seq_length"]))
+    return entry["peak_gib"] * GIB * size * tokens <= 0.85 * free
+
+
+def choose_backend(
+    config: TrainConfig,
+    params: int,
+    free_cuda: int | None,
+    table: dict[str, Any] | None = None,
+    have_unsloth: bool | None = None,
+) -> BackendChoice:
+    """Resolve ``auto`` fields of ``config`` for a model of ``params`` parameters."""
+    have_unsloth = unsloth_installed() if have_unsloth is None else have_unsloth
+    backend = config.backend
+    if backend in ("unsloth", "hf-qlora") and free_cuda is None:
+        raise TrainingError(f"backend {backend} needs a CUDA GPU; use backend=hf-lora on CPU")
+    if backend == "unsloth" and not have_unsloth:
+        raise TrainingError("backend unsloth: the unsloth package is not installed (extra 'gpu')")
+    reason = f"backend {backend} from the config"
+    picked: dict[str, Any] = {}
+    if backend == "auto":
+        if free_cuda is None:
+            backend, reason = "hf-lora", "no CUDA GPU: plain LoRA on the CPU"
+        else:
+            table = load_auto_table() if table is None else table
+            for cls in table.get("classes", []):
+                if cls["max_params"] is not None and params > cls["max_params"]:
+                    continue
+                for entry in cls["ranked"]:
+                    if entry["backend"] == "unsloth" and not have_unsloth:
+                        continue
+                    if _fits(entry, config, params, free_cuda):
+                        picked = entry
+                        break
+                break
+            if picked:
+                backend = picked["backend"]
+                reason = (f"fastest measured for <= {cls['max_params'] or 'any'} params "
+                          f"({picked['tokens_per_s']:.0f} tokens/s, {picked['peak_gib']:.2f} GiB "
+                          f"on {table.get('measured_on', {}).get('gpu', '?')})")
+            else:
+                backend, reason = "hf-qlora", "no measurement fits: QLoRA with checkpointing"
+                picked = {"gradient_checkpointing": "on", "batching": "padded"}
+    device = "cpu" if free_cuda is None else "cuda"
+    gc = config.gradient_checkpointing
+    if gc == "auto":
+        gc = picked.get("gradient_checkpointing", "off" if device == "cpu" else "on")
+    batching = config.batching
+    if batching == "auto":
+        batching = picked.get("batching", "auto" if backend == "unsloth" else "padded")
+    if backend != "unsloth" and batching != "padded":
+        raise TrainingError(
+            f"batching {batching}: the {backend} backend trains padded batches only "
+            "(its attention has no variable-length kernel here)"
+        )
+    if gc == "unsloth" and backend != "unsloth":
+        gc = "on"
+    four_bit = config.load_in_4bit
+    if four_bit is None:
+        four_bit = backend in ("unsloth", "hf-qlora")
+    if four_bit and device == "cpu":
+        raise TrainingError("4-bit loading needs a CUDA GPU; use backend=hf-lora on CPU")
+    return BackendChoice(backend, device, gc, batching, bool(four_bit), reason)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def import_unsloth_first() -> None:
+    """Import Unsloth before transformers/peft/trl so that its patches apply."""
+    importlib.import_module("unsloth")
+
+
+def compute_dtype(choice: BackendChoice, config: TrainConfig) -> Any:
+    import torch
+
+    if config.dtype != "auto":
+        return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[config.dtype]
+    if choice.device == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def _lora_kwargs(config: TrainConfig) -> dict[str, Any]:
+    return {"r": config.lora_r, "lora_alpha": config.lora_alpha,
+            "lora_dropout": config.lora_dropout, "target_modules": list(config.target_modules)}
+
+
+def load_model(choice: BackendChoice, model_dir: Path, config: TrainConfig) -> tuple[Any, Any]:
+    """(peft model ready to train, tokenizer) for ``choice``."""
+    try:
+        if choice.backend == "unsloth":
+            model, tokenizer = _load_unsloth(choice, model_dir, config)
+        else:
+            model, tokenizer = _load_hf(choice, model_dir, config)
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"cannot load base model from {model_dir}: {exc}") from exc
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def _load_unsloth(choice: BackendChoice, model_dir: Path, config: TrainConfig) -> tuple[Any, Any]:
+    from unsloth import FastLanguageModel
+
+    gc: bool | str = {"unsloth": "unsloth", "on": True, "off": False}[choice.gradient_checkpointing]
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        model_name=str(model_dir),
+        max_seq_length=config.max_seq_length,
+        dtype=compute_dtype(choice, config),
+        load_in_4bit=choice.load_in_4bit,
+        load_in_16bit=not choice.load_in_4bit,
+        use_gradient_checkpointing=gc,
+        random_state=config.seed,
+    )
+    model = FastLanguageModel.get_peft_model(
+        model, use_gradient_checkpointing=gc, random_state=config.seed, bias="none",
+        **_lora_kwargs(config),
+    )
+    return model, tokenizer
+
+
+def _load_hf(choice: BackendChoice, model_dir: Path, config: TrainConfig) -> tuple[Any, Any]:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = compute_dtype(choice, config)
+    kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+    if choice.load_in_4bit:
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_compute_dtype=dtype,
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_quant_storage=dtype,
+        )
+    if choice.device == "cuda":
+        # one process per GPU under `accelerate launch`: each loads onto its own device
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", torch.cuda.current_device()))}
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+    model.config.use_cache = False
+    if choice.gradient_checkpointing != "off":
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", bias="none",
+                                             **_lora_kwargs(config)))
+    return model, tokenizer

@@ -1,0 +1,352 @@
+"""Fine-tune a causal LM with LoRA/QLoRA on text-to-SQL pairs: one run, read top to bottom.
+
+``run_training(config)`` resolves the base model and backend, formats every record through the
+shared prompt module (so the model is trained on exactly the prompt it will be served), masks the
+prompt so only SQL tokens carry loss, trains with TRL's SFTTrainer (checkpoints resumable), and
+writes the adapter (bf16), tokenizer, resolved config and a result summary into a temporary
+folder that is renamed to ``config.out`` only when everything succeeded.
+
+Multi-GPU (hf backends): ``accelerate launch --num_processes N -m querywright.cli.main train
+--config FILE`` runs one process per GPU (DDP); each loads its own copy of the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..server.errors import TrainingError
+from . import backends
+from .progress import Progress
+from .train_config import TrainConfig
+
+IGNORE_INDEX = -100
+RESULT_FILE = "train_result.json"
+
+
+@dataclass
+class TrainResult:
+    """What one run produced; also written as ``train_result.json`` beside the adapter."""
+
+    adapter_dir: str
+    backend: dict[str, Any]
+    steps: int
+    final_loss: float | None
+    examples: int
+    skipped_examples: int
+    train_seconds: float
+    tokens_seen: int
+    peak_memory_bytes: int | None
+    step_seconds: list[float] = field(default_factory=list)
+    step_tokens: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+
+    def steady_tokens_per_second(self, skip: int = 5) -> float | None:
+        """Tokens per second over steps after the first ``skip`` (compilation, warm-up)."""
+        secs, toks = self.step_seconds[skip:], self.step_tokens[skip:]
+        return sum(toks) / sum(secs) if secs and sum(secs) > 0 else None
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def read_pairs(path: str | Path) -> list[tuple[str, str]]:
+    """(prompt, completion) pairs from JSON lines of training records or formatted pairs."""
+    source = Path(path)
+    if not source.is_file():
+        raise TrainingError(f"training data {source} does not exist")
+    pairs: list[tuple[str, str]] = []
+    formatter = None
+    for number, line in enumerate(source.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TrainingError(f"{source}:{number}: not JSON ({exc})") from exc
+        if "prompt" in row and "completion" in row:
+            pairs.append((row["prompt"], row["completion"]))
+            continue
+        if not {"question", "sql"} <= row.keys():
+            raise TrainingError(f"{source}:{number}: neither a training record nor a pair")
+        if formatter is None:
+            from ..server.ai.prompt import format_training_example as formatter
+        pairs.append(formatter(row))
+    if not pairs:
+        raise TrainingError(f"training data {source} is empty")
+    return pairs
+
+
+def tokenize_pair(tokenizer: Any, prompt: str, completion: str, max_length: int) -> dict | None:
+    """input_ids and labels with the prompt masked (-100): loss falls on the SQL + EOS only.
+
+    Prompt and completion are tokenized separately, as at serving time the model receives the
+    prompt's tokens and generates the completion's. A completion that does not already end in a
+    special token (the prompt format's end of turn) gets the tokenizer's EOS, so the model learns
+    to stop. Pairs longer than ``max_length`` are dropped rather than cut (a cut SQL statement
+    teaches the wrong thing); None then.
+    """
+    prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
+    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+    if not completion_ids or completion_ids[-1] not in tokenizer.all_special_ids:
+        completion_ids = completion_ids + [tokenizer.eos_token_id]
+    if len(prompt_ids) + len(completion_ids) > max_length:
+        return None
+    return {
+        "input_ids": prompt_ids + completion_ids,
+        "labels": [IGNORE_INDEX] * len(prompt_ids) + completion_ids,
+    }
+
+
+def build_dataset(pairs: list[tuple[str, str]], tokenizer: Any, max_length: int) -> tuple[Any, int]:
+    """A datasets.Dataset of tokenized pairs, and how many pairs were too long."""
+    from datasets import Dataset
+
+    rows = [tokenize_pair(tokenizer, p, c, max_length) for p, c in pairs]
+    kept = [r for r in rows if r is not None]
+    if not kept:
+        raise TrainingError(f"every example is longer than max_seq_length={max_length}")
+    return Dataset.from_list(kept), len(rows) - len(kept)
+
+
+# --- checkpoints and output -----------------------------------------------------------------
+
+
+def work_dir(out: Path) -> Path:
+    """Where checkpoints and the unfinished output live until the final rename."""
+    return out.parent / f".{out.name}.partial"
+
+
+def find_checkpoint(config: TrainConfig, checkpoints: Path) -> str | None:
+    """The checkpoint to resume from (checked to be readable), or None for a fresh run."""
+    if config.resume is None:
+        return None
+    if config.resume == "latest":
+        found = sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+        if not found:
+            raise TrainingError(f"--resume: no checkpoint under {checkpoints}")
+        path = found[-1]
+    else:
+        path = Path(config.resume)
+    check_checkpoint(path)
+    return str(path)
+
+
+def check_checkpoint(path: Path) -> None:
+    """TrainingError naming what is wrong unless ``path`` holds a loadable checkpoint."""
+    from safetensors import SafetensorError, safe_open
+
+    hint = "delete it, or start again without --resume"
+    state = path / "trainer_state.json"
+    weights = path / "adapter_model.safetensors"
+    if not path.is_dir():
+        raise TrainingError(f"checkpoint {path} does not exist")
+    try:
+        json.loads(state.read_text())
+        with safe_open(str(weights), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 (safe_open is not iterable)
+                handle.get_slice(key)
+    except (OSError, json.JSONDecodeError, SafetensorError) as exc:
+        raise TrainingError(f"checkpoint {path} is corrupt ({exc}); {hint}") from exc
+
+
+def save_adapter(model: Any, tokenizer: Any, folder: Path) -> None:
+    """The LoRA weights in bf16 (a few MiB) with their adapter_config.json, and the tokenizer."""
+    import torch
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    state = get_peft_model_state_dict(model)
+    save_file({k: v.detach().to(torch.bfloat16).cpu().contiguous() for k, v in state.items()},
+              str(folder / "adapter_model.safetensors"), metadata={"format": "pt"})
+    model.peft_config["default"].save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+
+
+def publish(staging: Path, out: Path, overwrite: bool) -> None:
+    """Rename ``staging`` to ``out``; an existing ``out`` is replaced only with overwrite."""
+    if out.exists():
+        if not overwrite:
+            raise TrainingError(f"{out} exists; pass overwrite=true or another --out")
+        old = out.parent / f".{out.name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(staging, out)
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_dir: Path,
+                  dtype: Any) -> Any:
+    import torch
+    from trl import SFTConfig
+
+    padding_free = {"padded": False, "padding_free": True, "packed": True}.get(choice.batching)
+    return SFTConfig(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup_steps,
+        weight_decay=config.weight_decay,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        seed=config.seed,
+        data_seed=config.seed,
+        logging_steps=config.logging_steps,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit or None,
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=choice.device == "cpu",
+        bf16=choice.device == "cuda" and dtype == torch.bfloat16,
+        fp16=choice.device == "cuda" and dtype == torch.float16,
+        max_length=config.max_seq_length,
+        packing=choice.batching == "packed",
+        padding_free=padding_free,  # None: Unsloth decides
+        gradient_checkpointing=False,  # configured on the model by the backend
+        include_num_input_tokens_seen="non_padding",
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+        optim="adamw_torch_fused" if choice.device == "cuda" else "adamw_torch",
+    )
+
+
+def run_training(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
+    """Train one adapter as ``config`` says; TrainingError on any failure, nothing half-written."""
+    config.validate()
+    out = Path(config.out).resolve()
+    if out.exists() and not config.overwrite:
+        raise TrainingError(f"{out} exists; pass overwrite=true or another --out")
+    progress = progress or Progress("train", None, mode=config.progress)  # type: ignore[arg-type]
+
+    # 1. the base model and the backend, before any heavy import (Unsloth must come first)
+    base = backends.resolve_base(config.base)
+    params = backends.count_parameters(base)
+    choice = backends.choose_backend(config, params, backends.cuda_free_bytes())
+    progress.event("backend", **dataclasses.asdict(choice), params=params)
+    if choice.backend == "unsloth":
+        backends.import_unsloth_first()
+    from transformers import PrinterCallback, set_seed
+    from trl import SFTTrainer
+
+    set_seed(config.seed)
+    model_dir = backends.materialize_gguf(base) if base.suffix == ".gguf" else base
+
+    # 2. where things go: checkpoints survive a crash, the output appears only when complete
+    work = work_dir(out)
+    checkpoints = work / "checkpoints"
+    resume_from = find_checkpoint(config, checkpoints)
+    if resume_from is None:
+        shutil.rmtree(work, ignore_errors=True)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+
+    # 3. model, data, trainer
+    pairs = read_pairs(config.data)
+    model, tokenizer = backends.load_model(choice, model_dir, config)
+    train_set, skipped = build_dataset(pairs, tokenizer, config.max_seq_length)
+    eval_set = None
+    if config.eval_data:
+        eval_set, _ = build_dataset(read_pairs(config.eval_data), tokenizer, config.max_seq_length)
+    dtype = backends.compute_dtype(choice, config)
+    args = sft_arguments(config, choice, checkpoints, dtype)
+    if eval_set is not None:
+        args.eval_strategy, args.eval_steps = "steps", config.save_steps
+    recorder = make_step_recorder(progress)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
+                         processing_class=tokenizer, callbacks=[recorder])
+    trainer.remove_callback(PrinterCallback)
+
+    # 4. train (the one boundary where library failures become TrainingError)
+    import torch
+
+    if choice.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    started = time.monotonic()
+    try:
+        trainer.train(resume_from_checkpoint=resume_from)
+    except torch.OutOfMemoryError as exc:
+        raise TrainingError(
+            f"out of GPU memory with batch_size={config.batch_size}, max_seq_length="
+            f"{config.max_seq_length}: lower them, or set gradient_checkpointing=on "
+            f"(checkpoints so far are kept under {checkpoints})"
+        ) from exc
+    seconds = time.monotonic() - started
+
+    # 5. write everything into a staging folder, then rename it into place
+    result = TrainResult(
+        adapter_dir=str(out), backend=dataclasses.asdict(choice),
+        steps=trainer.state.global_step, final_loss=recorder.losses[-1] if recorder.losses else None,
+        examples=len(train_set), skipped_examples=skipped, train_seconds=round(seconds, 3),
+        tokens_seen=int(trainer.state.num_input_tokens_seen or 0),
+        peak_memory_bytes=torch.cuda.max_memory_allocated() if choice.device == "cuda" else None,
+        step_seconds=recorder.step_seconds, step_tokens=recorder.step_tokens,
+        losses=recorder.losses,
+    )
+    if trainer.is_world_process_zero():
+        staging = work / "final"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        save_adapter(trainer.accelerator.unwrap_model(trainer.model), tokenizer, staging)
+        config.save(staging)
+        (staging / RESULT_FILE).write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
+        publish(staging, out, config.overwrite)
+        if not config.keep_checkpoints:
+            shutil.rmtree(work, ignore_errors=True)
+        progress.event("done", adapter=str(out), steps=result.steps, loss=result.final_loss)
+    progress.close()
+    return result
+
+
+def make_step_recorder(progress: Progress) -> Any:
+    """A TrainerCallback that times each optimizer step, counts its tokens, forwards the loss.
+
+    Built inside a function so that importing this module imports no transformers (Unsloth,
+    when used, must be imported before it).
+    """
+    import torch
+    from transformers import TrainerCallback
+
+    def sync() -> None:
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+    class StepRecorder(TrainerCallback):
+        def __init__(self) -> None:
+            self.step_seconds: list[float] = []
+            self.step_tokens: list[int] = []
+            self.losses: list[float] = []
+            self._t0 = 0.0
+            self._tokens0 = 0
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            progress.set_total(state.max_steps)
+            progress.step = state.global_step
+
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            sync()
+            self._t0 = time.perf_counter()
+            self._tokens0 = int(state.num_input_tokens_seen or 0)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            sync()
+            self.step_seconds.append(time.perf_counter() - self._t0)
+            self.step_tokens.append(int(state.num_input_tokens_seen or 0) - self._tokens0)
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None,
+                   **kwargs: Any) -> None:
+            if logs and "loss" in logs:
+                self.losses.append(float(logs["loss"]))
+                progress.update(state.global_step, loss=float(logs["loss"]))
+
+    return StepRecorder()
