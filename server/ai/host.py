@@ -83,8 +83,21 @@ class ModelHost:
             self._set(BackendState.DISABLED, str(exc))
             return True
         self.service = SuggestionService(self.completer, self._config.inline, on_state=self._service_state)
-        self._set(BackendState.LOADING, f"loading {self.model}")
+        # Nothing is loaded before the first suggestion (editors that never ask for one
+        # never pay for the model); a cheap probe finds servers that are not there.
+        self._set(BackendState.READY, f"{self.model} loads on first use")
+        asyncio.get_running_loop().create_task(self._probe(self.completer))
         return True
+
+    async def _probe(self, completer: Completer) -> None:
+        try:
+            state = await completer.state()
+        except ModelError as exc:
+            state, message = BackendState.OFFLINE, str(exc)
+        else:
+            message = f"{self.model} is not available" if state is BackendState.DISABLED else f"{self.model} is not reachable"
+        if completer is self.completer and state in (BackendState.OFFLINE, BackendState.DISABLED):
+            self._set(state, message)
 
     def _service_state(self, state: BackendState, message: str) -> None:
         self._set(state, message)
@@ -95,6 +108,7 @@ class ModelHost:
         completer = self.completer
         if completer is None:
             return
+        self._set(BackendState.LOADING, f"loading {self.model}")
         try:
             await completer.warm_up()
             sliced = slice_schema(catalog)

@@ -134,17 +134,23 @@ def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
     return []
 
 
-def _blame(issue: Issue, index: TextIndex, start: int, end: int) -> bool:
+def _blame(issue: Issue, index: TextIndex, start: int, end: int, catalog: Catalog) -> bool:
     """Whether the candidate (region [start, end)) is responsible for an issue.
 
-    Only a name the user typed that no table has (``unknown-table``/``unknown-column`` in
-    the user's own text) is not the candidate's fault. Which aliases exist and whether a
-    column is ambiguous depend on the FROM clause the candidate writes (``SELECT u.email
-    FROM `` + ``users`` leaves ``u`` undefined), so those always count."""
+    Only a typo of the user is not the candidate's fault: an unknown table in the user's
+    text, or an unknown column there that no table of the catalog has. A column some
+    table has is unknown because of the FROM clause the candidate chose, and aliases and
+    ambiguity depend on it too (``SELECT u.email FROM `` + ``users`` leaves ``u``
+    undefined): those always count, as do parse errors."""
     if issue.code not in USER_TYPO_CODES:
-        return True  # parse errors, aliases, ambiguity: the completed statement is broken
+        return True
     lo, hi = _offsets(index, issue)
-    return hi > start and lo < end or (lo == hi and start <= lo <= end)
+    if hi > start and lo < end or (lo == hi and start <= lo <= end):
+        return True
+    if issue.code == "unknown-column":
+        key = catalog.key(index.text[lo:hi].strip('"`'))
+        return any(key in table.columns for table in catalog)
+    return False
 
 
 def _check(
@@ -156,7 +162,7 @@ def _check(
         statement = prefix + candidate + suffix
         index = TextIndex(statement)
         start, end = len(prefix), len(prefix) + len(candidate)
-        blocking = [i for i in _errors(statement, catalog) if _blame(i, index, start, end)]
+        blocking = [i for i in _errors(statement, catalog) if _blame(i, index, start, end, catalog)]
         if not blocking:
             return candidate, [], repairs
         fixable = [i for i in blocking if i.code in CATALOG_CODES and len(i.fixes) == 1]

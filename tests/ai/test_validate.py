@@ -152,3 +152,9 @@ def test_columns_without_any_table_are_invalid(catalog: Catalog) -> None:
 def test_candidate_must_define_aliases_the_prefix_uses(catalog: Catalog) -> None:
     assert not validate_candidate("users", catalog, prefix="SELECT DISTINCT u.email FROM ").ok
     assert validate_candidate("users u", catalog, prefix="SELECT DISTINCT u.email FROM ").ok
+
+
+def test_candidate_table_must_have_the_columns_the_user_typed(catalog: Catalog) -> None:
+    prefix = "SELECT product_id, sum(quantity) FROM "
+    assert not validate_candidate("products", catalog, prefix=prefix).ok
+    assert validate_candidate("order_items GROUP BY product_id", catalog, prefix=prefix).ok

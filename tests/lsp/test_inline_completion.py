@@ -153,3 +153,24 @@ async def test_list_and_set_model(backend: str, lsp_client: LanguageClient) -> N
         types.ExecuteCommandParams(command="querywright.setModel", arguments=[{"ref": "builtin:smollm2-135m"}])
     ))
     assert answer == {"model": "builtin:smollm2-135m"}
+
+
+async def test_set_model_to_missing_file_disables_with_reason(backend: str, lsp_client: LanguageClient, workspace: Path) -> None:
+    status = lsp_client.protocol.wait_for_notification_async(STATUS)
+    with pytest.raises(Exception, match="model file not found"):
+        await lsp_client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="querywright.setModel", arguments=[{"ref": str(workspace / "missing.gguf")}])
+        )
+    sent = as_dict(await asyncio.wait_for(status, TIMEOUT_S))
+    assert sent["backend"] == "disabled" and "model file not found" in sent["message"]
+    path = workspace / "queries" / "after.sql"
+    path.write_text("SELECT email FROM ")
+    uri = open_document(lsp_client, path)
+    result = await lsp_client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(0, 18),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+        )
+    )
+    assert result is None  # no model: no suggestions, and nothing else waits on it
