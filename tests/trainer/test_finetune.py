@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from querywright.cli.main import main
 from querywright.server.errors import TrainingError
 from querywright.trainer import finetune
@@ -90,3 +89,46 @@ def test_cli_json_mode_ends_with_an_error_event(shop: Path, tmp_path: Path,
     assert last == {"event": "error", "stage": "finetune",
                     "message": "base model /no/such/model does not exist"}
     assert "base model /no/such/model does not exist" in captured.err
+
+
+@pytest.mark.model
+def test_corrupt_checkpoint_is_named_and_nothing_is_exported(shop: Path, tmp_path: Path) -> None:
+    from querywright.server.ai.models import SMOLLM2_135M, pull_model
+
+    pull_model(SMOLLM2_135M)
+    checkpoint = tmp_path / "run" / ".adapter.partial" / "checkpoints" / "checkpoint-2"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "trainer_state.json").write_text("{truncated")
+    (checkpoint / "adapter_model.safetensors").write_bytes(b"\0" * 10)
+    with pytest.raises(TrainingError, match="checkpoint-2 is corrupt"):
+        finetune.run_finetune(FinetuneOptions(workspace=shop, out=tmp_path / "run", resume=True,
+                                              max_steps=1, synthetic=20, ollama="off",
+                                              models_dir=tmp_path / "registry"))
+    assert not (tmp_path / "run" / "models").exists()
+    assert not (tmp_path / "registry").exists()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_sigterm_interrupts_cleanly(shop: Path, tmp_path: Path) -> None:
+    """What the editor's cancel does: SIGTERM while training, a JSON error event, exit 130."""
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "querywright.cli.main", "finetune", "--workspace", str(shop),
+         "--out", str(tmp_path / "run"), "--max-steps", "50", "--synthetic", "20",
+         "--ollama", "off", "--progress", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line).get("stage") == "train":  # training has begun
+            process.send_signal(signal.SIGTERM)
+            break
+    rest = process.stdout.read().splitlines()
+    assert process.wait(timeout=120) == 130
+    last = json.loads(rest[-1])
+    assert last["event"] == "error" and last["interrupted"] is True
+    assert "interrupted" in last["message"]
+    assert not (tmp_path / "run" / "models").exists()

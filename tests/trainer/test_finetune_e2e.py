@@ -17,7 +17,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from querywright import schemas
 from querywright.server.ai.completer import CompletionRequest
 from querywright.server.ai.embedded import release_engines
