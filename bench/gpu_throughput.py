@@ -3,7 +3,7 @@
 On the GPU machine (after gpu/README.md's setup; one process per configuration):
 
     python bench/gpu_throughput.py run --out DIR [--models smollm2,llama-1b,llama-8b]
-        [--gguf SmolLM2.gguf] [--tokenizer DIR] [--budget-s 540]
+        [--gguf SmolLM2.gguf] [--tokenizer DIR] [--budget-s 540] [--only unsloth:on:padded,...]
 
 writes DIR/results.json (every run's figures, step times, environment) and DIR/results.md,
 updating both after each configuration so a cut-off run keeps what it measured. Then here:
@@ -84,7 +84,8 @@ def cmd_run(args: argparse.Namespace) -> None:
             print(f"budget spent: skipping {model}", flush=True)
             continue
         model_dir = prepare_model(model, work, args)
-        for spec in specs.specs_for(model, model_dir, str(pairs), args.max_seq_length):
+        only = set(args.only.split(",")) if args.only else None
+        for spec in specs.specs_for(model, model_dir, str(pairs), args.max_seq_length, only):
             left = deadline - time.monotonic()
             if left < 45:
                 print(f"budget spent: skipping {spec['backend']} on {model}", flush=True)
@@ -122,6 +123,7 @@ def main() -> None:
     run.add_argument("--tokenizer", type=Path, default=Path(".gpu/tok"))
     run.add_argument("--max-seq-length", type=int, default=512)
     run.add_argument("--budget-s", type=float, default=540)
+    run.add_argument("--only", help="comma list of backend:checkpointing:batching to run")
     run.set_defaults(func=cmd_run)
     rep = sub.add_parser("report")
     rep.add_argument("results", nargs="+")

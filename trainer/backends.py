@@ -143,12 +143,24 @@ def load_auto_table(path: Path = AUTO_TABLE) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+LONG_RUN_STEPS = 1000  # steps assumed when a run is bounded by epochs, not max_steps
+
+
+def _token_ratio(entry: dict[str, Any], config: TrainConfig) -> float:
+    return (config.batch_size * config.max_seq_length) / float(
+        entry["batch_size"] * entry["max_seq_length"])
+
+
 def _fits(entry: dict[str, Any], config: TrainConfig, params: int, free: int) -> bool:
     """Scale the measured peak by model size and tokens per step; keep 15% headroom."""
     size = max(1.0, params / float(entry["params"]))
-    tokens = max(1.0, (config.batch_size * config.max_seq_length)
-                 / float(entry["batch_size"] * entry["max_seq_length"]))
-    return entry["peak_gib"] * GIB * size * tokens <= 0.85 * free
+    return entry["peak_gib"] * GIB * size * max(1.0, _token_ratio(entry, config)) <= 0.85 * free
+
+
+def estimated_seconds(entry: dict[str, Any], config: TrainConfig) -> float:
+    """Compilation/warm-up plus the steps at the measured pace, scaled by tokens per step."""
+    steps = config.max_steps or LONG_RUN_STEPS
+    return entry.get("overhead_s", 0.0) + steps * entry["step_s"] * _token_ratio(entry, config)
 
 
 def choose_backend(
@@ -175,18 +187,19 @@ def choose_backend(
             for cls in table.get("classes", []):
                 if cls["max_params"] is not None and params > cls["max_params"]:
                     continue
-                for entry in cls["ranked"]:
-                    if entry["backend"] == "unsloth" and not have_unsloth:
-                        continue
-                    if _fits(entry, config, params, free_cuda):
-                        picked = entry
-                        break
+                usable = [e for e in cls["ranked"]
+                          if (have_unsloth or e["backend"] != "unsloth")
+                          and _fits(e, config, params, free_cuda)]
+                if usable:
+                    picked = min(usable, key=lambda e: estimated_seconds(e, config))
                 break
             if picked:
                 backend = picked["backend"]
-                reason = (f"fastest measured for <= {cls['max_params'] or 'any'} params "
-                          f"({picked['tokens_per_s']:.0f} tokens/s, {picked['peak_gib']:.2f} GiB "
-                          f"on {table.get('measured_on', {}).get('gpu', '?')})")
+                reason = (f"least estimated time among settings measured for <= "
+                          f"{cls['max_params'] or 'any'} params ({picked['tokens_per_s']:.0f} "
+                          f"tokens/s, {picked['overhead_s']:.0f} s to compile and warm up, "
+                          f"{picked['peak_gib']:.2f} GiB on "
+                          f"{table.get('measured_on', {}).get('gpu', '?')})")
             else:
                 backend, reason = "hf-qlora", "no measurement fits: QLoRA with checkpointing"
                 picked = {"gradient_checkpointing": "on", "batching": "padded"}

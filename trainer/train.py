@@ -94,7 +94,7 @@ def tokenize_pair(tokenizer: Any, prompt: str, completion: str, max_length: int)
     """
     prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
     completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
-    if not completion_ids or completion_ids[-1] not in tokenizer.all_special_ids:
+    if not completion_ids or not _is_special(tokenizer, completion_ids[-1]):
         completion_ids = completion_ids + [tokenizer.eos_token_id]
     if len(prompt_ids) + len(completion_ids) > max_length:
         return None
@@ -102,6 +102,13 @@ def tokenize_pair(tokenizer: Any, prompt: str, completion: str, max_length: int)
         "input_ids": prompt_ids + completion_ids,
         "labels": [IGNORE_INDEX] * len(prompt_ids) + completion_ids,
     }
+
+
+def _is_special(tokenizer: Any, token_id: int) -> bool:
+    """Whether ``token_id`` is a special token (EOS, or an added one like ``<|im_end|>``)."""
+    added = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+    return token_id in tokenizer.all_special_ids or (
+        token_id in added and bool(getattr(added[token_id], "special", False)))
 
 
 def build_dataset(pairs: list[tuple[str, str]], tokenizer: Any, max_length: int) -> tuple[Any, int]:

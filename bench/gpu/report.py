@@ -59,9 +59,28 @@ def markdown(records: list[dict[str, Any]], command: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _merge_repeats(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per (model, backend, checkpointing, batching): repeats averaged."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in records:
+        s = r["spec"]
+        key = (s["model"], s["backend"], s["gradient_checkpointing"], s["batching"])
+        groups.setdefault(key, []).append(r)
+    merged = []
+    for runs in groups.values():
+        first = dict(runs[0])
+        for name in ("steady_tokens_per_s", "steady_step_s", "first_steps_s"):
+            first[name] = sum(r[name] for r in runs) / len(runs)
+        first["peak_gib"] = max(r["peak_gib"] for r in runs)
+        first["repeats"] = len(runs)
+        merged.append(first)
+    return merged
+
+
 def auto_rule(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per size class, the measured settings ranked fastest first (what ``auto`` walks)."""
-    ok = [r for r in records if r.get("status") == "ok" and r.get("steady_tokens_per_s")]
+    ok = _merge_repeats([r for r in records
+                         if r.get("status") == "ok" and r.get("steady_tokens_per_s")])
     by_model: dict[str, list[dict[str, Any]]] = {}
     for r in ok:
         by_model.setdefault(r["spec"]["model"], []).append(r)
@@ -78,14 +97,20 @@ def auto_rule(records: list[dict[str, Any]]) -> dict[str, Any]:
                 "gradient_checkpointing": r["spec"]["gradient_checkpointing"],
                 "batching": r["spec"]["batching"],
                 "tokens_per_s": round(r["steady_tokens_per_s"], 1),
+                "step_s": round(r["steady_step_s"], 4),
+                "overhead_s": round(max(0.0, r["first_steps_s"]
+                                        - r["spec"]["skip"] * r["steady_step_s"]), 2),
                 "peak_gib": round(r["peak_gib"], 3),
                 "params": r["params"],
+                "repeats": r["repeats"],
                 "batch_size": r["spec"]["batch_size"],
                 "max_seq_length": r["spec"]["max_seq_length"],
             } for r in ranked],
         })
     env = next((r["env"] for r in ok), {})
     return {"written_by": "bench/gpu_throughput.py report", "measured_on": env,
-            "rule": "per size class (max_params), the first entry whose peak_gib, scaled by "
-                    "parameters and tokens per step, fits 85% of free GPU memory",
+            "rule": "per size class (max_params), among entries whose peak_gib, scaled by "
+                    "parameters and tokens per step, fits 85% of free GPU memory, the one with "
+                    "the least estimated time: overhead_s (compilation, warm-up) + steps x "
+                    "step_s scaled by tokens per step",
             "classes": classes}

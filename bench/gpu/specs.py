@@ -14,12 +14,15 @@ SMALL_MATRIX = [
     ("hf-qlora", "on", "padded"),
     ("hf-qlora", "off", "padded"),
     ("hf-lora", "off", "padded"),          # bf16 weights, no quantization
+    ("unsloth", "on", "padded"),
 ]
 LARGE_MATRIX = [
     ("unsloth", "unsloth", "auto"),
     ("unsloth", "on", "padding_free"),
     ("hf-qlora", "on", "padded"),
     ("hf-qlora", "off", "padded"),
+    ("unsloth", "off", "padded"),
+    ("unsloth", "on", "padded"),
 ]
 MODELS: dict[str, dict[str, Any]] = {
     "smollm2": {"label": "SmolLM2-135M (real weights)", "batch_size": 16, "steps": 40, "skip": 10,
@@ -31,7 +34,9 @@ MODELS: dict[str, dict[str, Any]] = {
 }
 
 
-def specs_for(model: str, model_dir: str, data: str, max_seq_length: int) -> list[dict[str, Any]]:
+def specs_for(model: str, model_dir: str, data: str, max_seq_length: int,
+              only: set[str] | None = None) -> list[dict[str, Any]]:
+    """The model's matrix; ``only`` keeps the entries named ``backend:checkpointing:batching``."""
     info = MODELS[model]
     return [
         {"model": model, "label": info["label"], "model_dir": model_dir, "data": data,
@@ -39,4 +44,5 @@ def specs_for(model: str, model_dir: str, data: str, max_seq_length: int) -> lis
          "batch_size": info["batch_size"], "steps": info["steps"], "skip": info["skip"],
          "max_seq_length": max_seq_length, "timeout": info["timeout"]}
         for backend, gc, batching in info["matrix"]
+        if only is None or f"{backend}:{gc}:{batching}" in only
     ]
