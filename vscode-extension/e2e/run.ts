@@ -59,15 +59,15 @@ class Runner {
   readonly outcomes: Outcome[] = [];
   private shot = 0;
 
-  constructor(
-    private readonly page: Page,
-    private readonly artifacts: string,
-  ) {}
+  /** The page screenshots are taken of: each editor session sets its own. */
+  page: Page | undefined;
+
+  constructor(private readonly artifacts: string) {}
 
   async screenshot(label: string): Promise<string> {
     this.shot += 1;
     const file = join(this.artifacts, `${String(this.shot).padStart(2, '0')}-${label}.png`);
-    await this.page.screenshot({ path: file });
+    await this.page?.screenshot({ path: file });
     return file;
   }
 
@@ -234,52 +234,40 @@ async function scenarios(runner: Runner, page: Page, catalog: Catalog): Promise<
 
 }
 
-async function main(): Promise<number> {
-  const codeServerBinary = env('QW_CODE_SERVER');
-  const vsix = env('QW_VSIX', join(EXTENSION_ROOT, 'querywright.vsix'));
-  const python = env('QW_PYTHON');
-  const chromiumPath = env('QW_CHROMIUM', '/usr/bin/chromium');
-  const artifacts = env('QW_ARTIFACTS', join(REPO, 'artifacts', 'vscode-e2e'));
-  rmSync(artifacts, { recursive: true, force: true });
-  mkdirSync(artifacts, { recursive: true });
+interface Session {
+  binary: string;
+  vsix: string;
+  chromiumPath: string;
+  artifacts: string;
+  /** Name of this editor session: its logs go to artifacts/<label>-*. */
+  label: string;
+  settings: Record<string, unknown>;
+}
 
+/**
+ * One editor session: a fresh profile and workspace copy, code-server with the
+ * .vsix, and a Chromium page on it. `body` gets the page and the workspace.
+ */
+async function withEditor(session: Session, runner: Runner, body: (page: Page, workspace: string) => Promise<void>): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'qw-e2e-'));
   const workspace = join(home, 'shop');
   cpSync(WORKSPACE_SOURCE, workspace, { recursive: true });
   writeFileSync(join(workspace, 'queries', SCRATCH), '');
-  const catalog = await loadCatalog(python, workspace);
-  const users = catalog.tables.get('users');
-  assert(users && USERS_COLUMNS.every((c) => users.has(c)), `the CLI's catalog of users differs: ${[...(users ?? [])].join(', ')}`);
-
   const server = new CodeServer({
-    binary: codeServerBinary,
-    vsix,
+    binary: session.binary,
+    vsix: session.vsix,
     home,
     workspace,
-    log: join(artifacts, 'code-server.log'),
-    settings: {
-      'querywright.interpreter': python,
-      'querywright.trace.server': 'messages',
-      // A shared 2-core CI machine loads the model slowly; this also checks that
-      // editor settings reach the server.
-      'querywright.inline.timeout_ms': 20000,
-      // Suggestions only when asked (Ctrl+Space), so typing is deterministic.
-      'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
-      'editor.suggestOnTriggerCharacters': false,
-      'editor.autoClosingBrackets': 'never',
-      'editor.autoClosingQuotes': 'never',
-      'editor.inlineSuggest.enabled': true,
-    },
+    log: join(session.artifacts, `${session.label}-code-server.log`),
+    settings: session.settings,
   });
   let browser: Browser | undefined;
-  let runner: Runner | undefined;
-  const started = Date.now();
   try {
     console.log(await server.install());
     await server.start();
-    console.log(`code-server listening on 127.0.0.1:${server.port}`);
+    console.log(`[${session.label}] code-server listening on 127.0.0.1:${server.port}`);
     browser = await chromium.launch({
-      executablePath: chromiumPath,
+      executablePath: session.chromiumPath,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
@@ -287,24 +275,90 @@ async function main(): Promise<number> {
     page.setDefaultTimeout(30_000);
     await page.addInitScript(ERROR_WATCH_SCRIPT);
     await page.goto(server.url);
-    runner = new Runner(page, artifacts);
-    await scenarios(runner, page, catalog);
-    // QW_E2E_DOCS_IMAGE=1: refresh the README's screenshot from a fully passing run.
-    const inline = readdirSync(artifacts).find((f) => f.endsWith('-inline-suggestion.png'));
-    if (process.env.QW_E2E_DOCS_IMAGE === '1' && inline && runner.outcomes.every((o) => o.ok)) {
-      mkdirSync(join(REPO, 'docs', 'img'), { recursive: true });
-      copyFileSync(join(artifacts, inline), join(REPO, 'docs', 'img', 'extension.png'));
-      console.log('docs/img/extension.png updated');
-    }
+    runner.page = page;
+    await body(page, workspace);
   } finally {
     await browser?.close().catch(() => undefined);
     await server.stop();
-    copyLogs(join(home, 'user-data', 'logs'), artifacts);
+    const logs = join(session.artifacts, `${session.label}-logs`);
+    mkdirSync(logs, { recursive: true });
+    copyLogs(join(home, 'user-data', 'logs'), logs);
     rmSync(home, { recursive: true, force: true });
   }
-  const outcomes = runner?.outcomes ?? [];
-  const passed = outcomes.filter((o) => o.ok).length;
-  const failed = outcomes.length - passed;
+}
+
+/** A server that cannot start is explained in an error notification that names the cause. */
+async function startFailureScenario(runner: Runner, page: Page, interpreter: string): Promise<void> {
+  await runner.check('a server that cannot start is explained (bad interpreter setting)', async () => {
+    await waitForWorkbench(page);
+    await openFile(page, SCRATCH);
+    const toast = page.locator('.notification-toast', { hasText: 'querywright.interpreter' });
+    await toast.first().waitFor({ timeout: 60_000 });
+    const message = ((await toast.first().locator('.notification-list-item-message').textContent()) ?? '').trim();
+    assert(message.includes(interpreter), `the message does not name the interpreter: ${message}`);
+    assert((await toast.first().locator('.codicon-error').count()) > 0, 'the notification is not an error');
+    const buttons = await toast.first().locator('.monaco-button').allTextContents();
+    assert(['Show Log', 'Select Interpreter'].every((b) => buttons.includes(b)), `buttons: ${buttons.join(', ')}`);
+    const status = page.locator('.statusbar-item', { hasText: 'querywright' });
+    await status.first().waitFor();
+    return `"${message}" [${buttons.join(' | ')}]`;
+  });
+}
+
+async function main(): Promise<number> {
+  const python = env('QW_PYTHON');
+  const artifacts = env('QW_ARTIFACTS', join(REPO, 'artifacts', 'vscode-e2e'));
+  const base = {
+    binary: env('QW_CODE_SERVER'),
+    vsix: env('QW_VSIX', join(EXTENSION_ROOT, 'querywright.vsix')),
+    chromiumPath: env('QW_CHROMIUM', '/usr/bin/chromium'),
+    artifacts,
+  };
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  const runner = new Runner(artifacts);
+  const started = Date.now();
+
+  const catalog = await loadCatalog(python, WORKSPACE_SOURCE);
+  const users = catalog.tables.get('users');
+  assert(users && USERS_COLUMNS.every((c) => users.has(c)), `the CLI's catalog of users differs: ${[...(users ?? [])].join(', ')}`);
+
+  await withEditor(
+    {
+      ...base,
+      label: 'main',
+      settings: {
+        'querywright.interpreter': python,
+        'querywright.trace.server': 'messages',
+        // A shared 2-core CI machine loads the model slowly; this also checks that
+        // editor settings reach the server.
+        'querywright.inline.timeout_ms': 20000,
+        // Suggestions only when asked (Ctrl+Space), so typing is deterministic.
+        'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+        'editor.suggestOnTriggerCharacters': false,
+        'editor.autoClosingBrackets': 'never',
+        'editor.autoClosingQuotes': 'never',
+        'editor.inlineSuggest.enabled': true,
+      },
+    },
+    runner,
+    (page) => scenarios(runner, page, catalog),
+  );
+  // QW_E2E_DOCS_IMAGE=1: refresh the README's screenshot from a fully passing run.
+  const inline = readdirSync(artifacts).find((f) => f.endsWith('-inline-suggestion.png'));
+  if (process.env.QW_E2E_DOCS_IMAGE === '1' && inline && runner.outcomes.every((o) => o.ok)) {
+    mkdirSync(join(REPO, 'docs', 'img'), { recursive: true });
+    copyFileSync(join(artifacts, inline), join(REPO, 'docs', 'img', 'extension.png'));
+    console.log('docs/img/extension.png updated');
+  }
+
+  const missing = '/nonexistent/bin/python3';
+  await withEditor({ ...base, label: 'bad-interpreter', settings: { 'querywright.interpreter': missing } }, runner, (page) =>
+    startFailureScenario(runner, page, missing),
+  );
+
+  const passed = runner.outcomes.filter((o) => o.ok).length;
+  const failed = runner.outcomes.length - passed;
   console.log(`e2e took ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 && passed > 0 ? 0 : 1;

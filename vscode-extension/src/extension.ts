@@ -6,16 +6,18 @@ import { OPEN_DEFINITION, SCHEMA_VIEW, SchemaTree, openDefinition } from './sche
 import { ServerController } from './server';
 import { SECTION } from './settings';
 import { StatusBar } from './statusBar';
+import { TraceChannel } from './traceChannel';
 import { viewOfStatus, viewRunning, viewStarting, viewStopped } from './statusText';
 
 let server: ServerController | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('querywright', { log: true });
+  const trace = new TraceChannel('querywright (trace)');
   const status = new StatusBar();
-  context.subscriptions.push(output, status);
+  context.subscriptions.push(output, trace, status);
 
-  server = new ServerController(context, output, {
+  server = new ServerController(context, output, trace, {
     onStarting: (python) => status.show(viewStarting(python), 'querywright.showLog'),
     onRunning: (python) => status.show(viewRunning(python), 'querywright.showLog'),
     onStatus: (s) => status.show(viewOfStatus(s), 'querywright.selectModel'),

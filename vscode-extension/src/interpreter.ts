@@ -83,9 +83,8 @@ export function classifyProbe(
   stderr: string,
 ): Probe {
   if (!error) return { kind: 'ok', version: stdout.trim() };
-  if (error.code === 'ENOENT' || error.code === 'EACCES') {
-    return { kind: 'no-interpreter', detail: error.message };
-  }
+  if (error.code === 'ENOENT') return { kind: 'no-interpreter', detail: 'no such file' };
+  if (error.code === 'EACCES') return { kind: 'no-interpreter', detail: 'not executable' };
   if (error.code === 3 || /ModuleNotFoundError|PackageNotFoundError/.test(stderr)) {
     return { kind: 'missing-package', detail: stderr.trim() || 'querywright is not installed' };
   }

@@ -69,6 +69,7 @@ export class ServerController implements vscode.Disposable {
   constructor(
     context: vscode.ExtensionContext,
     readonly output: vscode.LogOutputChannel,
+    private readonly trace: vscode.LogOutputChannel,
     private readonly events: ServerEvents,
   ) {
     this.managed = new ManagedEnvironment(context.globalStorageUri, output);
@@ -277,6 +278,7 @@ export class ServerController implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ language: 'sql' }],
       outputChannel: this.output,
+      traceOutputChannel: this.trace,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: serverSettings(),
       errorHandler: {
