@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         workspace=args.workspace, config=args.config, base=args.base, max_steps=args.max_steps,
         out=args.out, name=args.name, current=args.current, resume=args.resume,
         eval_limit=args.eval_limit, synthetic=args.synthetic, public=args.public,
-        ollama=args.ollama, ollama_host=args.ollama_host, progress=args.progress, stream=stdout)
+        ollama=args.ollama, ollama_host=args.ollama_host, progress=args.progress,
+        stream=stdout if as_json else None)
 
     def emit(event: str, **fields: Any) -> None:
         if as_json:

@@ -115,19 +115,21 @@ def better_than(tuned: dict[str, Any], current: dict[str, Any] | None) -> bool:
 
 
 class Stages:
-    """Announces each stage with its share of the run, and hands out its Progress."""
+    """Announces each stage with its share of the run and hands out its Progress: JSON lines
+    for the editor, one bar per stage on a terminal."""
 
     def __init__(self, options: FinetuneOptions) -> None:
         self.options = options
-        self.overall = Progress("finetune", 100, mode=options.progress,  # type: ignore[arg-type]
+        json_mode = options.progress == "json"
+        self.overall = Progress("finetune", 100, mode="json" if json_mode else "none",
                                 stream=options.stream)
         self.start = 0
 
     def begin(self, name: str, total: int | None = None, **fields: Any) -> Progress:
         """The Progress of stage ``name``, after its ``begin`` event (``start``, ``weight``)."""
         weight = dict(STAGES)[name]
-        mode = "json" if self.overall.mode == "json" else "none"
-        progress = Progress(name, total, mode=mode, stream=self.options.stream)  # type: ignore[arg-type]
+        progress = Progress(name, total, mode=self.options.progress,  # type: ignore[arg-type]
+                            stream=self.options.stream)
         progress.event("begin", start=self.start, weight=weight, **fields)
         self.start += weight
         return progress
@@ -176,8 +178,8 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     limit = options.eval_limit or (None if cuda else CPU_EVAL_LIMIT)
     records = records[:limit] if limit else records
     current_ref = options.current or base_ref
-    current = evaluate_model(current_ref, records, stages.begin("eval-current", len(records)),
-                             workspace=workspace)
+    with stages.begin("eval-current", len(records)) as progress:
+        current = evaluate_model(current_ref, records, progress, workspace=workspace)
 
     name = slug(options.name) if options.name else \
         f"{slug(workspace.name)}-sql-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
@@ -185,11 +187,11 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
                                    base=base_ref, ollama=options.ollama,
                                    ollama_host=options.ollama_host, overwrite=True,
                                    models_dir=options.models_dir)
-    progress = stages.begin("export", 5)
-    staged = build_export(export_options, progress)
+    with stages.begin("export", 5) as progress:
+        staged = build_export(export_options, progress)
 
-    tuned = evaluate_model(str(staged.model), records, stages.begin("eval", len(records)),
-                           workspace=workspace)
+    with stages.begin("eval", len(records)) as progress:
+        tuned = evaluate_model(str(staged.model), records, progress, workspace=workspace)
     tuned.model = name
     paths = write_report([current, tuned], run_dir / "eval", title=f"{current_ref} vs {name}")
     better = better_than(tuned.summary(), current.summary())
@@ -200,7 +202,8 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     export_options.data = {"summary": summary.to_json(), "train": str(train_file),
                            "test": str(test_file)}
     export_options.extra_files = [(paths["markdown"], "report"), (paths["plot"], "report")]
-    result = finish(export_options, staged, stages.begin("register", 5))
+    with stages.begin("register", 5) as progress:
+        result = finish(export_options, staged, progress)
     verdict = "better than" if better else "not better than"
     message = (f"{result.ref}: execution accuracy {_pct(tuned.summary())} vs "
                f"{_pct(current.summary())} for {current_ref} ({verdict} it)")
