@@ -191,7 +191,8 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
         staged = build_export(export_options, progress)
 
     with stages.begin("eval", len(records)) as progress:
-        tuned = evaluate_model(str(staged.model), records, progress, workspace=workspace)
+        served = f"{staged.model}+{staged.adapter}" if staged.adapter else str(staged.model)
+        tuned = evaluate_model(served, records, progress, workspace=workspace)
     tuned.model = name
     paths = write_report([current, tuned], run_dir / "eval", title=f"{current_ref} vs {name}")
     better = better_than(tuned.summary(), current.summary())
