@@ -76,6 +76,7 @@ class Table:
     comment: str | None = None
     location: Location | None = None
     definition: str | None = None  # the SELECT of a view
+    key: str = ""  # the catalog key it is stored under (keeps quoting: "Order" vs order)
 
     @property
     def display_name(self) -> str:
@@ -127,7 +128,19 @@ class Catalog:
         schema = table.db or None
         return self.find(table.name, schema, quoted)
 
+    def add(self, key: str, table: Table) -> Table:
+        """Store ``table`` under ``key`` (and remember the key on the table)."""
+        table.key = key
+        self.tables[key] = table
+        return table
+
     def key_of(self, table: Table) -> str:
+        """The key ``table`` is stored under (quoted names keep their case)."""
+        if table.key and self.tables.get(table.key) is table:
+            return table.key
+        for key, candidate in self.tables.items():
+            if candidate is table:
+                return key
         return self.table_key(table.name, table.schema)
 
     def __iter__(self) -> Iterator[Table]:

@@ -151,8 +151,9 @@ class StatementChecker:
         scope_sources: dict[int, dict[str, Source]] = {}
         for scope in scopes:
             scope_sources[id(scope)] = self.sources(scope, cte_names)
-        for scope in scopes:
-            self.check_scope(scope, scope_sources)
+        seen: set[int] = set()
+        for scope in scopes:  # children before parents
+            self.check_scope(scope, scope_sources, seen)
         if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)):
             self.check_dml(tree, cte_names)
         return list(self.issues.values())
@@ -164,7 +165,10 @@ class StatementChecker:
                 yield scope_sources[id(current)]
             current = current.parent
 
-    def check_scope(self, scope: Scope, scope_sources: dict[int, dict[str, Source]]) -> None:
+    def check_scope(self, scope: Scope, scope_sources: dict[int, dict[str, Source]], seen: set[int]) -> None:
+        """Resolve the columns of one scope. sqlglot also lists a subquery's unqualified
+        columns in the enclosing scope (as possibly correlated); each column is resolved
+        once, in its innermost scope, whose lookup already walks out to the parents."""
         select = scope.expression
         aliases: set[str] = set()
         projected: set[int] = set()
@@ -172,6 +176,9 @@ class StatementChecker:
             aliases = {self.catalog.key(n) for n in select.named_selects}
             projected = {id(c) for p in select.expressions for c in p.find_all(exp.Column)}
         for column in scope.columns:
+            if id(column) in seen:
+                continue
+            seen.add(id(column))
             if isinstance(column.this, exp.Star):
                 if column.table and not any(self.key(column.args.get("table")) in s for s in self.chain(scope, scope_sources)):
                     self.unknown_alias(column, scope_sources[id(scope)])

@@ -44,7 +44,7 @@ def introspect(url: str, dialect: str) -> Catalog:
                 names += [(n, "view") for n in inspector.get_view_names(schema=schema)]
                 for name, kind in names:
                     table = _table(inspector, name, schema if qualify else None, schema, kind, safe, catalog)
-                    catalog.tables[catalog.table_key(name, table.schema, quoted=True, schema_quoted=True)] = table
+                    catalog.add(catalog.table_key(name, table.schema, quoted=True, schema_quoted=True), table)
     except SQLAlchemyError as exc:
         raise CatalogError(f"cannot read the schema of {safe}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
     finally:

@@ -55,7 +55,7 @@ def _create(catalog: Catalog, op: CreateTable) -> None:
     table = dataclasses.replace(template, columns=dict(template.columns), foreign_keys=list(template.foreign_keys))
     if op.query is not None and not table.columns:
         table.columns = query_columns(catalog, op.query, op)
-    catalog.tables[op.ref.key] = table
+    catalog.add(op.ref.key, table)
 
 
 def query_columns(catalog: Catalog, query: exp.Expression, op: Op) -> dict[str, Column]:
@@ -167,7 +167,7 @@ def _alter(catalog: Catalog, op: AlterTable) -> None:
             schema = new_ref.schema or table.schema
             table = dataclasses.replace(table, name=new_ref.name, schema=schema)
             key = catalog.table_key(new_ref.name, schema) if not new_ref.schema else new_ref.key
-            catalog.tables[key] = table
+            catalog.add(key, table)
             for other in catalog.tables.values():
                 other.foreign_keys = [dataclasses.replace(fk, ref_table=key) if fk.ref_table == op.ref.key else fk for fk in other.foreign_keys]
         elif action == "add_fk":

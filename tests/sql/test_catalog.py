@@ -134,3 +134,9 @@ def test_discovery_without_config(tmp_path: Path) -> None:
     assert index.files.schema == ("db/migrations/001_a.sql", "db/migrations/002_b.sql")
     assert index.files.queries == ("reports.sql",)
     assert list(index.catalog.find("a").columns) == ["id", "b"]
+
+
+def test_key_of_keeps_quoting() -> None:
+    catalog = catalog_from('CREATE TABLE "Order" (id INT); CREATE TABLE "order" (id INT, x INT);')
+    quoted = catalog.tables["Order"]
+    assert catalog.key_of(quoted) == "Order" and catalog.key_of(catalog.tables["order"]) == "order"
