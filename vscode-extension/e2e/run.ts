@@ -209,6 +209,32 @@ async function scenarios(runner: Runner, page: Page, catalog: Catalog): Promise<
     return `accepted: ${sql.replace(/\s+/g, ' ')} (columns: ${[...new Set(names.known)].join(', ')})`;
   });
 
+  await runner.check('"Generate SQL from comment" inserts a query that names real columns', async () => {
+    await clearEditor(page);
+    await page.keyboard.type('-- names and emails of all users');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape'); // no ghost text in the way
+    await runCommand(page, 'querywright: Generate SQL from comment');
+    const text = await waitForEditorText(page, "/^\\s*(select|with)\\b/im.test(text.split('\\n').slice(1).join('\\n'))", 120_000);
+    const sql = text.split('\n').slice(1).join('\n').trim();
+    const names = columnNames(sql, catalog);
+    assert(names.unknown.length === 0, `the generated SQL names unknown columns: ${names.unknown.join(', ')} in ${sql}`);
+    assert(names.known.length > 0 || /select\s+\*/i.test(sql), `the generated SQL names no column: ${sql}`);
+    return `generated: ${sql.replace(/\s+/g, ' ')}`;
+  });
+
+  await runner.check('"Select model" lists the server\'s models and sets one', async () => {
+    await runCommand(page, 'querywright: Select model');
+    const item = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'builtin:smollm2-135m' });
+    await item.first().waitFor({ timeout: 30_000 });
+    const rows = await page.locator('.quick-input-widget .monaco-list-row').allTextContents();
+    await item.first().click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    // The extension confirms the server's setModel answer in the status bar.
+    await page.locator('.statusbar-item', { hasText: 'querywright: model builtin:smollm2-135m' }).first().waitFor();
+    return `${rows.length} models offered: ${rows.map((r) => r.trim()).join(' | ')}`;
+  });
+
   await runner.check('"Show schema" lists users with its columns; clicking opens the migration', async () => {
     await runCommand(page, 'querywright: Show schema');
     const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /SQL Schema/i }) });

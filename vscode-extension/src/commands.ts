@@ -26,39 +26,52 @@ interface FineTuneResult {
 
 export function registerCommands(server: ServerController, tree: SchemaTree): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('querywright.generateFromComment', () => generateFromComment(server)),
+    vscode.commands.registerCommand('querywright.generateFromComment', (target?: unknown) =>
+      generateFromComment(server, target),
+    ),
     vscode.commands.registerCommand('querywright.selectModel', () => selectModel(server)),
     vscode.commands.registerCommand('querywright.reloadSchema', () => reloadSchema(server, tree)),
     vscode.commands.registerCommand('querywright.showSchema', () => showSchema(tree)),
     vscode.commands.registerCommand('querywright.restartServer', () => server.restart()),
-    vscode.commands.registerCommand('querywright.fineTune', () => fineTune(server)),
+    vscode.commands.registerCommand('querywright.fineTune', (options?: unknown) => fineTune(server, options)),
     vscode.commands.registerCommand('querywright.showLog', () => server.output.show(true)),
   ];
 }
 
-async function generateFromComment(server: ServerController): Promise<void> {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.document.languageId !== 'sql') {
-    void vscode.window.showInformationMessage('querywright: open a SQL file and put the cursor on a "-- question" comment.');
-    return;
+/** `{uri, line}` as sent by the server's own "Generate SQL from comment" code action. */
+function commentTarget(value: unknown): { uri: string; line: number } | undefined {
+  const v = value as { uri?: unknown; line?: unknown } | undefined;
+  return typeof v?.uri === 'string' && typeof v.line === 'number' ? { uri: v.uri, line: v.line } : undefined;
+}
+
+async function generateFromComment(server: ServerController, target?: unknown): Promise<void> {
+  let request = commentTarget(target);
+  if (!request) {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.languageId !== 'sql') {
+      void vscode.window.showInformationMessage('querywright: open a SQL file and put the cursor on a "-- question" comment.');
+      return;
+    }
+    const lines = Array.from({ length: editor.document.lineCount }, (_, i) => editor.document.lineAt(i).text);
+    const line = questionCommentLine(lines, editor.selection.active.line);
+    if (line === undefined) {
+      void vscode.window.showInformationMessage(
+        'querywright: put the cursor on a "-- question" comment (or on the blank line below it).',
+      );
+      return;
+    }
+    request = { uri: editor.document.uri.toString(), line };
   }
-  const lines = Array.from({ length: editor.document.lineCount }, (_, i) => editor.document.lineAt(i).text);
-  const line = questionCommentLine(lines, editor.selection.active.line);
-  if (line === undefined) {
-    void vscode.window.showInformationMessage(
-      'querywright: put the cursor on a "-- question" comment (or on the blank line below it).',
-    );
-    return;
-  }
+  const args = [request];
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: 'querywright: generating SQL' },
-    () =>
-      server.command<GenerateResult>('querywright.generateFromComment', [
-        { uri: editor.document.uri.toString(), line },
-      ]),
+    () => server.command<GenerateResult>('querywright.generateFromComment', args),
   );
-  if (result && result.sql === null && result.message) {
+  if (!result) return;
+  if (result.sql === null) {
     void vscode.window.showInformationMessage(`querywright: ${result.message}`);
+  } else if (result.message) {
+    vscode.window.setStatusBarMessage(`querywright: ${result.message}`, 5000);
   }
 }
 
@@ -70,7 +83,12 @@ async function selectModel(server: ServerController): Promise<void> {
     return;
   }
   const picked = await vscode.window.showQuickPick(
-    models.map((m) => ({ label: m.label || m.ref, description: m.label ? m.ref : undefined, detail: m.description, ref: m.ref })),
+    models.map((m) => ({
+      label: m.label || m.ref,
+      description: m.label && m.label !== m.ref ? m.ref : undefined,
+      detail: m.description,
+      ref: m.ref,
+    })),
     { title: 'querywright: select the model for AI suggestions', matchOnDescription: true, matchOnDetail: true },
   );
   if (!picked) return;
@@ -98,10 +116,11 @@ async function refreshTree(tree: SchemaTree): Promise<void> {
   }
 }
 
-async function fineTune(server: ServerController): Promise<void> {
+async function fineTune(server: ServerController, options?: unknown): Promise<void> {
   const client = server.languageClient;
+  const args = [typeof options === 'object' && options !== null ? options : {}];
   if (!client) {
-    await server.command('querywright.fineTune');
+    await server.command('querywright.fineTune', args);
     return;
   }
   const token = `querywright-fine-tune-${randomUUID()}`;
@@ -127,7 +146,7 @@ async function fineTune(server: ServerController): Promise<void> {
         void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
       });
       try {
-        return await server.command<FineTuneResult>('querywright.fineTune', [{}], undefined, { workDoneToken: token });
+        return await server.command<FineTuneResult>('querywright.fineTune', args, undefined, { workDoneToken: token });
       } finally {
         listener.dispose();
         onCancel.dispose();
