@@ -78,6 +78,7 @@ class QuerywrightServer(LanguageServer):
         self.events = Events()
         self.debouncer = Debouncer()
         self.backend_status = BackendStatus()
+        self._last_status: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -101,8 +102,13 @@ class QuerywrightServer(LanguageServer):
         }
 
     def send_status(self, message: str = "") -> None:
-        """Send ``querywright/status`` (see docs/protocol.md)."""
-        self.protocol.notify(STATUS_NOTIFICATION, self.status(message))
+        """Send ``querywright/status`` (see docs/protocol.md), unless it would repeat the
+        last one word for word (a reload often changes nothing the client shows)."""
+        status = self.status(message)
+        if status == self._last_status:
+            return
+        self._last_status = status
+        self.protocol.notify(STATUS_NOTIFICATION, status)
 
     # ------------------------------------------------------------------ workspace
     def show_problems(self, problems: list[Any]) -> None:
