@@ -90,3 +90,13 @@ async def test_cancelled_request_leaves_the_server_working(lsp_client: LanguageC
     except (JsonRpcException, asyncio.CancelledError):
         pass  # cancelled before it ran; answering first is fine too
     await still_alive(lsp_client, uri, types.Position(2, 6))
+
+
+async def test_positions_are_utf16_code_units(lsp_client: LanguageClient, workspace: Path) -> None:
+    text = "SELECT '\U0001f600', nme, email FROM users;\n"  # the emoji is two UTF-16 units
+    uri = open_document(lsp_client, workspace / "queries" / "q.sql", text)
+    [diagnostic] = await wait_for_diagnostics(lsp_client, uri, lambda d: len(d) > 0)
+    assert diagnostic.range == types.Range(types.Position(0, 13), types.Position(0, 16))
+    result = await lsp_client.text_document_hover_async(types.HoverParams(text_document=doc(uri), position=types.Position(0, 20)))
+    assert result is not None and result.range == types.Range(types.Position(0, 18), types.Position(0, 23))
+    assert "users.email" in result.contents.value  # type: ignore[union-attr]
