@@ -47,7 +47,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }).catch(() => undefined);
   if (interpreterWatch) context.subscriptions.push(interpreterWatch);
 
-  await controller.start();
+  // Not awaited: resolving the interpreter may wait on the user (install offer).
+  void controller.start();
 }
 
 export async function deactivate(): Promise<void> {
