@@ -167,22 +167,37 @@ def references(target: Target, files: Iterable[tuple[str | None, str]], catalog:
     """Uses of ``target``: columns and tables across ``files`` (``(path, text)``; path None
     = the request's document); aliases and CTEs inside their statement (``index`` = the
     request document's index)."""
-    if target.kind in ("column", "table") and target.table is not None:
-        table_key = catalog.key_of(target.table)
-        column_key = catalog.key(target.column.name) if target.column is not None else None
-        out: list[Place] = []
-        if include_declaration:
-            declared = target.column.location if target.column is not None else target.table.location
-            place = _location_place(declared)
-            if place is not None:
-                out.append(place)
-        needle = (target.column.name if target.column is not None else target.table.name).lower()
+    if is_workspace_wide(target):
+        out = [declaration] if include_declaration and (declaration := declared_at(target)) else []
         for path, text in files:
-            out.extend(Place(path, span) for span in _uses_in_text(text, catalog, table_key, column_key, needle))
+            out += uses_in_file(target, path, text, catalog)
         return out
     if target.kind not in ("alias", "cte") or target.definition is None or index is None:
         return []
     return [Place(None, span) for span in _local_uses(target, catalog, index, include_declaration)]
+
+
+def is_workspace_wide(target: Target) -> bool:
+    """Columns and tables are searched across files; aliases and CTEs in their statement."""
+    return target.kind in ("column", "table") and target.table is not None
+
+
+def declared_at(target: Target) -> Place | None:
+    """The DDL location of a column or table target."""
+    if target.column is not None:
+        return _location_place(target.column.location)
+    return _location_place(target.table.location) if target.table is not None else None
+
+
+def uses_in_file(target: Target, path: str | None, text: str, catalog: Catalog) -> list[Place]:
+    """Uses of a column or table target in one file's text."""
+    if not is_workspace_wide(target):
+        return []
+    assert target.table is not None
+    table_key = catalog.key_of(target.table)
+    column_key = catalog.key(target.column.name) if target.column is not None else None
+    needle = (target.column.name if target.column is not None else target.table.name).lower()
+    return [Place(path, span) for span in _uses_in_text(text, catalog, table_key, column_key, needle)]
 
 
 def _uses_in_text(text: str, catalog: Catalog, table_key: str, column_key: str | None, needle: str) -> list[Span]:
