@@ -82,7 +82,7 @@ async def test_flood_of_changes_ends_in_the_right_state(lsp_client: LanguageClie
 
 async def test_cancelled_request_leaves_the_server_working(lsp_client: LanguageClient, workspace: Path) -> None:
     uri = open_document(lsp_client, workspace / "queries" / "reports.sql")
-    params = types.ReferenceParams(text_document=doc(uri), position=types.Position(2, 20), context=types.ReferenceContext(include_declaration=True))
+    params = types.ReferenceParams(text_document=doc(uri), position=types.Position(1, 15), context=types.ReferenceContext(include_declaration=True))
     pending = lsp_client.protocol.send_request(types.TEXT_DOCUMENT_REFERENCES, params, msg_id="cancel-me")
     lsp_client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-me"))
     try:
