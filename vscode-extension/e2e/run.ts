@@ -252,6 +252,32 @@ async function scenarios(runner: Runner, page: Page, catalog: Catalog): Promise<
     return `tree: users (${listed.join(', ')}); click opened V1__create_users.sql`;
   });
 
+  await runner.check('"Fine-tune" shows the server\'s $/progress in a notification, and Cancel stops the run', async () => {
+    await runCommand(page, "querywright: Fine-tune on this repo's queries");
+    const title = "fine-tuning on this repo's queries";
+    const toast = page.locator('.notification-toast', { hasText: title });
+    await toast.first().waitFor({ timeout: 30_000 });
+    // A report from the server shows as "title: message".
+    const reported = await page.waitForFunction(
+      (t) => {
+        const item = Array.from(document.querySelectorAll('.notification-toast .notification-list-item-message')).find((e) =>
+          (e.textContent ?? '').includes(t),
+        );
+        const text = (item?.textContent ?? '').replace(/\u00a0/g, ' ');
+        return /: \S/.test(text.slice(text.indexOf(t) + t.length)) ? text : false;
+      },
+      title,
+      { timeout: 120_000 },
+    );
+    const progressText = (await reported.jsonValue()) as string;
+    await toast.first().locator('.monaco-button', { hasText: 'Cancel' }).click();
+    const outcome = page.locator('.notification-toast', { hasText: /cancel/i }).filter({ hasNotText: title });
+    await outcome.first().waitFor({ timeout: 60_000 });
+    const outcomeText = ((await outcome.first().locator('.notification-list-item-message').textContent()) ?? '').trim();
+    await toast.first().waitFor({ state: 'detached', timeout: 30_000 });
+    return `progress "${progressText}"; after Cancel: "${outcomeText}"`;
+  });
+
   await runner.check('(5) no error notification appeared', async () => {
     const errors = await errorNotifications(page);
     assert(errors.length === 0, `error notifications: ${errors.join(' | ')}`);
