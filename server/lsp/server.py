@@ -83,8 +83,8 @@ class QuerywrightServer(LanguageServer):
     # ------------------------------------------------------------------ helpers
     @property
     def utf16(self) -> bool:
-        encoding = self.workspace.position_encoding if self.protocol._workspace is not None else None
-        return encoding not in (types.PositionEncodingKind.Utf32, "utf-32")
+        """Whether positions count UTF-16 code units (the LSP default) rather than code points."""
+        return self.workspace.position_encoding not in (types.PositionEncodingKind.Utf32, "utf-32")
 
     def snapshot(self, uri: str) -> Snapshot | None:
         return self.session.snapshot(uri)

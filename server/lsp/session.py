@@ -66,7 +66,7 @@ class Snapshot:
     version: int | None
     text: str
     index: TextIndex
-    statements: tuple[Statement, ...]
+    statements: list[Statement]  # shared with the document version: never mutate
     catalog: Catalog
     generation: int
     config: Config
@@ -79,7 +79,7 @@ class Snapshot:
 
     @property
     def statement_list(self) -> list[Statement]:
-        return list(self.statements)
+        return self.statements
 
 
 class Session:
@@ -204,7 +204,7 @@ class Session:
             version=doc.version,
             text=doc.text,
             index=doc.index,
-            statements=tuple(doc.statements(dialect)),
+            statements=doc.statements(dialect),
             catalog=self.schema.catalog,
             generation=self.generation,
             config=self.config,

@@ -22,6 +22,7 @@ from ...sql.actions import (
 )
 from ...sql.issues import TextEdit
 from ...sql.resolve import statement_tree
+from ...sql.text import Statement
 from ..boundary import guarded
 from ..convert import Positions
 from ..session import Snapshot
@@ -117,7 +118,7 @@ def register(server: QuerywrightServer) -> None:
         return action
 
 
-def _quick_fixes(server: QuerywrightServer, snapshot: Snapshot, positions: Positions, selected: list, requested: types.Range) -> list[types.CodeAction]:  # type: ignore[type-arg]
+def _quick_fixes(server: QuerywrightServer, snapshot: Snapshot, positions: Positions, selected: list[Statement], requested: types.Range) -> list[types.CodeAction]:
     cache = server.session.checks
     out: list[types.CodeAction] = []
     for statement in selected:
