@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -20,6 +21,8 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
+from ..errors import CatalogError
+from ..sql.workspace import SchemaIndex
 from . import commands
 from .commands import CommandRequest
 from .events import Debouncer, Events
@@ -117,11 +120,20 @@ class QuerywrightServer(LanguageServer):
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
 
     async def reload_schema(self) -> int:
-        """Rebuild the catalog from disk (in a worker thread), then tell every listener."""
-        index = await asyncio.to_thread(self.session.build_schema)
+        """Rebuild the catalog from disk (in a worker thread), then tell every listener.
+
+        A schema source that cannot be read at all (``CatalogError``: an unusable
+        ``database_url``, say) leaves an empty catalog, shown to the user and in the status."""
+        message = ""
+        try:
+            index = await asyncio.to_thread(self.session.build_schema)
+        except CatalogError as exc:
+            message = f"cannot load the schema: {exc}"
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"querywright: {message}"))
+            index = SchemaIndex(root=self.session.root or Path("."), config=self.session.config)
         catalog = self.session.install_schema(index)
         self.events.catalog_changed.emit()
-        self.send_status()
+        self.send_status(message)
         return len(catalog)
 
     async def reconfigure(self, settings: dict[str, Any] | None = None) -> None:

@@ -91,3 +91,14 @@ async def test_workspace_folder_change_moves_the_schema_root(lsp_client: Languag
     await wait_for_status(lsp_client, since, lambda s: s["tables"] == 1)
     schema: Any = await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="querywright.schema"))
     assert [t["name"] for t in schema["tables"]] == ["only_here"]
+
+
+class TestUnusableDatabaseUrl:
+    @pytest.fixture
+    def init_options(self) -> dict[str, Any]:
+        return {"dialect": "postgres", "database_url": "nosuchdriver://x/y"}
+
+    async def test_empty_catalog_and_the_reason_is_shown(self, lsp_client: LanguageClient, workspace: Path) -> None:
+        status = await wait_for_status(lsp_client, 0, lambda s: "cannot load the schema" in s["message"])
+        assert status["tables"] == 0
+        assert any("database_url" in m.message for m in lsp_client.messages)
