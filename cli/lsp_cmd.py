@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -14,5 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from ..server.lsp.server import create_server  # heavy: pygls, sqlglot
 
+    # sqlglot warns on stderr about constructs a target dialect lacks (while transpiling);
+    # the editor shows stderr as the server's log, where these would be noise.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     create_server().start_io()
     return 0

@@ -88,6 +88,10 @@ class Source:
         if self.table is not None:
             return [c.name for c in self.table.columns.values()]
         if self.scope is not None:
+            holder = self.cte if self.cte is not None else self.node
+            alias = holder.args.get("alias") if holder is not None else None
+            if isinstance(alias, exp.TableAlias) and alias.columns:  # WITH r(n) AS / (...) s(a, b)
+                return [c.name for c in alias.columns]
             query = self.scope.expression
             while isinstance(query, exp.SetOperation):
                 query = query.left
