@@ -44,7 +44,11 @@ def describe(target: Target, catalog: Catalog) -> str | None:
         columns = ", ".join(f"`{c}`" for c in target.columns) or "(columns not known)"
         return f"**CTE** `{target.name}`\n\ncolumns: {columns}"
     if target.kind == "cte_column":
-        return f"column `{target.name}` of a CTE or subquery"
+        source = f"`{target.columns[0]}`" if target.columns else "a CTE or subquery"
+        head = f"column `{target.name}` of {source}"
+        if target.table is not None and target.column is not None:
+            return f"{head}, from `{target.table.display_name}.{target.column.name}`\n\n" + describe_column(catalog, target.table, target.column)
+        return head
     if target.kind == "select_alias":
         return f"output column `{target.name}` of this SELECT"
     return None

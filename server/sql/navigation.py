@@ -140,7 +140,8 @@ def _column_target(column: exp.Column, ident: exp.Identifier, span: Span, resolv
     if owner is not None and owner.scope is not None:
         projection = owner.projection(key, catalog)
         definition = doc_span(projection, statement, index) if projection is not None else None
-        return Target("cte_column", ident.name, span, definition=definition, statement=statement)
+        table, found = _underlying_column(projection, resolver)
+        return Target("cte_column", ident.name, span, table=table, column=found, definition=definition, columns=(owner.alias,), statement=statement)
     select = column.find_ancestor(exp.Select)
     if owner is None and not column.table and isinstance(select, exp.Select):
         for projection in select.expressions:
@@ -148,6 +149,18 @@ def _column_target(column: exp.Column, ident: exp.Identifier, span: Span, resolv
                 alias = projection.args.get("alias")
                 return Target("select_alias", ident.name, span, definition=doc_span(alias, statement, index), statement=statement)
     return None
+
+
+def _underlying_column(projection: exp.Expression | None, resolver: Resolver) -> tuple[Table | None, Column | None]:
+    """The catalog column a CTE/subquery output passes through (``x`` or ``t.x AS y``)."""
+    node = projection.parent if isinstance(projection, exp.TableAlias) or (projection is not None and isinstance(projection.parent, exp.Alias)) else projection
+    inner = node.this if isinstance(node, exp.Alias) else node
+    if not isinstance(inner, exp.Column) or not isinstance(inner.this, exp.Identifier):
+        return None, None
+    owner = resolver.column_owner(inner)
+    if owner is None or owner.table is None:
+        return None, None
+    return owner.table, owner.table.columns.get(resolver.catalog.key(inner.name, bool(inner.this.quoted)))
 
 
 def definition(target: Target) -> list[Place]:
