@@ -19,6 +19,8 @@ export interface CodeServerOptions {
   /** Extra User/settings.json entries. */
   settings: Record<string, unknown>;
   log: string;
+  /** Extra environment for code-server and its extension host. */
+  env?: Record<string, string>;
 }
 
 /** Settings that keep a fresh profile quiet: no welcome page, trust prompt, chat panel. */
@@ -106,7 +108,7 @@ export class CodeServer {
         this.options.workspace,
       ],
       // detached: its own process group (setsid), so stop() ends the language server too.
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VSCODE_PROXY_URI: '' } },
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VSCODE_PROXY_URI: '', ...this.options.env } },
     );
     this.child = child;
     await new Promise<void>((resolve, reject) => {

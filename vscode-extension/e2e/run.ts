@@ -294,6 +294,7 @@ interface Session {
   /** Name of this editor session: its logs go to artifacts/<label>-*. */
   label: string;
   settings: Record<string, unknown>;
+  env?: Record<string, string>;
 }
 
 /**
@@ -312,6 +313,7 @@ async function withEditor(session: Session, runner: Runner, body: (page: Page, w
     workspace,
     log: join(session.artifacts, `${session.label}-code-server.log`),
     settings: session.settings,
+    env: session.env,
   });
   let browser: Browser | undefined;
   try {
@@ -355,6 +357,45 @@ async function startFailureScenario(runner: Runner, page: Page, interpreter: str
     await status.first().waitFor();
     return `"${message}" [${buttons.join(' | ')}]`;
   });
+}
+
+/**
+ * No interpreter has the server: the extension offers the managed environment;
+ * "Install" creates the venv, pip-installs the package, and starts the server.
+ */
+async function managedInstallScenario(runner: Runner, page: Page): Promise<void> {
+  await runner.check('no interpreter has the server: "Install" creates the managed environment and starts it', async () => {
+    await waitForWorkbench(page);
+    await openFile(page, SCRATCH);
+    const offer = page.locator('.notification-toast', { hasText: 'is not installed' });
+    await offer.first().waitFor({ timeout: 60_000 });
+    const message = ((await offer.first().locator('.notification-list-item-message').textContent()) ?? '').trim();
+    await offer.first().locator('.monaco-button', { hasText: /^Install$/ }).click();
+    await page.locator('.notification-toast', { hasText: 'installing the language server' }).first().waitFor();
+    const status = page.locator('.statusbar-item', { hasText: /smollm2.*\d+ tables?/i });
+    await status.first().waitFor({ timeout: 300_000 });
+    const errors = await errorNotifications(page);
+    assert(errors.length === 0, `error notifications: ${errors.join(' | ')}`);
+    return `offer "${message}" → installed; status bar "${((await status.first().textContent()) ?? '').trim()}"`;
+  });
+}
+
+/** A wheel of the repository's Python package, built from a copy (the repo stays untouched). */
+async function buildWheel(python: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'qw-wheel-'));
+  const source = join(dir, 'src');
+  for (const entry of ['pyproject.toml', 'README.md', 'server', 'trainer', 'cli', 'schemas']) {
+    if (existsSync(join(REPO, entry))) {
+      cpSync(join(REPO, entry), join(source, entry), {
+        recursive: true,
+        filter: (path) => !/__pycache__|\.egg-info/.test(path),
+      });
+    }
+  }
+  await run(python, ['-m', 'pip', 'wheel', '--no-deps', '-q', '-w', join(dir, 'dist'), source], { timeout: 300_000 });
+  const wheel = readdirSync(join(dir, 'dist')).find((f) => f.endsWith('.whl'));
+  assert(wheel, 'building the wheel produced no .whl');
+  return join(dir, 'dist', wheel);
 }
 
 async function main(): Promise<number> {
@@ -408,6 +449,14 @@ async function main(): Promise<number> {
   await withEditor({ ...base, label: 'bad-interpreter', settings: { 'querywright.interpreter': missing } }, runner, (page) =>
     startFailureScenario(runner, page, missing),
   );
+
+  const wheel = await buildWheel(python);
+  await withEditor(
+    { ...base, label: 'managed-install', settings: {}, env: { QUERYWRIGHT_SERVER_PACKAGE: wheel } },
+    runner,
+    (page) => managedInstallScenario(runner, page),
+  );
+  rmSync(join(wheel, '..', '..'), { recursive: true, force: true });
 
   const passed = runner.outcomes.filter((o) => o.ok).length;
   const failed = runner.outcomes.length - passed;

@@ -8,7 +8,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { venvPython } from './interpreter';
 
-export const SERVER_PACKAGE = 'querywright';
+/**
+ * What `pip install` gets: `querywright`, or the requirement in the environment
+ * variable QUERYWRIGHT_SERVER_PACKAGE (a pinned version, an extra, a wheel file).
+ */
+export const SERVER_PACKAGE = process.env.QUERYWRIGHT_SERVER_PACKAGE || 'querywright';
 
 export class ManagedEnvironment {
   readonly dir: string;

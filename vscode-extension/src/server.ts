@@ -20,7 +20,7 @@ import {
 } from 'vscode-languageclient/node';
 import schema from '../../schemas/config.schema.json';
 import { candidates, probe, serverArgs, type Candidate, type Probe } from './interpreter';
-import { ManagedEnvironment, SERVER_PACKAGE } from './managedEnv';
+import { ManagedEnvironment } from './managedEnv';
 import { OwnedCommandsFilter } from './ownedCommands';
 import { selectedInterpreter } from './pythonExtension';
 import { nestSettings, SECTION, type SchemaNode } from './settings';
@@ -241,7 +241,7 @@ export class ServerController implements vscode.Disposable {
   }
 
   private async offerInstall(base: string): Promise<string | undefined> {
-    const reason = `the server package "${SERVER_PACKAGE}" is not installed for ${base}`;
+    const reason = `the language server (Python package querywright) is not installed for ${base}`;
     this.events.onStopped(reason);
     const choice = await vscode.window.showWarningMessage(
       `querywright: ${reason}. Install it into an environment managed by the extension?`,
