@@ -102,6 +102,9 @@ def cmd_run(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     records = [r for path in args.results for r in json.loads(Path(path).read_text())]
     text = report.markdown(records, command=args.command)
+    if args.finetune:
+        result = json.loads(args.finetune.read_text())
+        text += "\n".join(report.finetune_lines(result, args.finetune_command)) + "\n"
     if args.append:
         with args.append.open("a") as handle:
             handle.write("\n" + text)
@@ -130,6 +133,8 @@ def main() -> None:
     rep.add_argument("--append", type=Path)
     rep.add_argument("--rule", type=Path)
     rep.add_argument("--command", default="")
+    rep.add_argument("--finetune", type=Path, help="train_result.json of a real fine-tune")
+    rep.add_argument("--finetune-command", default="")
     rep.set_defaults(func=cmd_report)
     args = parser.parse_args()
     args.func(args)

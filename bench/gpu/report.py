@@ -29,15 +29,17 @@ def _chosen(record: dict[str, Any]) -> str:
 
 
 def markdown(records: list[dict[str, Any]], command: str = "") -> str:
-    lines = ["### Training throughput (bench/gpu_throughput.py)", "", _env_line(records), ""]
+    lines = ["## GPU training throughput: Unsloth vs transformers+peft (bench/gpu_throughput.py)",
+             "", _env_line(records), ""]
     if command:
         lines += [f"Command: `{command}`", ""]
     lines += [("QLoRA/LoRA r=16 on all linear layers, max length 512, synthetic text-to-SQL "
                "pairs, bf16; steady state excludes the first `skip` steps (compilation, warm-up); "
                "tokens are non-padding tokens; peak = torch.cuda.max_memory_allocated."), "",
               ("| model | backend | grad. checkpointing | batching | batch | steps (skip) "
-               "| steady tokens/s | s/step | peak GiB | final loss | x fastest | notes |"),
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+               "| steady tokens/s | s/step | peak GiB | final loss | x fastest "
+               "| compiled graphs | notes |"),
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     best: dict[str, float] = {}
     for r in records:
         if r.get("status") == "ok" and r.get("steady_tokens_per_s"):
@@ -54,9 +56,75 @@ def markdown(records: list[dict[str, Any]], command: str = "") -> str:
                  f"{r['peak_gib']:.2f}" if ok else "-",
                  f"{r['final_loss']:.3f}" if ok and r.get("final_loss") is not None else "-",
                  f"{tps / best[s['model']]:.2f}" if ok else "-",
+                 str(r.get("dynamo", {}).get("aot_autograd", 0)) if ok else "-",
                  _chosen(r) if ok else r.get("status", "?")]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *findings(records), "", WHY]
     return "\n".join(lines) + "\n"
+
+
+WHY = (
+    "Why Unsloth's defaults were slow here: Unsloth turns on padding-free batching by default "
+    "when its padding rule holds no measurement for the GPU (sm90, the H100, is not in its "
+    "table), and padding-free batches skip its per-block torch.compile (the compiled-graphs "
+    "column is 0 for every padding-free run, non-zero for padded ones). Each step then launches "
+    "eager kernels one by one from Python, so the step time follows the number of layers rather "
+    "than the arithmetic: the host, not the GPU, is the bottleneck. Its default "
+    "`use_gradient_checkpointing=\"unsloth\"` (activations offloaded to host memory) costs "
+    "more on top, as plain checkpointing does. `querywright train` therefore gives Unsloth "
+    "padded batches (`padding_free=False`) and picks checkpointing and backend with the rule "
+    "written from this table (trainer/auto_backend.json): the least estimated time "
+    "(compilation overhead + steps x measured step time) among the settings that fit in memory."
+)
+
+
+def findings(records: list[dict[str, Any]]) -> list[str]:
+    """Ratios between settings, per model, computed from the (repeat-averaged) records."""
+    merged = _merge_repeats([r for r in records
+                             if r.get("status") == "ok" and r.get("steady_tokens_per_s")])
+    out = ["Computed from the rows above (repeats averaged):", ""]
+    for model in dict.fromkeys(r["spec"]["model"] for r in merged):
+        rows = {(r["spec"]["backend"], r["spec"]["gradient_checkpointing"],
+                 r["spec"]["batching"]): r for r in merged if r["spec"]["model"] == model}
+
+        def tps(key: tuple[str, str, str], rows: dict = rows) -> float | None:
+            return rows[key]["steady_tokens_per_s"] if key in rows else None
+
+        default = tps(("unsloth", "unsloth", "auto"))
+        parts = []
+        for label, key in (("Unsloth padded, no checkpointing", ("unsloth", "off", "padded")),
+                           ("Unsloth padded, checkpointing on", ("unsloth", "on", "padded"))):
+            if default and tps(key):
+                parts.append(f"{label} runs {tps(key) / default:.1f}x Unsloth's defaults")
+        pf, pad = tps(("unsloth", "off", "padding_free")), tps(("unsloth", "off", "padded"))
+        if pf and pad:
+            parts.append(f"padded vs padding-free (no checkpointing) {pad / pf:.1f}x")
+        hf = max((r["steady_tokens_per_s"] for k, r in rows.items() if k[0] == "hf-qlora"),
+                 default=None)
+        best = max(rows.values(), key=lambda r: r["steady_tokens_per_s"])
+        if hf:
+            parts.append(f"fastest ({best['spec']['backend']} "
+                         f"{best['spec']['gradient_checkpointing']}/{best['spec']['batching']}) "
+                         f"vs fastest hf-qlora {best['steady_tokens_per_s'] / hf:.1f}x")
+        out.append(f"- {rows[next(iter(rows))]['spec']['label']}: " + "; ".join(parts) + ".")
+    return out
+
+
+def finetune_lines(result: dict[str, Any], command: str) -> list[str]:
+    """A short account of one real fine-tune from its train_result.json."""
+    b = result["backend"]
+    secs, toks = result["step_seconds"][10:], result["step_tokens"][10:]
+    steady = sum(toks) / sum(secs) if secs else 0.0
+    return ["", "### A real fine-tune on this machine", "",
+            f"Command: `{command}`", "",
+            (f"- backend chosen by auto: {b['backend']}, checkpointing "
+             f"{b['gradient_checkpointing']}, batching {b['batching']}, 4-bit "
+             f"{b['load_in_4bit']} ({b['reason']})"),
+            (f"- {result['examples']} examples, {result['steps']} steps in "
+             f"{result['train_seconds']:.1f} s ({steady:,.0f} tokens/s after step 10), peak "
+             f"{(result['peak_memory_bytes'] or 0) / 1024**3:.2f} GiB"),
+            f"- loss {result['losses'][0]:.3f} at step 1, {result['final_loss']:.3f} at the end",
+            ""]
 
 
 def _merge_repeats(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
