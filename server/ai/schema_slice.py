@@ -132,19 +132,18 @@ def _question_words(question: str) -> list[str]:
     return [w.lower() for w in _QUESTION_WORD.findall(question)]
 
 
-def _table_question_score(table: Table, words: list[str], joined: str) -> float:
+def _table_question_score(table: Table, word_set: set[str], joined: str, fuzzy: set[str]) -> float:
     """How strongly a question names ``table``: whole name (also as space-separated
-    words), then any part of a ``snake_case`` name, loosely."""
+    words), then any part of a ``snake_case`` name, loosely (``fuzzy``: table names close
+    to a question word)."""
     name = table.name.lower()
     parts = [p for p in name.split("_") if p]
     phrase = " ".join(parts)
-    word_set = {v for w in words for v in _variants(w)}
     if name in word_set or phrase and any(v in joined for v in _variants(phrase)):
         return SCORE_IN_QUESTION
     if len(parts) > 1 and parts[-1] in word_set:
         return SCORE_PARTIAL
-    close = difflib.get_close_matches(name, list(word_set), n=1, cutoff=0.85)
-    if close:
+    if name in fuzzy:
         return SCORE_IN_QUESTION * 0.8
     if len(parts) > 1 and any(p in word_set for p in parts if len(p) > 2):
         return SCORE_PARTIAL * 0.6
@@ -176,8 +175,10 @@ def rank_tables(catalog: Catalog, statement: str = "", question: str = "") -> di
     if words:
         joined = " ".join(words)
         word_set = {v for w in words for v in _variants(w)}
+        names = sorted({t.name.lower() for t in catalog.tables.values()})
+        fuzzy = {m for w in word_set if len(w) > 3 for m in difflib.get_close_matches(w, names, n=3, cutoff=0.85)}
         for key, table in catalog.tables.items():
-            scores[key] += _table_question_score(table, words, joined)
+            scores[key] += _table_question_score(table, word_set, joined, fuzzy)
             hits = sum(1 for c in table.columns.values() if c.name.lower() in word_set and c.name.lower() != "id")
             scores[key] += SCORE_COLUMN * min(hits, 3)
     named = [key for key, score in scores.items() if score >= SCORE_PARTIAL]
@@ -191,6 +192,24 @@ def rank_tables(catalog: Catalog, statement: str = "", question: str = "") -> di
     return scores
 
 
+_RENDERED: dict[int, tuple[Catalog, int, dict[str, str]]] = {}
+_RENDERED_MAX = 8
+
+
+def rendered_tables(catalog: Catalog) -> dict[str, str]:
+    """Every table's DDL line, rendered once per catalog object (catalogs are replaced,
+    not edited, when the schema changes; the column count guards against edits)."""
+    fingerprint = catalog.column_count() + len(catalog.tables)
+    hit = _RENDERED.get(id(catalog))
+    if hit is not None and hit[0] is catalog and hit[1] == fingerprint:
+        return hit[2]
+    rendered = {key: render_table(table, catalog) for key, table in catalog.tables.items()}
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.pop(next(iter(_RENDERED)))
+    _RENDERED[id(catalog)] = (catalog, fingerprint, rendered)
+    return rendered
+
+
 def slice_schema(
     catalog: Catalog,
     statement: str = "",
@@ -198,7 +217,7 @@ def slice_schema(
     budget_tokens: int = DEFAULT_TOKEN_BUDGET,
 ) -> SchemaSlice:
     """The tables to show the model for this statement/question, under ``budget_tokens``."""
-    rendered = {key: render_table(table, catalog) for key, table in catalog.tables.items()}
+    rendered = rendered_tables(catalog)
     whole = "\n".join(rendered.values())
     if estimate_tokens(whole) <= budget_tokens:
         return SchemaSlice(tuple(rendered), whole, estimate_tokens(whole), True)

@@ -76,3 +76,24 @@ def test_slice_order_is_catalog_order_not_rank(catalog: Catalog) -> None:
 def test_typo_in_question(catalog: Catalog) -> None:
     scores = rank_tables(catalog, question="all prodcuts")
     assert scores["products"] > 0
+
+
+def test_large_catalog_slice_is_fast_and_relevant() -> None:
+    """500 tables: the per-keystroke cost stays small (CPU time; the machine is shared)."""
+    import time
+
+    from querywright.server.sql.catalog import Column, ForeignKey, Table
+
+    big = Catalog(dialect="postgres")
+    for i in range(500):
+        table = Table(name=f"table_{i}", columns={f"col_{j}": Column(f"col_{j}", "INT") for j in range(10)})
+        if i:
+            table.foreign_keys.append(ForeignKey(("col_1",), f"table_{i - 1}", ("col_0",)))
+        big.tables[table.name] = table
+    slice_schema(big)  # renders once per catalog
+    started = time.thread_time()
+    sliced = slice_schema(big, "SELECT * FROM table_7 JOIN ", "rows of table_9")
+    elapsed_ms = (time.thread_time() - started) * 1000
+    assert {"table_7", "table_9", "table_6", "table_8"} <= set(sliced.keys)
+    assert sliced.tokens <= 1200 and not sliced.complete
+    assert elapsed_ms < 50, elapsed_ms
