@@ -21,7 +21,7 @@ START=$(date +%s)
 log() { printf '[ci %3ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
 
 # --- system packages (apt only when something is missing) ---------------------------
-want=(chromium libkrb5-dev libsecret-1-dev pkg-config build-essential python3 ca-certificates)
+want=(chromium libkrb5-dev libsecret-1-dev pkg-config build-essential python3 python3-venv ca-certificates)
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 missing=()
 for pkg in "${want[@]}"; do

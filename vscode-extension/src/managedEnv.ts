@@ -44,7 +44,13 @@ export class ManagedEnvironment {
         fs.mkdirSync(path.dirname(this.dir), { recursive: true });
         if (!this.exists()) {
           progress.report({ message: `creating ${this.dir}` });
-          await this.run(basePython, ['-m', 'venv', this.dir], token);
+          try {
+            await this.run(basePython, ['-m', 'venv', this.dir], token);
+          } catch (error) {
+            if (error instanceof vscode.CancellationError) throw error;
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new Error(`${reason} (on Debian/Ubuntu the venv module comes with: apt install python3-venv)`);
+          }
         }
         progress.report({ message: `pip install ${SERVER_PACKAGE}` });
         await this.run(this.python, ['-m', 'pip', 'install', '--upgrade', SERVER_PACKAGE], token);
