@@ -46,6 +46,7 @@ class TrainResult:
     step_seconds: list[float] = field(default_factory=list)
     step_tokens: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
+    eval_losses: list[float] = field(default_factory=list)
 
     def steady_tokens_per_second(self, skip: int = 5) -> float | None:
         """Tokens per second over steps after the first ``skip`` (compilation, warm-up)."""
@@ -192,7 +193,7 @@ def publish(staging: Path, out: Path, overwrite: bool) -> None:
 
 
 def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_dir: Path,
-                  dtype: Any) -> Any:
+                  dtype: Any, evaluate: bool = False) -> Any:
     import torch
     from trl import SFTConfig
 
@@ -211,6 +212,8 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
         data_seed=config.seed,
         logging_steps=config.logging_steps,
         save_strategy="steps",
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=config.save_steps if evaluate else None,
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit or None,
         report_to="none",
@@ -229,6 +232,22 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
     )
 
 
+def make_trainer(config: TrainConfig, choice: backends.BackendChoice, model: Any, tokenizer: Any,
+                 train_set: Any, eval_set: Any, checkpoints: Path,
+                 progress: Progress) -> tuple[Any, Any]:
+    """The SFTTrainer of a run and its step recorder (printing callbacks removed)."""
+    from transformers import PrinterCallback
+    from trl import SFTTrainer
+
+    dtype = backends.compute_dtype(choice, config)
+    args = sft_arguments(config, choice, checkpoints, dtype, evaluate=eval_set is not None)
+    recorder = make_step_recorder(progress)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
+                         processing_class=tokenizer, callbacks=[recorder])
+    trainer.remove_callback(PrinterCallback)
+    return trainer, recorder
+
+
 def run_training(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     """Train one adapter as ``config`` says; TrainingError on any failure, nothing half-written."""
     config.validate()
@@ -244,8 +263,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
     progress.event("backend", **dataclasses.asdict(choice), params=params)
     if choice.backend == "unsloth":
         backends.import_unsloth_first()
-    from transformers import PrinterCallback, set_seed
-    from trl import SFTTrainer
+    from transformers import set_seed
 
     set_seed(config.seed)
     model_dir = backends.materialize_gguf(base) if base.suffix == ".gguf" else base
@@ -260,23 +278,21 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
 
     # 3. model, data, trainer
     pairs = read_pairs(config.data)
-    model, tokenizer = backends.load_model(choice, model_dir, config)
+    import torch
+
+    try:
+        model, tokenizer = backends.load_model(choice, model_dir, config)
+    except torch.OutOfMemoryError as exc:
+        raise TrainingError(f"out of GPU memory loading {config.base}: use a smaller base "
+                            "model, or load_in_4bit=true") from exc
     train_set, skipped = build_dataset(pairs, tokenizer, config.max_seq_length)
     eval_set = None
     if config.eval_data:
         eval_set, _ = build_dataset(read_pairs(config.eval_data), tokenizer, config.max_seq_length)
-    dtype = backends.compute_dtype(choice, config)
-    args = sft_arguments(config, choice, checkpoints, dtype)
-    if eval_set is not None:
-        args.eval_strategy, args.eval_steps = "steps", config.save_steps
-    recorder = make_step_recorder(progress)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
-                         processing_class=tokenizer, callbacks=[recorder])
-    trainer.remove_callback(PrinterCallback)
+    trainer, recorder = make_trainer(config, choice, model, tokenizer, train_set, eval_set,
+                                     checkpoints, progress)
 
     # 4. train (the one boundary where library failures become TrainingError)
-    import torch
-
     if choice.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     started = time.monotonic()
@@ -298,7 +314,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         tokens_seen=int(trainer.state.num_input_tokens_seen or 0),
         peak_memory_bytes=torch.cuda.max_memory_allocated() if choice.device == "cuda" else None,
         step_seconds=recorder.step_seconds, step_tokens=recorder.step_tokens,
-        losses=recorder.losses,
+        losses=recorder.losses, eval_losses=recorder.eval_losses,
     )
     if trainer.is_world_process_zero():
         staging = work / "final"
@@ -333,6 +349,7 @@ def make_step_recorder(progress: Progress) -> Any:
             self.step_seconds: list[float] = []
             self.step_tokens: list[int] = []
             self.losses: list[float] = []
+            self.eval_losses: list[float] = []
             self._t0 = 0.0
             self._tokens0 = 0
 
@@ -355,5 +372,8 @@ def make_step_recorder(progress: Progress) -> Any:
             if logs and "loss" in logs:
                 self.losses.append(float(logs["loss"]))
                 progress.update(state.global_step, loss=float(logs["loss"]))
+            if logs and "eval_loss" in logs:
+                self.eval_losses.append(float(logs["eval_loss"]))
+                progress.event("eval", step=state.global_step, eval_loss=float(logs["eval_loss"]))
 
     return StepRecorder()
