@@ -272,8 +272,8 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
     work = work_dir(out)
     checkpoints = work / "checkpoints"
     resume_from = find_checkpoint(config, checkpoints)
-    if resume_from is None:
-        shutil.rmtree(work, ignore_errors=True)
+    if resume_from is None and int(os.environ.get("RANK", "0")) == 0:
+        shutil.rmtree(work, ignore_errors=True)  # a fresh run: stale checkpoints go
     checkpoints.mkdir(parents=True, exist_ok=True)
 
     # 3. model, data, trainer
