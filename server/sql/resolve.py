@@ -22,7 +22,7 @@ from .parsing import parse_statement
 from .text import Statement, TextIndex
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=2048)  # trees are large: bounded well under the RSS budget
 def parse_local(text: str, code_offset: int, dialect: str, unterminated: str | None = None) -> exp.Expression | None:
     """The sqlglot tree of one statement's text (token offsets relative to ``text``)."""
     local = Statement(0, 0, code_offset, len(text), text, True, unterminated)
