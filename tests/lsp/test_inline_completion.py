@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 from querywright.server.ai.models import SMOLLM2_135M, pull_model
 from querywright.server.ai.validate import validate_statement
@@ -28,7 +29,7 @@ from querywright.server.config import load_config
 from querywright.server.sql.workspace import load_catalog
 
 from ..support.fake_ollama import FakeOllama
-from .conftest import EXAMPLE, STATUS, TIMEOUT_S, as_dict, open_document
+from .conftest import EXAMPLE, TIMEOUT_S, as_dict, open_document, wait_for_status
 
 pytestmark = [pytest.mark.model, pytest.mark.parametrize("backend", ["embedded", "ollama"])]
 MODEL_TIMEOUT_S = 240  # first load + a cold 300-token prompt on a busy 2-core machine
@@ -57,8 +58,10 @@ def _catalog():  # type: ignore[no-untyped-def]
 
 
 async def _inline(client: LanguageClient, uri: str, position: types.Position) -> tuple[list[types.InlineCompletionItem], list[dict[str, Any]]]:
-    statuses: list[dict[str, Any]] = []
-    waiter = asyncio.ensure_future(client.protocol.wait_for_notification_async(STATUS))
+    """Inline items at ``position`` and the statuses sent while they were computed (the
+    server sends its "no valid suggestion" status before it answers)."""
+    statuses: list[dict[str, Any]] = client.statuses  # type: ignore[attr-defined]
+    seen = len(statuses)
     result = await asyncio.wait_for(
         client.text_document_inline_completion_async(
             types.InlineCompletionParams(
@@ -70,11 +73,7 @@ async def _inline(client: LanguageClient, uri: str, position: types.Position) ->
         MODEL_TIMEOUT_S,
     )
     items = list(result.items if isinstance(result, types.InlineCompletionList) else result or [])
-    if not items:
-        statuses.append(as_dict(await asyncio.wait_for(waiter, TIMEOUT_S)))
-    else:
-        waiter.cancel()
-    return items, statuses
+    return items, statuses[seen:]
 
 
 def _assert_valid_or_explained(items: list[types.InlineCompletionItem], statuses: list[dict[str, Any]], prefix: str, position: types.Position) -> None:
@@ -156,13 +155,13 @@ async def test_list_and_set_model(backend: str, lsp_client: LanguageClient) -> N
 
 
 async def test_set_model_to_missing_file_disables_with_reason(backend: str, lsp_client: LanguageClient, workspace: Path) -> None:
-    status = lsp_client.protocol.wait_for_notification_async(STATUS)
+    since = len(lsp_client.statuses)  # type: ignore[attr-defined]
     with pytest.raises(Exception, match="model file not found"):
         await lsp_client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="querywright.setModel", arguments=[{"ref": str(workspace / "missing.gguf")}])
         )
-    sent = as_dict(await asyncio.wait_for(status, TIMEOUT_S))
-    assert sent["backend"] == "disabled" and "model file not found" in sent["message"]
+    sent = await wait_for_status(lsp_client, since, lambda s: s["backend"] == "disabled")
+    assert "model file not found" in sent["message"]
     path = workspace / "queries" / "after.sql"
     path.write_text("SELECT email FROM ")
     uri = open_document(lsp_client, path)
@@ -174,3 +173,32 @@ async def test_set_model_to_missing_file_disables_with_reason(backend: str, lsp_
         )
     )
     assert result is None  # no model: no suggestions, and nothing else waits on it
+
+
+async def test_cancel_and_hover_while_generating(backend: str, lsp_client: LanguageClient, workspace: Path) -> None:
+    """A pending suggestion never blocks the deterministic features, and ``$/cancelRequest``
+    ends it with RequestCancelled (the handler's event stops the backend)."""
+    path = workspace / "queries" / "busy.sql"
+    text = "SELECT email FROM users;\n-- every product with its title and price\n"
+    path.write_text(text)
+    uri = open_document(lsp_client, path)
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(2, 0),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+    )
+    pending = lsp_client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="inline-1")
+    hover = await asyncio.wait_for(
+        lsp_client.text_document_hover_async(
+            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(0, 8))
+        ),
+        TIMEOUT_S,
+    )
+    assert hover is not None and "email" in str(hover.contents)
+    lsp_client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="inline-1"))
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(asyncio.wrap_future(pending), MODEL_TIMEOUT_S)
+    assert raised.value.code == types.LSPErrorCodes.RequestCancelled
+    # The server is still serving suggestions afterwards.
+    items, statuses = await _inline(lsp_client, uri, types.Position(2, 0))
+    _assert_valid_or_explained(items, statuses, "", types.Position(2, 0))
