@@ -114,6 +114,16 @@ def cmd_report(args: argparse.Namespace) -> None:
         args.rule.write_text(json.dumps(report.auto_rule(records), indent=2) + "\n")
 
 
+def cmd_summary(args: argparse.Namespace) -> None:
+    result = json.loads(args.result.read_text())
+    text = "\n".join(report.finetune_lines(result, args.command, args.title)) + "\n"
+    if args.append:
+        with args.append.open("a") as handle:
+            handle.write(text)
+    else:
+        print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,6 +146,12 @@ def main() -> None:
     rep.add_argument("--finetune", type=Path, help="train_result.json of a real fine-tune")
     rep.add_argument("--finetune-command", default="")
     rep.set_defaults(func=cmd_report)
+    summ = sub.add_parser("summary", help="lines about one train_result.json")
+    summ.add_argument("result", type=Path)
+    summ.add_argument("--title", required=True)
+    summ.add_argument("--command", default="")
+    summ.add_argument("--append", type=Path)
+    summ.set_defaults(func=cmd_summary)
     args = parser.parse_args()
     args.func(args)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -56,13 +57,16 @@ def run(args: argparse.Namespace) -> int:
     from ..trainer.train_config import load_config
 
     config = load_config(args.config, overrides_from_args(args))
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    if not main_process:  # accelerate launch: one reporter, rank 0
+        config.progress = "none"
     as_json = config.progress == "json"
     # JSON lines go to the real stdout; libraries that print are sent to stderr meanwhile
     progress = Progress("train", config.max_steps, mode=config.progress,  # type: ignore[arg-type]
                         stream=sys.stdout if as_json else None)
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
         result = run_training(config, progress)
-    if not as_json:
+    if main_process and not as_json:
         steady = result.steady_tokens_per_second()
         print(json.dumps({"adapter": result.adapter_dir, "steps": result.steps,
                           "final_loss": result.final_loss,

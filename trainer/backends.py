@@ -129,7 +129,9 @@ def cuda_free_bytes() -> int | None:
 
     if not torch.cuda.is_available():
         return None
-    free, _total = torch.cuda.mem_get_info()
+    # under `accelerate launch` each process looks at its own GPU
+    index = int(os.environ.get("LOCAL_RANK", torch.cuda.current_device()))
+    free, _total = torch.cuda.mem_get_info(index)
     return int(free)
 
 
@@ -169,10 +171,19 @@ def choose_backend(
     free_cuda: int | None,
     table: dict[str, Any] | None = None,
     have_unsloth: bool | None = None,
+    world_size: int | None = None,
 ) -> BackendChoice:
-    """Resolve ``auto`` fields of ``config`` for a model of ``params`` parameters."""
+    """Resolve ``auto`` fields of ``config`` for a model of ``params`` parameters.
+
+    With several processes (``accelerate launch``, DDP) only the hf backends are used.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1")) if world_size is None else world_size
     have_unsloth = unsloth_installed() if have_unsloth is None else have_unsloth
     backend = config.backend
+    if backend == "unsloth" and world > 1:
+        raise TrainingError("backend unsloth trains on one GPU; with accelerate launch use "
+                            "backend hf-qlora or hf-lora")
+    have_unsloth = have_unsloth and world == 1
     if backend in ("unsloth", "hf-qlora") and free_cuda is None:
         raise TrainingError(f"backend {backend} needs a CUDA GPU; use backend=hf-lora on CPU")
     if backend == "unsloth" and not have_unsloth:
@@ -226,6 +237,22 @@ def choose_backend(
 
 
 # --- loading --------------------------------------------------------------------------------
+
+
+def check_one_gpu_per_process(choice: BackendChoice) -> None:
+    """TrainingError when one process sees several GPUs (the Trainer would fall back to
+    nn.DataParallel, which SFTTrainer refuses): name the two ways to run."""
+    if choice.device != "cuda" or "WORLD_SIZE" in os.environ:
+        return
+    import torch
+
+    count = torch.cuda.device_count()
+    if count > 1:
+        raise TrainingError(
+            f"{count} GPUs are visible to one process: train on all of them with `accelerate "
+            f"launch --num_processes {count} -m querywright.cli.main train ...`, or on one with "
+            "CUDA_VISIBLE_DEVICES=0"
+        )
 
 
 def import_unsloth_first() -> None:

@@ -260,6 +260,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
     base = backends.resolve_base(config.base)
     params = backends.count_parameters(base)
     choice = backends.choose_backend(config, params, backends.cuda_free_bytes())
+    backends.check_one_gpu_per_process(choice)
     progress.event("backend", **dataclasses.asdict(choice), params=params)
     if choice.backend == "unsloth":
         backends.import_unsloth_first()

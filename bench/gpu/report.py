@@ -110,14 +110,15 @@ def findings(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def finetune_lines(result: dict[str, Any], command: str) -> list[str]:
-    """A short account of one real fine-tune from its train_result.json."""
+def finetune_lines(result: dict[str, Any], command: str,
+                   title: str = "A real fine-tune on this machine") -> list[str]:
+    """A short account of one training run from its train_result.json."""
     b = result["backend"]
     secs, toks = result["step_seconds"][10:], result["step_tokens"][10:]
     steady = sum(toks) / sum(secs) if secs else 0.0
-    return ["", "### A real fine-tune on this machine", "",
+    return ["", f"### {title}", "",
             f"Command: `{command}`", "",
-            (f"- backend chosen by auto: {b['backend']}, checkpointing "
+            (f"- backend: {b['backend']}, checkpointing "
              f"{b['gradient_checkpointing']}, batching {b['batching']}, 4-bit "
              f"{b['load_in_4bit']} ({b['reason']})"),
             (f"- {result['examples']} examples, {result['steps']} steps in "

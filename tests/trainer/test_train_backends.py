@@ -54,6 +54,11 @@ def test_auto_takes_the_least_estimated_time_that_fits() -> None:
     assert short.backend == "hf-qlora"  # 30 s of compilation does not pay off in 20 steps
     no_unsloth = choose_backend(config(), 10**9, 80 * GIB, TABLE, have_unsloth=False)
     assert no_unsloth.backend == "hf-qlora"
+    ddp = choose_backend(config(), 10**9, 80 * GIB, TABLE, have_unsloth=True, world_size=2)
+    assert ddp.backend == "hf-qlora"
+    with pytest.raises(TrainingError, match="trains on one GPU"):
+        choose_backend(config(backend="unsloth"), 10**9, 80 * GIB, TABLE, have_unsloth=True,
+                       world_size=2)
     big = choose_backend(config(), 8 * 10**9, 80 * GIB, TABLE, have_unsloth=True)
     assert big.backend == "hf-qlora" and "test GPU" in big.reason
     nothing_fits = choose_backend(config(), 8 * 10**9, 8 * GIB, TABLE, have_unsloth=True)
