@@ -104,6 +104,7 @@ def statement_grammar(catalog: Catalog, keys: Sequence[str], after_select: bool 
     limit.
     """
     tables, columns = scope_names(catalog, keys)
+    qualified_rules = _qualified_rules(catalog, keys)
     k = {word: _keyword(word) for word in KEYWORDS}
     functions = " | ".join(_keyword(f) for f in FUNCTIONS)
     rules = f"""
@@ -128,14 +129,31 @@ literal-list ::= (number | string) ("," ws? (number | string))*
 expr-list ::= expr ("," ws expr ("," ws expr)?)?
 order-list ::= order-item ("," ws order-item)?
 order-item ::= (expr | [1-9]) (ws ({k['ASC']} | {k['DESC']}))?
-column ::= (qualifier ".")? colname
+column ::= {"qualified | " if qualified_rules else ""}(alias ".")? colname
 qualifier ::= table | alias
 alias ::= [a-z] [a-z0-9_]?
 out-alias ::= [a-z_] [a-z0-9_]*
 table ::= {_alternatives(tables)}
 colname ::= {_alternatives(columns)}
-"""
+{qualified_rules}"""
     return rules.strip() + "\n" + _COMMON_RULES.strip() + "\n"
+
+
+def _qualified_rules(catalog: Catalog, keys: Sequence[str]) -> str:
+    """``table.column`` only for columns that table has (``qualified`` rule), so a table
+    name cannot be paired with another table's column."""
+    lines: list[str] = []
+    options: list[str] = []
+    for i, key in enumerate(k for k in keys if k in catalog.tables):
+        table = catalog.tables[key]
+        names = [sql_name(c.name, catalog.dialect) for c in table.columns.values()]
+        if not names:
+            continue
+        lines.append(f"tcol-{i} ::= {literal(sql_name(table.name, catalog.dialect) + '.')} ({_alternatives(names)})")
+        options.append(f"tcol-{i}")
+    if not options:
+        return ""
+    return "qualified ::= " + " | ".join(options) + "\n" + "\n".join(lines) + "\n"
 
 
 def continuation_grammar(

@@ -218,3 +218,13 @@ async def test_debounce_is_cancellable(catalog: Catalog) -> None:
 async def test_disabled_without_backend(catalog: Catalog) -> None:
     result = await SuggestionService(None, NO_DEBOUNCE).suggest("u", "SELECT", 6, catalog)
     assert result.status == "disabled"
+
+
+def test_adaptive_debounce_waits_longer_for_fast_typing_on_a_slow_model() -> None:
+    service = SuggestionService(ScriptedCompleter([]), InlineConfig(debounce_ms=100))
+    assert service.debounce_s("u", now=10.0) == pytest.approx(0.1)  # first request
+    service._last_request["u"] = 10.0
+    assert service.debounce_s("u", now=10.05) == pytest.approx(0.1)  # model fast (no latency yet)
+    service._latency_ewma = 800.0  # the model takes 0.8 s per suggestion
+    assert service.debounce_s("u", now=10.05) == pytest.approx(0.3)  # capped at 3x
+    assert service.debounce_s("u", now=11.0) == pytest.approx(0.1)  # a pause in typing
