@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from querywright.cli.main import main
 from querywright.server.errors import TrainingError
 from querywright.trainer import eval as evaluation
