@@ -21,6 +21,7 @@ import { columnNames, type Catalog } from './sqlNames';
 import {
   ERROR_WATCH_SCRIPT,
   clearEditor,
+  focusEditor,
   editorText,
   errorNotifications,
   ghostText,
@@ -161,18 +162,23 @@ async function scenarios(runner: Runner, page: Page, catalog: Catalog): Promise<
   await runner.check('(2) unknown column: diagnostic, and its quick fix repairs the text', async () => {
     await clearEditor(page);
     const squiggle = page.locator('.editor-instance .monaco-editor .squiggly-error, .editor-instance .monaco-editor .squiggly-warning');
-    // The empty document has no problems: wait for the server to say so before the real edit.
-    await squiggle.first().waitFor({ state: 'detached', timeout: 30_000 });
-    // One edit, so the only diagnostics are those of the whole statement.
+    // One edit, so the server checks the whole statement at once.
     await page.keyboard.insertText('SELECT u.emial FROM users u;');
     await squiggle.first().waitFor({ timeout: 30_000 });
-    // F8 goes to the problem and shows its message in the marker widget.
-    await page.keyboard.press('F8');
-    const marker = page.locator('.marker-widget');
-    await marker.waitFor({ timeout: 15_000 });
-    const message = ((await marker.locator('.message').first().textContent()) ?? '').trim();
-    assert(/emial/.test(message) && !/alias/.test(message), `the problem's message is not about the column "emial": ${message}`);
-    await page.keyboard.press('Escape');
+    // The Problems panel follows the server's diagnostics: wait for the one about "emial"
+    // (markers of the previous text may linger until the server publishes anew).
+    await page.keyboard.press(`${modifier}+Shift+M`);
+    // Rows: the file (level 1), its problems (level 2), their related information (level 3).
+    const problems = page.locator('.markers-panel .monaco-list-row[aria-level="2"]');
+    const problem = problems.filter({ hasText: 'emial' });
+    await problem.first().waitFor({ timeout: 30_000 });
+    const rows = await problems.allTextContents();
+    const message = ((await problem.first().textContent()) ?? '').trim();
+    assert(rows.length === 1, `expected one problem, the panel lists: ${rows.join(' | ')}`);
+    assert(!/alias|syntax/i.test(message), `the problem is not about the column "emial": ${message}`);
+    await page.keyboard.press(`${modifier}+J`); // hide the panel again
+    await page.locator('.markers-panel').waitFor({ state: 'hidden' });
+    await focusEditor(page);
     // Cursor inside the unknown name, then the code action menu (Ctrl+.).
     await page.keyboard.press('Home');
     for (let i = 0; i < 'SELECT u.em'.length; i++) await page.keyboard.press('ArrowRight');
@@ -276,6 +282,19 @@ async function scenarios(runner: Runner, page: Page, catalog: Catalog): Promise<
     const outcomeText = ((await outcome.first().locator('.notification-list-item-message').textContent()) ?? '').trim();
     await toast.first().waitFor({ state: 'detached', timeout: 30_000 });
     return `progress "${progressText}"; after Cancel: "${outcomeText}"`;
+  });
+
+  await runner.check('"Reload schema" and "Restart server" bring the server back with its tables', async () => {
+    await runCommand(page, 'querywright: Reload schema');
+    const reloaded = page.locator('.statusbar-item', { hasText: /schema reloaded, \d+ tables/ });
+    await reloaded.first().waitFor();
+    const reloadText = ((await reloaded.first().textContent()) ?? '').trim();
+    await runCommand(page, 'querywright: Restart server');
+    // The item shows "starting" (spinner, no model), then the new server's status.
+    await page.locator('.statusbar-item', { hasText: /^\s*querywright\s*$/ }).first().waitFor({ timeout: 30_000 });
+    const status = page.locator('.statusbar-item', { hasText: /smollm2.*\d+ tables?/i });
+    await status.first().waitFor({ timeout: 60_000 });
+    return `"${reloadText}"; after restart: "${((await status.first().textContent()) ?? '').trim()}"`;
   });
 
   await runner.check('(5) no error notification appeared', async () => {
