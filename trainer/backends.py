@@ -165,6 +165,28 @@ def estimated_seconds(entry: dict[str, Any], config: TrainConfig) -> float:
     return entry.get("overhead_s", 0.0) + steps * entry["step_s"] * _token_ratio(entry, config)
 
 
+def _pick_measured(config: TrainConfig, params: int, free: int, table: dict[str, Any],
+                   allowed: tuple[str, ...]) -> tuple[dict[str, Any], str] | None:
+    """The measured entry of the model's size class with the least estimated time that fits,
+    among ``allowed`` backends and the settings the config fixes; and why it was taken."""
+    for cls in table.get("classes", []):
+        if cls["max_params"] is not None and params > cls["max_params"]:
+            continue
+        usable = [e for e in cls["ranked"]
+                  if e["backend"] in allowed and _fits(e, config, params, free)
+                  and config.gradient_checkpointing in ("auto", e["gradient_checkpointing"])
+                  and config.batching in ("auto", e["batching"])]
+        if not usable:
+            return None
+        best = min(usable, key=lambda e: estimated_seconds(e, config))
+        why = (f"least estimated time among settings measured for <= "
+               f"{cls['max_params'] or 'any'} params ({best['tokens_per_s']:.0f} tokens/s, "
+               f"{best['overhead_s']:.0f} s to compile and warm up, {best['peak_gib']:.2f} GiB "
+               f"on {table.get('measured_on', {}).get('gpu', '?')})")
+        return best, why
+    return None
+
+
 def choose_backend(
     config: TrainConfig,
     params: int,
@@ -173,9 +195,11 @@ def choose_backend(
     have_unsloth: bool | None = None,
     world_size: int | None = None,
 ) -> BackendChoice:
-    """Resolve ``auto`` fields of ``config`` for a model of ``params`` parameters.
+    """Resolve the ``auto`` fields of ``config`` for a model of ``params`` parameters.
 
-    With several processes (``accelerate launch``, DDP) only the hf backends are used.
+    On a GPU, backend, checkpointing and batching left at ``auto`` come from the measured
+    table (for the named backend only, when one is named). With several processes
+    (``accelerate launch``, DDP) only the hf backends are used.
     """
     world = int(os.environ.get("WORLD_SIZE", "1")) if world_size is None else world_size
     have_unsloth = unsloth_installed() if have_unsloth is None else have_unsloth
@@ -183,51 +207,40 @@ def choose_backend(
     if backend == "unsloth" and world > 1:
         raise TrainingError("backend unsloth trains on one GPU; with accelerate launch use "
                             "backend hf-qlora or hf-lora")
-    have_unsloth = have_unsloth and world == 1
     if backend in ("unsloth", "hf-qlora") and free_cuda is None:
         raise TrainingError(f"backend {backend} needs a CUDA GPU; use backend=hf-lora on CPU")
     if backend == "unsloth" and not have_unsloth:
         raise TrainingError("backend unsloth: the unsloth package is not installed (extra 'gpu')")
-    reason = f"backend {backend} from the config"
-    picked: dict[str, Any] = {}
-    if backend == "auto":
-        if free_cuda is None:
-            backend, reason = "hf-lora", "no CUDA GPU: plain LoRA on the CPU"
-        else:
-            table = load_auto_table() if table is None else table
-            for cls in table.get("classes", []):
-                if cls["max_params"] is not None and params > cls["max_params"]:
-                    continue
-                usable = [e for e in cls["ranked"]
-                          if (have_unsloth or e["backend"] != "unsloth")
-                          and _fits(e, config, params, free_cuda)]
-                if usable:
-                    picked = min(usable, key=lambda e: estimated_seconds(e, config))
-                break
-            if picked:
-                backend = picked["backend"]
-                reason = (f"least estimated time among settings measured for <= "
-                          f"{cls['max_params'] or 'any'} params ({picked['tokens_per_s']:.0f} "
-                          f"tokens/s, {picked['overhead_s']:.0f} s to compile and warm up, "
-                          f"{picked['peak_gib']:.2f} GiB on "
-                          f"{table.get('measured_on', {}).get('gpu', '?')})")
-            else:
-                backend, reason = "hf-qlora", "no measurement fits: QLoRA with checkpointing"
-                picked = {"gradient_checkpointing": "on", "batching": "padded"}
     device = "cpu" if free_cuda is None else "cuda"
+    picked: dict[str, Any] = {}
+    reason = f"backend {backend} from the config"
+    if device == "cpu":
+        backend = "hf-lora" if backend == "auto" else backend
+        reason = "no CUDA GPU: plain LoRA on the CPU"
+    else:
+        allowed = (backend,) if backend != "auto" else \
+            ("unsloth", "hf-qlora", "hf-lora") if have_unsloth and world == 1 else \
+            ("hf-qlora", "hf-lora")
+        table = load_auto_table() if table is None else table
+        found = _pick_measured(config, params, free_cuda, table, allowed)
+        if found:
+            picked, reason = found
+            backend = picked["backend"]
+        elif backend == "auto":
+            backend, reason = "hf-qlora", "no measurement fits: QLoRA with checkpointing"
     gc = config.gradient_checkpointing
     if gc == "auto":
         gc = picked.get("gradient_checkpointing", "off" if device == "cpu" else "on")
+    if gc == "unsloth" and backend != "unsloth":
+        gc = "on"
     batching = config.batching
     if batching == "auto":
-        batching = picked.get("batching", "auto" if backend == "unsloth" else "padded")
+        batching = picked.get("batching", "padded")
     if backend != "unsloth" and batching != "padded":
         raise TrainingError(
             f"batching {batching}: the {backend} backend trains padded batches only "
             "(its attention has no variable-length kernel here)"
         )
-    if gc == "unsloth" and backend != "unsloth":
-        gc = "on"
     four_bit = config.load_in_4bit
     if four_bit is None:
         four_bit = backend in ("unsloth", "hf-qlora")

@@ -197,6 +197,7 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
     import torch
     from trl import SFTConfig
 
+    # "library" leaves padding_free unset (None) so that Unsloth applies its own default
     padding_free = {"padded": False, "padding_free": True, "packed": True}.get(choice.batching)
     return SFTConfig(
         output_dir=str(output_dir),
@@ -223,7 +224,7 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
         fp16=choice.device == "cuda" and dtype == torch.float16,
         max_length=config.max_seq_length,
         packing=choice.batching == "packed",
-        padding_free=padding_free,  # None: Unsloth decides
+        padding_free=padding_free,
         gradient_checkpointing=False,  # configured on the model by the backend
         include_num_input_tokens_seen="non_padding",
         ddp_find_unused_parameters=False,

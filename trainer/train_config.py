@@ -25,7 +25,7 @@ else:  # pragma: no cover - Python 3.10
 
 BACKENDS = ("auto", "unsloth", "hf-qlora", "hf-lora")
 GRADIENT_CHECKPOINTING = ("auto", "unsloth", "on", "off")
-BATCHING = ("auto", "padded", "padding_free", "packed")
+BATCHING = ("auto", "padded", "padding_free", "packed", "library")
 DTYPES = ("auto", "bf16", "fp16", "fp32")
 PROGRESS_MODES = ("auto", "bar", "json", "none")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
@@ -52,7 +52,8 @@ class TrainConfig:
     gradient_checkpointing: str = "auto"
     batching: str = "auto"
     """padded (dynamic padding per batch), padding_free (sequences concatenated, no pad tokens,
-    boundaries kept), packed (several examples per row of max_seq_length), auto (from the backend)."""
+    boundaries kept), packed (several examples per row of max_seq_length), library (Unsloth's
+    own default), auto (from the measured table; padded when nothing was measured)."""
     dtype: str = "auto"
     load_in_4bit: bool | None = None
     """None: 4-bit for the QLoRA backends, full weights for hf-lora."""

@@ -6,6 +6,11 @@ import math
 from typing import Any
 
 
+def batching(spec: dict[str, Any]) -> str:
+    """The batching of a run; the first runs wrote "auto" for what is now "library"."""
+    return "library" if spec["batching"] == "auto" else spec["batching"]
+
+
 def _env_line(records: list[dict[str, Any]]) -> str:
     env = next((r["env"] for r in records if r.get("status") == "ok"), None)
     if env is None:
@@ -49,7 +54,7 @@ def markdown(records: list[dict[str, Any]], command: str = "") -> str:
         s = r["spec"]
         ok = r.get("status") == "ok" and r.get("steady_tokens_per_s")
         tps = r.get("steady_tokens_per_s") or 0.0
-        cells = [s["label"], s["backend"], s["gradient_checkpointing"], s["batching"],
+        cells = [s["label"], s["backend"], s["gradient_checkpointing"], batching(s),
                  str(s["batch_size"]), f"{s['steps']} ({s['skip']})",
                  f"{tps:,.0f}" if ok else "-",
                  f"{r['steady_step_s']:.3f}" if ok else "-",
@@ -85,12 +90,12 @@ def findings(records: list[dict[str, Any]]) -> list[str]:
     out = ["Computed from the rows above (repeats averaged):", ""]
     for model in dict.fromkeys(r["spec"]["model"] for r in merged):
         rows = {(r["spec"]["backend"], r["spec"]["gradient_checkpointing"],
-                 r["spec"]["batching"]): r for r in merged if r["spec"]["model"] == model}
+                 batching(r["spec"])): r for r in merged if r["spec"]["model"] == model}
 
         def tps(key: tuple[str, str, str], rows: dict = rows) -> float | None:
             return rows[key]["steady_tokens_per_s"] if key in rows else None
 
-        default = tps(("unsloth", "unsloth", "auto"))
+        default = tps(("unsloth", "unsloth", "library"))
         parts = []
         for label, key in (("Unsloth padded, no checkpointing", ("unsloth", "off", "padded")),
                            ("Unsloth padded, checkpointing on", ("unsloth", "on", "padded"))):
@@ -104,7 +109,7 @@ def findings(records: list[dict[str, Any]]) -> list[str]:
         best = max(rows.values(), key=lambda r: r["steady_tokens_per_s"])
         if hf:
             parts.append(f"fastest ({best['spec']['backend']} "
-                         f"{best['spec']['gradient_checkpointing']}/{best['spec']['batching']}) "
+                         f"{best['spec']['gradient_checkpointing']}/{batching(best['spec'])}) "
                          f"vs fastest hf-qlora {best['steady_tokens_per_s'] / hf:.1f}x")
         out.append(f"- {rows[next(iter(rows))]['spec']['label']}: " + "; ".join(parts) + ".")
     return out
@@ -133,7 +138,7 @@ def _merge_repeats(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in records:
         s = r["spec"]
-        key = (s["model"], s["backend"], s["gradient_checkpointing"], s["batching"])
+        key = (s["model"], s["backend"], s["gradient_checkpointing"], batching(s))
         groups.setdefault(key, []).append(r)
     merged = []
     for runs in groups.values():
@@ -164,7 +169,7 @@ def auto_rule(records: list[dict[str, Any]]) -> dict[str, Any]:
             "ranked": [{
                 "backend": r["spec"]["backend"],
                 "gradient_checkpointing": r["spec"]["gradient_checkpointing"],
-                "batching": r["spec"]["batching"],
+                "batching": batching(r["spec"]),
                 "tokens_per_s": round(r["steady_tokens_per_s"], 1),
                 "step_s": round(r["steady_step_s"], 4),
                 "overhead_s": round(max(0.0, r["first_steps_s"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-# (backend, gradient_checkpointing, batching); "auto" batching lets Unsloth decide
-# (padding-free on an H100), "unsloth" checkpointing offloads activations to host memory.
+# (backend, gradient_checkpointing, batching); "library" batching lets Unsloth decide
+# (padding-free on an H100; recorded as "auto" in the first runs), "unsloth" checkpointing
+# offloads activations to host memory.
 SMALL_MATRIX = [
-    ("unsloth", "unsloth", "auto"),        # Unsloth's defaults, as first measured
+    ("unsloth", "unsloth", "library"),        # Unsloth's defaults, as first measured
     ("unsloth", "off", "padding_free"),
     ("unsloth", "off", "padded"),
     ("unsloth", "on", "padding_free"),
@@ -17,7 +18,7 @@ SMALL_MATRIX = [
     ("unsloth", "on", "padded"),
 ]
 LARGE_MATRIX = [
-    ("unsloth", "unsloth", "auto"),
+    ("unsloth", "unsloth", "library"),
     ("unsloth", "on", "padding_free"),
     ("hf-qlora", "on", "padded"),
     ("hf-qlora", "off", "padded"),

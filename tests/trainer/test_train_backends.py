@@ -68,6 +68,19 @@ def test_auto_takes_the_least_estimated_time_that_fits() -> None:
     assert explicit.gradient_checkpointing == "off"
 
 
+def test_named_backend_takes_its_fastest_measured_settings() -> None:
+    unsloth = choose_backend(config(backend="unsloth"), 10**9, 80 * GIB, TABLE, have_unsloth=True)
+    assert (unsloth.gradient_checkpointing, unsloth.batching) == ("off", "padded")
+    fixed = choose_backend(config(backend="unsloth", gradient_checkpointing="on"), 10**9,
+                           80 * GIB, TABLE, have_unsloth=True)
+    assert (fixed.gradient_checkpointing, fixed.batching) == ("on", "padded")
+    library = choose_backend(config(backend="unsloth", batching="library"), 10**9, 80 * GIB,
+                             TABLE, have_unsloth=True)
+    assert library.batching == "library"  # Unsloth's own default, left to it
+    unmeasured = choose_backend(config(backend="hf-lora"), 10**9, 80 * GIB, TABLE)
+    assert (unmeasured.gradient_checkpointing, unmeasured.batching) == ("on", "padded")
+
+
 def test_committed_table_was_measured_and_covers_every_size() -> None:
     table = load_auto_table()
     assert table["measured_on"]["gpu"] and table["written_by"].startswith("bench/")
@@ -77,3 +90,6 @@ def test_committed_table_was_measured_and_covers_every_size() -> None:
     smol = choose_backend(config(batch_size=16, max_seq_length=512), 134_515_008, 78 * GIB,
                           table, have_unsloth=True)
     assert smol.batching != "padding_free" and smol.gradient_checkpointing != "unsloth"
+    named = choose_backend(config(backend="unsloth", batch_size=16, max_seq_length=512),
+                           134_515_008, 78 * GIB, table, have_unsloth=True)
+    assert named.batching == "padded"  # not Unsloth's slower padding-free default
