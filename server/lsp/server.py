@@ -44,6 +44,7 @@ FEATURES: tuple[str, ...] = (
     "formatting",
     "symbols",
     "semantic_tokens",
+    "workspace_symbols",
     "commands",
     "inline_completion",
     "finetune",

@@ -1,4 +1,5 @@
-"""Document outline: one symbol per statement, with its CTEs (and created tables) inside.
+"""Symbols: the document outline (statements and their CTEs) and the catalog's tables,
+views and columns for workspace symbol search.
 
 A statement is named after its leading comment when it has one (``-- Revenue per
 customer``), else after its first line of code; the detail is its first keyword.
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from .issues import Span
+from .catalog import Catalog
+from .issues import Location, Span
 from .resolve import doc_span, statement_tree
 from .text import Statement, TextIndex
 
@@ -63,3 +65,39 @@ def document_symbols(index: TextIndex, statements: list[Statement], dialect: str
                 children.append(Symbol(alias.name, "CTE", "cte", body, name_span))
         out.append(Symbol(_title(statement), keyword, kind, span, selection, tuple(children)))
     return out
+
+
+@dataclass(frozen=True)
+class CatalogSymbol:
+    """A table, view or column for workspace symbol search, with its DDL location."""
+
+    name: str
+    kind: str  # "table" | "view" | "column"
+    container: str | None
+    location: Location
+
+
+def _matches(query: str, name: str) -> bool:
+    """Characters of ``query`` in order in ``name`` (case-insensitive), like editors filter."""
+    position = 0
+    lowered = name.lower()
+    for ch in query.lower():
+        position = lowered.find(ch, position) + 1
+        if position == 0:
+            return False
+    return True
+
+
+def workspace_symbols(catalog: Catalog, query: str, limit: int = 500) -> list[CatalogSymbol]:
+    """Tables and views (and, for a query of 2+ characters, columns) matching ``query``."""
+    out: list[CatalogSymbol] = []
+    for table in sorted(catalog, key=lambda t: t.display_name.lower()):
+        if table.location is not None and _matches(query, table.display_name):
+            out.append(CatalogSymbol(table.display_name, table.kind, table.schema, table.location))
+        if len(query) >= 2:
+            for column in table.columns.values():
+                if column.location is not None and _matches(query, column.name):
+                    out.append(CatalogSymbol(column.name, "column", table.display_name, column.location))
+        if len(out) >= limit:
+            break
+    return out[:limit]

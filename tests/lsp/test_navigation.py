@@ -105,3 +105,11 @@ async def test_document_symbols_are_statements_and_ctes(lsp_client: LanguageClie
         "Orders of the last week with their items",
     ]
     assert [c.name for c in symbols[2].children or []] == ["rated"]
+
+
+async def test_workspace_symbols_are_catalog_objects(lsp_client: LanguageClient, workspace: Path) -> None:
+    result = await lsp_client.workspace_symbol_async(types.WorkspaceSymbolParams(query="ordit"))
+    found = [(s.name, s.kind, s.container_name, s.location.uri.rsplit("/", 1)[1], s.location.range.start.line) for s in result or [] if isinstance(s, types.SymbolInformation)]
+    assert found == [("order_items", types.SymbolKind.Class, None, "V3__create_orders.sql", 7)]
+    columns = await lsp_client.workspace_symbol_async(types.WorkspaceSymbolParams(query="ordered_at"))
+    assert [(s.name, s.container_name) for s in columns or []] == [("ordered_at", "orders")]
