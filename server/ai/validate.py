@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import OptimizeError, ParseError, TokenError
+from sqlglot.optimizer.scope import traverse_scope
 
 from ..sql.catalog import Catalog, get_dialect
 from ..sql.checks import check_sql
-from ..sql.issues import Issue, Position, Severity, Span
+from ..sql.issues import Fix, Issue, Position, Severity, Span, TextEdit
 from ..sql.text import TextIndex, split_statements
 
 _FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
+_QUALIFIED_STAR = re.compile(r"[\w\"`]\s*\.\s*\*")
 CATALOG_CODES = frozenset({"unknown-table", "unknown-column", "unknown-alias", "ambiguous-column"})
 _CONTROL = re.compile(r"<\|[a-z_]+\|>|</s>|<s>")
 _FENCE = re.compile(r"```[A-Za-z]*\n?(.*?)(?:```|$)", re.DOTALL)
@@ -113,7 +115,45 @@ def _errors(statement: str, catalog: Catalog) -> list[Issue]:
     issues = [i for i in check_sql(statement, catalog) if i.severity is Severity.ERROR]
     if not issues and not _FROM.search(statement):
         issues.extend(_columns_without_source(statement, catalog))
-    return issues
+    if not issues and _QUALIFIED_STAR.search(statement):
+        issues.extend(_stars_without_source(statement, catalog))
+    return [_with_convention_fix(i, statement, catalog) for i in issues]
+
+
+def _stars_without_source(statement: str, catalog: Catalog) -> list[Issue]:
+    """``x.*`` where no table or alias ``x`` is in scope (the catalog checks let it pass)."""
+    try:
+        trees = get_dialect(catalog.dialect).parse(statement)
+        scopes = traverse_scope(trees[0]) if trees and trees[0] is not None else []
+    except (ParseError, TokenError, OptimizeError, RecursionError):
+        return []
+    for scope in scopes:
+        names = {catalog.key(alias) for alias in scope.sources} | {alias.lower() for alias in scope.sources}
+        for column in scope.stars:
+            if isinstance(column, exp.Column) and column.table and column.table not in names and catalog.key(column.table) not in names:
+                span = Span(Position(0, 0), Position(0, 0))
+                return [Issue("unknown-star-qualifier", Severity.ERROR, f"unknown table or alias {column.table} in {column.sql()}", span)]
+    return []
+
+
+_UNKNOWN_IN = re.compile(r"^unknown column (\S+) in ([^\s;]+)")
+
+
+def _with_convention_fix(issue: Issue, statement: str, catalog: Catalog) -> Issue:
+    """``product_id`` on ``products`` means its key ``id``: a small model's common slip,
+    and an unambiguous repair when the table's primary key is the one column ``id`` (it
+    replaces spelling-based guesses such as ``order_id`` -> ``user_id``)."""
+    match = _UNKNOWN_IN.match(issue.message) if issue.code == "unknown-column" else None
+    if match is None or not match.group(1).lower().endswith("_id"):
+        return issue
+    table = catalog.find(match.group(2))
+    base = match.group(1)[:-3].lower()
+    if table is None or len(table.primary_key) != 1 or table.primary_key[0] != catalog.key("id"):
+        return issue
+    if table.name.lower() not in {base, base + "s", base + "es", base[:-1] + "ies" if base.endswith("y") else base}:
+        return issue
+    edit = TextEdit(issue.span, table.columns[table.primary_key[0]].name)
+    return replace(issue, fixes=(Fix(f"Change to '{edit.new_text}'", (edit,), preferred=True),))
 
 
 def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:

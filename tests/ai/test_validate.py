@@ -158,3 +158,20 @@ def test_candidate_table_must_have_the_columns_the_user_typed(catalog: Catalog) 
     prefix = "SELECT product_id, sum(quantity) FROM "
     assert not validate_candidate("products", catalog, prefix=prefix).ok
     assert validate_candidate("order_items GROUP BY product_id", catalog, prefix=prefix).ok
+
+
+def test_star_of_a_table_not_in_scope_is_invalid(catalog: Catalog) -> None:
+    assert not validate_candidate("SELECT product_ratings.* FROM reviews", catalog).ok
+    assert not validate_candidate("SELECT x.* FROM reviews", catalog).ok
+    assert validate_candidate("SELECT r.* FROM reviews r", catalog).ok
+    assert validate_candidate("SELECT reviews.* FROM reviews", catalog).ok
+
+
+def test_table_id_convention_is_repaired_to_the_key(catalog: Catalog) -> None:
+    verdict = validate_candidate("SELECT title FROM products WHERE product_id = 3", catalog)
+    assert verdict.ok and verdict.text == "SELECT title FROM products WHERE id = 3"
+    assert verdict.repairs == ("product_id -> id",)
+    verdict = validate_candidate("SELECT * FROM orders WHERE order_id = 1", catalog)
+    assert verdict.ok and verdict.text == "SELECT * FROM orders WHERE id = 1"
+    # another table's key is not this table's id
+    assert not validate_candidate("SELECT title FROM products WHERE review_id = 3", catalog).ok
