@@ -34,6 +34,7 @@ from ..sql.issues import Fix, Issue, Position, Severity, Span, TextEdit
 from ..sql.text import TextIndex, split_statements
 
 _FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
+_WRITE = re.compile(r"\s*(?:WITH\b.*?\)\s*)?(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
 _QUALIFIED_STAR = re.compile(r"[\w\"`]\s*\.\s*\*")
 CATALOG_CODES = frozenset({"unknown-table", "unknown-column", "unknown-alias", "ambiguous-column"})
 _CONTROL = re.compile(r"<\|[a-z_]+\|>|</s>|<s>")
@@ -117,6 +118,8 @@ def _errors(statement: str, catalog: Catalog) -> list[Issue]:
         issues.extend(_columns_without_source(statement, catalog))
     if not issues and _QUALIFIED_STAR.search(statement):
         issues.extend(_stars_without_source(statement, catalog))
+    if not issues and _WRITE.match(statement):
+        issues.extend(_writes_to_views(statement, catalog))
     return [_with_convention_fix(i, statement, catalog) for i in issues]
 
 
@@ -133,6 +136,24 @@ def _stars_without_source(statement: str, catalog: Catalog) -> list[Issue]:
             if isinstance(column, exp.Column) and column.table and column.table not in names and catalog.key(column.table) not in names:
                 span = Span(Position(0, 0), Position(0, 0))
                 return [Issue("unknown-star-qualifier", Severity.ERROR, f"unknown table or alias {column.table} in {column.sql()}", span)]
+    return []
+
+
+def _writes_to_views(statement: str, catalog: Catalog) -> list[Issue]:
+    """INSERT/UPDATE/DELETE whose target is a view: the catalog checks accept the name,
+    but a model should not suggest writing to a view."""
+    try:
+        trees = get_dialect(catalog.dialect).parse(statement)
+    except (ParseError, TokenError, RecursionError):
+        return []
+    tree = trees[0] if trees else None
+    target = tree.this if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) else None
+    if isinstance(target, exp.Schema):
+        target = target.this
+    table = catalog.find_expression(target) if isinstance(target, exp.Table) else None
+    if table is not None and table.kind == "view":
+        span = Span(Position(0, 0), Position(0, 0))
+        return [Issue("write-to-view", Severity.ERROR, f"{table.display_name} is a view, not a table", span)]
     return []
 
 

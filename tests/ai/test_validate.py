@@ -175,3 +175,9 @@ def test_table_id_convention_is_repaired_to_the_key(catalog: Catalog) -> None:
     assert verdict.ok and verdict.text == "SELECT * FROM orders WHERE id = 1"
     # another table's key is not this table's id
     assert not validate_candidate("SELECT title FROM products WHERE review_id = 3", catalog).ok
+
+
+def test_writes_to_a_view_are_invalid(catalog: Catalog) -> None:
+    assert not validate_candidate("DELETE FROM product_ratings WHERE product_id = 3", catalog).ok
+    assert not validate_candidate("UPDATE product_ratings SET title = 'x'", catalog).ok
+    assert validate_candidate("DELETE FROM reviews WHERE product_id = 3", catalog).ok
