@@ -24,19 +24,14 @@ SCHEMA = "CREATE TABLE customers (id INT, name TEXT, city TEXT);\n" \
          "CREATE TABLE orders (id INT, customer_id INT, total REAL, created_at TEXT);\n"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Two CPU cores are shared: keep torch to one thread in training tests."""
-    import torch
-
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Hugging Face folder with a random-init 2-layer llama and its tokenizer."""
+    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+    torch.set_num_threads(1)  # two shared cores: tiny matrices gain nothing from threads
     folder = tmp_path_factory.mktemp("tiny-llama")
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -52,8 +47,6 @@ def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                          max_position_embeddings=256, bos_token_id=1, eos_token_id=2,
                          pad_token_id=3, tie_word_embeddings=True)
-    import torch
-
     torch.manual_seed(0)
     LlamaForCausalLM(config).save_pretrained(folder)
     return folder
