@@ -240,31 +240,43 @@ export class ServerController implements vscode.Disposable {
     return this.offerInstall(base);
   }
 
-  private async offerInstall(base: string): Promise<string | undefined> {
+  /**
+   * Offer the managed environment. Not awaited by start(): an unanswered
+   * notification must not hold up later restarts; "Install" starts the server
+   * itself once the package is in place.
+   */
+  private offerInstall(base: string): undefined {
     const reason = `the language server (Python package querywright) is not installed for ${base}`;
     this.events.onStopped(reason);
-    const choice = await vscode.window.showWarningMessage(
-      `querywright: ${reason}. Install it into an environment managed by the extension?`,
-      'Install',
-      'Select Interpreter',
-    );
-    if (choice === 'Select Interpreter') {
-      await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
-      return undefined;
-    }
-    if (choice !== 'Install') return undefined;
+    void vscode.window
+      .showWarningMessage(
+        `querywright: ${reason}. Install it into an environment managed by the extension?`,
+        'Install',
+        'Select Interpreter',
+      )
+      .then(async (choice) => {
+        if (choice === 'Select Interpreter') {
+          await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
+        } else if (choice === 'Install') {
+          await this.installManaged(base);
+        }
+      });
+    return undefined;
+  }
+
+  private async installManaged(base: string): Promise<void> {
     try {
       const python = await this.managed.install(base);
       const result = await probe(python);
-      if (result.kind === 'ok') return python;
-      throw new Error(describeProbe(result));
+      if (result.kind !== 'ok') throw new Error(describeProbe(result));
     } catch (error) {
-      if (error instanceof vscode.CancellationError) return undefined;
+      if (error instanceof vscode.CancellationError) return;
       const message = error instanceof Error ? error.message : String(error);
       this.events.onStopped(message);
       void this.explainFailure(`querywright: installing the server failed: ${message}`);
-      return undefined;
+      return;
     }
+    await this.restart();
   }
 
   private createClient(python: string): LanguageClient {
