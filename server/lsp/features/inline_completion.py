@@ -103,8 +103,10 @@ def register(server: QuerywrightServer) -> None:
         except asyncio.CancelledError:
             cancel.set()  # $/cancelRequest: stop generation at the next token
             raise
-        if result.status in ("no-valid", "offline"):
-            server.send_status(result.message)
+        if result.status in ("no-valid", "offline") or (not result.items and not automatic):
+            # asked for explicitly: say why nothing came (automatic requests stay quiet
+            # unless the model failed, so typing in a blank area sends nothing)
+            server.send_status(result.message or f"no suggestion ({result.status})")
         items = [
             types.InlineCompletionItem(insert_text=item.text, range=types.Range(cursor, cursor))
             for item in result.items
