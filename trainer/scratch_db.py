@@ -8,6 +8,8 @@ Three sources, in order of preference:
 3. otherwise tables made from the record's schema and filled with deterministic generated rows:
    primary keys count 1..N, foreign keys and ``*_id`` columns point into 1..N so that joins
    match, text columns draw from a small pool so that filters and GROUP BY find repeats.
+   A view whose source tables are not part of the schema (a schema slice may carry the view
+   alone) becomes a table of generated rows with the view's columns.
 
 Schema-qualified tables (``sales.orders``) live in an attached in-memory database named after
 the schema, so qualified queries run unchanged. Connections are in autocommit mode, as
@@ -158,11 +160,15 @@ def from_catalog(catalog: Catalog, dialect: str, seed: int = SEED) -> sqlite3.Co
             target = _quote(view.name) if not view.schema else f"{_quote(view.schema)}.{_quote(view.name)}"
             try:
                 conn.execute(f"CREATE VIEW {target} AS {to_sqlite(view.definition or '', dialect)}")
+                conn.execute(f"SELECT * FROM {target} LIMIT 0")
             except sqlite3.Error:
+                conn.execute(f"DROP VIEW IF EXISTS {target}")
                 pending.append(view)
         if len(pending) == len(views):
             break
         views = pending
+    for view in views:  # its source tables are not in the schema: a table of generated rows
+        _create_table(conn, view, rng)
     return conn
 
 

@@ -55,3 +55,11 @@ def test_sqlite_file_is_copied_not_written(tmp_path: Path) -> None:
     with sqlite3.connect(path) as check:
         assert check.execute("SELECT count(*) FROM t").fetchone() == (1,)
     assert database_key(record(db_path=str(path))) != database_key(record())
+
+
+def test_a_view_without_its_source_tables_gets_generated_rows() -> None:
+    schema = ("CREATE VIEW product_ratings AS SELECT p.id AS product_id, avg(r.rating) AS "
+              "avg_rating FROM products p JOIN reviews r ON r.product_id = p.id GROUP BY p.id;")
+    conn = build_database(record(schema=schema))
+    rows = conn.execute("SELECT product_id, avg_rating FROM product_ratings").fetchall()
+    assert len(rows) == 8
