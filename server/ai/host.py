@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from .schema_slice import slice_schema
 from .suggest import SuggestionService
 
 log = logging.getLogger(__name__)
+# generateFromComment samples several whole statements: allow it longer than a keystroke.
+COMMAND_TIMEOUT_S = 120.0
 StateListener = Callable[[BackendState, str], None]
 
 
@@ -32,7 +35,8 @@ class ModelHost:
     def __init__(self, on_state: StateListener | None = None) -> None:
         self.on_state = on_state
         self.ref: str | None = None  # None: the configured model
-        self.completer: Completer | None = None
+        self.completer: Completer | None = None  # keystrokes: the inline timeout
+        self.command_completer: Completer | None = None  # explicit commands: a longer one
         self.service = SuggestionService(None)
         self.state = BackendState.DISABLED
         self.message = ""
@@ -66,9 +70,9 @@ class ModelHost:
         if wanted == self._opened and self.completer is not None:
             self.service.config = self._config.inline
             return False
-        old = self.completer
-        if old is not None:
-            asyncio.get_running_loop().create_task(old.aclose())
+        for old in (self.completer, self.command_completer):
+            if old is not None:
+                asyncio.get_running_loop().create_task(old.aclose())
         self._opened = wanted
         backend = BackendConfig(
             ollama_host=self._config.ollama_host,
@@ -77,8 +81,9 @@ class ModelHost:
         )
         try:
             self.completer = open_completer(self.model, backend)
+            self.command_completer = open_completer(self.model, replace(backend, timeout_s=COMMAND_TIMEOUT_S))
         except ModelError as exc:
-            self.completer = None
+            self.completer = self.command_completer = None
             self.service = SuggestionService(None, self._config.inline)
             self._set(BackendState.DISABLED, str(exc))
             return True
@@ -105,7 +110,8 @@ class ModelHost:
     async def warm_up(self, catalog: Catalog) -> None:
         """Load the model and evaluate the workspace's fixed prompt prefix (schema), so
         the first suggestion finds it in the engine's cache. Failures set the state."""
-        completer = self.completer
+        # The longer timeout: loading and a cold schema prefix may outlast a keystroke's.
+        completer = self.command_completer or self.completer
         if completer is None:
             return
         self._set(BackendState.LOADING, f"loading {self.model}")
@@ -116,10 +122,10 @@ class ModelHost:
             await completer.complete(CompletionRequest(prompt=prefix, max_tokens=1))
             state = await completer.state()
         except ModelError as exc:
-            if completer is self.completer:
+            if completer in (self.completer, self.command_completer):
                 self._set(BackendState.OFFLINE, str(exc))
             return
-        if completer is self.completer:
+        if completer in (self.completer, self.command_completer):
             self._set(state, "" if state is BackendState.READY else self.message)
 
     async def available(self) -> list[dict[str, Any]]:
@@ -148,9 +154,10 @@ class ModelHost:
         return out
 
     async def aclose(self) -> None:
-        if self.completer is not None:
-            await self.completer.aclose()
-            self.completer = None
+        for completer in (self.completer, self.command_completer):
+            if completer is not None:
+                await completer.aclose()
+        self.completer = self.command_completer = None
 
 
 async def _ollama_models(host: str) -> list[dict[str, Any]]:

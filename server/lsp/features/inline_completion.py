@@ -145,7 +145,7 @@ async def generate_from_comment(server: QuerywrightServer, request: CommandReque
         return {"sql": None, "message": host.message or "no model is configured"}
     await warm.ensure(server, host)
     try:
-        answer = await ask(question, snapshot.catalog, host.completer, samples=COMMENT_SAMPLES, grammar=snapshot.config.inline.grammar)
+        answer = await ask(question, snapshot.catalog, host.command_completer or host.completer, samples=COMMENT_SAMPLES, grammar=snapshot.config.inline.grammar)
     except ModelError as exc:
         return {"sql": None, "message": str(exc)}
     if answer.sql is None:
