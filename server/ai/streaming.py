@@ -23,6 +23,7 @@ async def until_cancelled(
     how Ollama and OpenAI-compatible servers learn to stop generating)."""
     iterator = source.__aiter__()
     waiter: asyncio.Task[bool] | None = None
+    step: asyncio.Future[T] | None = None
     try:
         if cancel is None:
             async for item in iterator:
@@ -44,6 +45,11 @@ async def until_cancelled(
     finally:
         if waiter is not None:
             waiter.cancel()
+        if step is not None and not step.done():
+            # Cancelled from outside (e.g. a timeout) while a step was pending: the
+            # generator must stop running before it can be closed.
+            step.cancel()
+            await asyncio.wait({step})
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()
