@@ -2,6 +2,7 @@
  * Starts, stops and restarts the querywright language server, and is the one
  * place that sends it requests.
  */
+import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -23,6 +24,7 @@ import { candidates, probe, serverArgs, type Candidate, type Probe } from './int
 import { ManagedEnvironment } from './managedEnv';
 import { OwnedCommandsFilter } from './ownedCommands';
 import { selectedInterpreter } from './pythonExtension';
+import { levelOf, type Level } from './serverLog';
 import { nestSettings, SECTION, type SchemaNode } from './settings';
 import { isServerStatus, type ServerStatus } from './statusText';
 
@@ -291,6 +293,16 @@ export class ServerController implements vscode.Disposable {
       documentSelector: [{ language: 'sql' }],
       outputChannel: this.output,
       traceOutputChannel: this.trace,
+      stdioOptions: {
+        stdout: (input, channel) => forwardLines(input, (line) => channel.info(line)),
+        stderr: (input, channel) => {
+          let level: Level | undefined;
+          forwardLines(input, (line) => {
+            level = levelOf(line, level);
+            channel[level](line);
+          });
+        },
+      },
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: serverSettings(),
       errorHandler: {
@@ -337,6 +349,10 @@ export class ServerController implements vscode.Disposable {
     });
     return client;
   }
+}
+
+function forwardLines(input: NodeJS.ReadableStream, write: (line: string) => void): void {
+  createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', write);
 }
 
 function describeProbe(result: Probe): string {
