@@ -4,8 +4,9 @@ Rules (``code``: what it flags):
 - ``parse-error``: the statement does not parse in the workspace dialect.
 - ``unknown-table``: a table that is neither in the catalog nor a CTE (did-you-mean fix).
 - ``unknown-column``: a column no source in scope has (alias-, CTE- and subquery-aware;
-  did-you-mean fix; related information points at the table's DDL).
-- ``unknown-alias``: ``x.col`` where no table or alias ``x`` is in scope.
+  did-you-mean fix; related information points at the table's DDL), also a column in a
+  query that has no FROM clause at all.
+- ``unknown-alias``: ``x.col`` or ``x.*`` where no table or alias ``x`` is in scope.
 - ``ambiguous-column``: an unqualified column that several sources in scope have
   (fixes qualify it with each alias).
 A source whose columns are unknowable (a table function, a subquery with ``*`` over an
@@ -175,6 +176,11 @@ class StatementChecker:
         if isinstance(select, exp.Select):
             aliases = {self.catalog.key(n) for n in select.named_selects}
             projected = {id(c) for p in select.expressions for c in p.find_all(exp.Column)}
+        if isinstance(select, exp.Select):  # `x.*` projections are not in scope.columns
+            for projection in select.expressions:
+                if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star) and projection.table:
+                    if not any(self.key(projection.args.get("table")) in s for s in self.chain(scope, scope_sources)):
+                        self.unknown_alias(projection, scope_sources[id(scope)])
         for column in scope.columns:
             if id(column) in seen:
                 continue
@@ -211,6 +217,8 @@ class StatementChecker:
                 return
         sources = scope_sources[id(scope)]
         if not sources:
+            if not any(self.chain(scope, scope_sources)):
+                self.add("unknown-column", f"unknown column {column.name}: the query has no FROM clause", column.this)
             return
         options = sorted({n for s in sources.values() for n in s.column_names()})
         hint = suggest(column.name, options)
