@@ -129,3 +129,25 @@ async def test_document_formatting_and_range_formatting(lsp_client: LanguageClie
         types.DocumentRangeFormattingParams(text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(types.Position(3, 0), types.Position(3, 5)), options=options)
     )
     assert apply_edits(text, ranged or []) == "select id from users;\n-- broken stays\nselect from where;\nSELECT\n  email\nFROM users\n"
+
+
+async def test_generate_from_comment_is_offered_on_a_comment_line(lsp_client: LanguageClient, workspace: Path) -> None:
+    """The action carries a command, not an edit. lsprotocol's Python converter reads such
+    a CodeAction back as a ``Command`` (VS Code tells them apart by the command's type), so
+    this test looks at titles and kinds over the raw union; the command's arguments are
+    checked in test_inline_actions.py."""
+    path = workspace / "queries" / "reports.sql"
+    uri = open_document(lsp_client, path)
+
+    async def titles(line: int) -> list[str]:
+        result = await lsp_client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(types.Position(line, 3), types.Position(line, 3)),
+                context=types.CodeActionContext(diagnostics=[], only=["refactor.querywright.generateFromComment"]),
+            )
+        )
+        return [item.title for item in result or []]
+
+    assert await titles(0) == ["Generate SQL from comment"]
+    assert await titles(1) == []

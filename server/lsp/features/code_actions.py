@@ -26,6 +26,7 @@ from ...sql.text import Statement
 from ..boundary import guarded
 from ..convert import Positions
 from ..session import Snapshot
+from .inline_completion import KIND_GENERATE, comment_code_action
 
 if TYPE_CHECKING:
     from ..server import QuerywrightServer
@@ -36,7 +37,7 @@ KIND_EXPAND = "refactor.rewrite.querywright.expandStar"
 KIND_QUALIFY = "refactor.rewrite.querywright.qualifyColumns"
 KIND_FORMAT_DOCUMENT = "source.querywright.format"
 KIND_TRANSPILE_DOCUMENT = "source.querywright.transpile"
-KINDS = [types.CodeActionKind.QuickFix, KIND_FORMAT, KIND_TRANSPILE, KIND_EXPAND, KIND_QUALIFY, KIND_FORMAT_DOCUMENT, KIND_TRANSPILE_DOCUMENT]
+KINDS = [types.CodeActionKind.QuickFix, KIND_GENERATE, KIND_FORMAT, KIND_TRANSPILE, KIND_EXPAND, KIND_QUALIFY, KIND_FORMAT_DOCUMENT, KIND_TRANSPILE_DOCUMENT]
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -73,6 +74,10 @@ def register(server: QuerywrightServer) -> None:
         actions: list[types.CodeAction] = []
         if _wanted(types.CodeActionKind.QuickFix, only) and not snapshot.is_schema:
             actions += _quick_fixes(server, snapshot, positions, selected, params.range)
+        if _wanted(KIND_GENERATE, only) and not snapshot.is_schema:
+            generate = comment_code_action(snapshot.uri, positions, params.range)
+            if generate is not None:
+                actions.append(generate)
         lazy = can_resolve()
 
         def deferred(title: str, kind: str, data: dict[str, Any]) -> None:
