@@ -202,7 +202,6 @@ async def fine_tune(server: QuerywrightServer, request: CommandRequest) -> dict[
         tail = " ".join(follower.stderr)[-400:]
         message = f"fine-tuning failed: {follower.error or tail or f'exit code {code}'}"
         work.end(message)
-        server.window_show_message(types.ShowMessageParams(types.MessageType.Error, message))
         return {"ok": False, "message": message, "model": None, "switched": False}
     model, better = str(follower.done.get("model")), bool(follower.done.get("better"))
     if better:
@@ -210,8 +209,7 @@ async def fine_tune(server: QuerywrightServer, request: CommandRequest) -> dict[
         message = f"Now using {model}. {follower.done.get('message', '')}".strip()
     else:
         message = f"Kept {current}. {follower.done.get('message', '')}".strip()
-    work.end(message)
-    server.window_show_message(types.ShowMessageParams(types.MessageType.Info, message))
+    work.end(message)  # the client shows the result's message (docs/protocol.md)
     return {"ok": True, "message": message, "model": model, "switched": better}
 
 
