@@ -126,8 +126,8 @@ class Harvester:
         tree, reason = validate_sql(validated, self.catalog)
         if reason in ("parse-error", "multiple-statements") and kind not in ("sql", "dbt"):
             reason = "not-sql"  # a code string that starts like SQL but is prose ("Select a file")
-        if reason is None and tree is not None and not referenced_tables(tree, self.catalog):
-            reason = "no-table"
+        if tree is not None and reason not in ("not-sql", "multiple-statements") and not referenced_tables(tree, self.catalog):
+            reason = "no-table"  # names no table ("SELECT 1", or prose like "Select a file")
         if reason is not None or tree is None:
             self.result.dropped.add(reason or "invalid")
             return None
