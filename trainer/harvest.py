@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlglot import exp
+
 from ..server.config import Config, load_config
 from ..server.sql.catalog import Catalog, Table
 from ..server.sql.ddl import CreateTable, TableRef
@@ -33,7 +35,6 @@ from .records import (
     Record,
     complexity_of,
     make_record,
-    referenced_tables,
     schema_slice,
     validate_sql,
 )
@@ -126,7 +127,7 @@ class Harvester:
         tree, reason = validate_sql(validated, self.catalog)
         if reason in ("parse-error", "multiple-statements") and kind not in ("sql", "dbt"):
             reason = "not-sql"  # a code string that starts like SQL but is prose ("Select a file")
-        if tree is not None and reason not in ("not-sql", "multiple-statements") and not referenced_tables(tree, self.catalog):
+        if tree is not None and reason not in ("not-sql", "multiple-statements") and tree.find(exp.Table) is None:
             reason = "no-table"  # names no table ("SELECT 1", or prose like "Select a file")
         if reason is not None or tree is None:
             self.result.dropped.add(reason or "invalid")

@@ -160,9 +160,8 @@ def referenced_tables(tree: exp.Expression, catalog: Catalog) -> list[str]:
     for node in tree.find_all(exp.Table):
         table = catalog.find_expression(node)
         if table is not None:
-            # by identity: ``Catalog.key_of`` loses the quoting of names like "Order"
-            key = next((k for k, t in catalog.tables.items() if t is table), None)
-            if key is not None and key not in out:
+            key = catalog.key_of(table)
+            if key not in out:
                 out.append(key)
     return out
 
