@@ -152,7 +152,7 @@ def from_catalog(catalog: Catalog, dialect: str, seed: int = SEED) -> sqlite3.Co
     for table in catalog:
         if table.kind == "view":
             views.append(table)
-        else:
+        elif not table.name.lower().startswith("sqlite_"):  # SQLite makes its own (sqlite_sequence)
             _create_table(conn, table, rng)
     while views:  # a view may select from another view: retry until no progress
         pending = []

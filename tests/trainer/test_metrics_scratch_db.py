@@ -63,3 +63,10 @@ def test_a_view_without_its_source_tables_gets_generated_rows() -> None:
     conn = build_database(record(schema=schema))
     rows = conn.execute("SELECT product_id, avg_rating FROM product_ratings").fetchall()
     assert len(rows) == 8
+
+
+def test_sqlite_internal_tables_in_a_schema_are_left_to_sqlite() -> None:
+    schema = ("CREATE TABLE city (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);"
+              " CREATE TABLE sqlite_sequence (name TEXT, seq INTEGER);")
+    conn = build_database(record(schema=schema, dialect="sqlite"))
+    assert len(conn.execute("SELECT name FROM city").fetchall()) == 8
