@@ -7,7 +7,7 @@ columns each, foreign keys, a 2,000-line ``queries/big.sql``), starts
 ``python -m querywright.cli.main lsp`` and drives it as an editor would: initialize, open
 the query document, then ``--requests`` hovers on column names, ``--requests`` completions
 after ``alias.`` (only when the server offers completion), and ``--edits`` one-statement
-edits, each timed until the ``publishDiagnostics`` of the new version arrives (the 100 ms
+edits, each timed until the ``publishDiagnostics`` of the new version arrives (the server's
 debounce included). Requests are sequential, so each figure is one round trip. Reports
 p50/p95/p99 and the server's RSS, with the machine and the command, as a markdown
 section; ``--append`` adds it to a results file.
@@ -29,6 +29,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+from querywright.server.lsp.features.diagnostics import DEBOUNCE_S
 
 HERE = Path(__file__).resolve().parent
 TIMEOUT_S = 60
@@ -239,7 +240,7 @@ def main() -> None:
             "(other work on the machine inflates the figures). "
             f"Command: `{cmd.strip()}`. "
             "Sequential round trips from a pygls client to `querywright lsp`; diagnostics are timed from "
-            "`didChange` to the `publishDiagnostics` of that version (100 ms debounce included)."
+            f"`didChange` to the `publishDiagnostics` of that version ({DEBOUNCE_S * 1000:.0f} ms debounce included)."
         ),
         "",
         "| measure | target | n | p50 | p95 | p99 |",

@@ -21,7 +21,7 @@ from ..session import Snapshot
 if TYPE_CHECKING:
     from ..server import QuerywrightServer
 
-DEBOUNCE_S = 0.1
+DEBOUNCE_S = 0.05  # analysis of an edit is a few ms (statement cache): a short pause suffices
 CHUNK = 64  # statements checked between yields to the event loop
 
 
