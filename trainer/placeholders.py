@@ -14,6 +14,7 @@ import re
 from sqlglot import exp
 
 from ..server.sql.catalog import Catalog
+from .scratch import family as type_family
 
 # Quoted strings, quoted identifiers and comments are matched first and kept, so a ``?`` or
 # ``:x`` inside them is never taken for a placeholder.
@@ -43,21 +44,6 @@ def _mark(sql: str) -> tuple[str, int]:
         return f"'{_MARK.format(count)}'"
 
     return _TOKENS.sub(repl, sql), count
-
-
-def _family(type_text: str) -> str:
-    t = type_text.upper()
-    if any(k in t for k in ("BOOL",)):
-        return "bool"
-    if any(k in t for k in ("INT", "SERIAL")):
-        return "int"
-    if any(k in t for k in ("NUMERIC", "DECIMAL", "REAL", "FLOAT", "DOUBLE", "MONEY", "NUMBER")):
-        return "number"
-    if "TIMESTAMP" in t or "DATETIME" in t:
-        return "timestamp"
-    if "DATE" in t:
-        return "date"
-    return "text"
 
 
 LITERALS = {
@@ -111,6 +97,6 @@ def with_typed_literals(sql: str, catalog: Catalog) -> str:
             literal.replace(exp.Literal.number(10))
             continue
         column = _partner(literal)
-        family = _family(_column_type(column, tree, catalog) or "") if column is not None else "text"
+        family = type_family(_column_type(column, tree, catalog) or "") if column is not None else "text"
         literal.replace(LITERALS[family].copy())
     return tree.sql(dialect=catalog.dialect)

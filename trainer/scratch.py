@@ -43,8 +43,6 @@ def family(type_text: str) -> str:
         return "timestamp"
     if "DATE" in t:
         return "date"
-    if t.startswith("TIME"):
-        return "text"
     return "text"
 
 
