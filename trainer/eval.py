@@ -13,7 +13,6 @@ through the same ``Completer`` backends the editor uses (embedded GGUF, Ollama, 
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import statistics
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from ..server.ai.completer import CompletionRequest
 from ..server.errors import QuerywrightError, TrainingError
 from ..server.sql.catalog import Catalog
 from . import metrics
+from .jsonl import read_jsonl
 from .progress import Progress
 from .scratch_db import build_database, database_key
 
@@ -37,17 +37,9 @@ MAX_TOKENS = 200
 def load_records(path: str | Path) -> list[dict[str, Any]]:
     """Training records from JSON lines (``schemas/training-record.schema.json``)."""
     source = Path(path)
-    if not source.is_file():
-        raise TrainingError(f"evaluation data {source} does not exist")
     records = []
-    for number, line in enumerate(source.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TrainingError(f"{source}:{number}: not JSON ({exc})") from exc
-        if not isinstance(row, dict) or not {"question", "sql", "schema"} <= row.keys():
+    for number, row in read_jsonl(source, "evaluation data"):
+        if not {"question", "sql", "schema"} <= row.keys():
             raise TrainingError(f"{source}:{number}: not a training record "
                                 "(needs question, sql and schema)")
         row.setdefault("id", f"{source.stem}-{number}")

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..server.errors import TrainingError
 from . import backends
+from .jsonl import read_jsonl
 from .progress import Progress
 from .train_config import TrainConfig
 
@@ -60,17 +61,9 @@ class TrainResult:
 def read_pairs(path: str | Path) -> list[tuple[str, str]]:
     """(prompt, completion) pairs from JSON lines of training records or formatted pairs."""
     source = Path(path)
-    if not source.is_file():
-        raise TrainingError(f"training data {source} does not exist")
     pairs: list[tuple[str, str]] = []
     formatter = None
-    for number, line in enumerate(source.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TrainingError(f"{source}:{number}: not JSON ({exc})") from exc
+    for number, row in read_jsonl(source, "training data"):
         if "prompt" in row and "completion" in row:
             pairs.append((row["prompt"], row["completion"]))
             continue
