@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..server.ai.models import sha256_file
 from ..server.errors import ModelError, QuerywrightError, TrainingError
 from . import gguf
 from .progress import Progress
@@ -69,14 +69,6 @@ class ExportResult:
 
 
 # --- pieces ---------------------------------------------------------------------------------
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_train_config(adapter: Path) -> dict[str, Any]:

