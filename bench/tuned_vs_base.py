@@ -71,7 +71,7 @@ def gold_row_counts(records: list[dict]) -> dict[str, int | None]:
     generated rows a gold query filtering on a literal often returns nothing, and then any
     prediction that also returns nothing counts as right."""
     from querywright.trainer import metrics
-    from querywright.trainer.scratch_db import build_database, database_key
+    from querywright.trainer.scratch import build_database, database_key
 
     databases: dict[str, object] = {}
     counts: dict[str, int | None] = {}

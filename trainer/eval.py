@@ -26,7 +26,7 @@ from ..server.sql.catalog import Catalog
 from . import metrics
 from .jsonl import read_jsonl
 from .progress import Progress
-from .scratch_db import build_database, database_key
+from .scratch import build_database, database_key
 
 MAX_TOKENS = 200
 

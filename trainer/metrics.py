@@ -5,7 +5,7 @@
 - ``exact_match``: both queries are equal after sqlglot normalisation (identifiers folded by
   the dialect's rules, keywords and spacing canonical, trailing semicolons dropped).
 - ``execution_match``: both queries run on the same scratch SQLite database
-  (:mod:`.scratch_db`) and return the same rows, compared as multisets unless the gold query
+  (:mod:`.scratch`) and return the same rows, compared as multisets unless the gold query
   orders its result (a top-level ORDER BY), then as lists. Statements that return no rows
   (INSERT, UPDATE, DELETE) are compared by the database contents they leave behind; every
   query runs inside a transaction that is rolled back, so one prediction never affects the next.

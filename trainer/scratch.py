@@ -1,10 +1,29 @@
-"""A scratch SQLite database built from any catalog, filled with plausible generated rows.
+"""The scratch SQLite database a trainer query runs on: in memory, built from a schema.
 
-Each table's DDL is rendered from the catalog and transpiled to SQLite with sqlglot (a plain
-typed-columns table is the fallback when the transpiled text does not run); views are
-transpiled too. Rows are generated per column from its type and name (emails look like
-emails, ratings run 1-5, foreign keys point at existing parent rows), seeded, so the same
-catalog and seed give the same database. Synthesis runs every query here before keeping it.
+Nothing here touches a real database. Synthesis keeps a generated pair only when its query
+runs here; evaluation runs the gold and the predicted query here and compares their rows.
+Each use has its own builder, because each has its own rows:
+
+- :class:`ScratchDB` (synthesis): each table's DDL is rendered from the catalog and transpiled
+  to SQLite with sqlglot (a plain typed-columns table is the fallback when the transpiled text
+  does not run); schemas fold away into one namespace; views are transpiled too. Rows are
+  generated per column from its type and name (emails look like emails, ratings run 1-5,
+  foreign keys point at existing parent rows), seeded, so the same catalog and seed give the
+  same database, and :meth:`ScratchDB.setup_sql` gives the statements that recreate it.
+- :func:`build_database` (evaluation), from one record, in order of preference: an existing
+  SQLite file (Spider's ``database/<db_id>/<db_id>.sqlite``), copied into memory; the
+  record's ``setup_sql`` (CREATE + INSERT, as in the public set), each statement transpiled
+  to SQLite; otherwise :func:`from_catalog`: the schema's tables with deterministic rows
+  (primary keys count 1..N, foreign keys and ``*_id`` columns point into 1..N so that joins
+  match, text columns draw from a small pool so that filters and GROUP BY find repeats). A
+  view whose source tables are not part of the schema (a schema slice may carry the view
+  alone) becomes a table of generated rows with the view's columns. Schema-qualified tables
+  (``sales.orders``) live in an attached in-memory database named after the schema, so
+  qualified queries run unchanged. Connections are in autocommit mode, as
+  :func:`.metrics.run_query` expects.
+
+``querywright ask`` ranks candidates on :mod:`querywright.server.ai.scratch`, a smaller
+database with its own rows and a 0.5 s query limit, sized for the editor's latency.
 """
 
 from __future__ import annotations
@@ -13,14 +32,25 @@ import random
 import re
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ParseError, SqlglotError, TokenError
 
+from ..server.errors import TrainingError
 from ..server.sql.catalog import Catalog, Column, Table
+from .metrics import schema_catalog, to_sqlite
 from .records import table_ddl
+
+
+def _quote(name: str) -> str:
+    """``name`` as a quoted SQLite identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --- synthesis: plausible rows for a catalog -------------------------------------------------
 
 FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia", "Tim"]
 LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Dijkstra", "Perlman", "Lee"]
@@ -136,13 +166,8 @@ def _affinity(column: Column) -> str:
     return {"int": "INTEGER", "number": "REAL", "bool": "INTEGER"}.get(family(column.type), "TEXT")
 
 
-def sqlite_name(table: Table) -> str:
-    """The table's name in the scratch database (schemas are folded into the name)."""
-    return exp.to_identifier(table.name, quoted=True).sql(dialect="sqlite")
-
-
 class ScratchDB:
-    """An in-memory SQLite database for one catalog: schema, rows, and a runner."""
+    """The synthesis database for one catalog: schema, plausible rows, and a runner."""
 
     def __init__(self, catalog: Catalog, rows: int = 20, seed: int = 0) -> None:
         self.catalog = catalog
@@ -180,8 +205,8 @@ class ScratchDB:
             table = self.catalog.tables[key]
             rendered = self._transpile(table_ddl(self.catalog, table).rstrip(";"))
             if rendered is None or not self._run_ddl(rendered):
-                cols = ", ".join(f"{exp.to_identifier(c.name, quoted=True).sql(dialect='sqlite')} {_affinity(c)}" for c in table.columns.values())
-                if not cols or not self._run_ddl(f"CREATE TABLE {sqlite_name(table)} ({cols})"):
+                cols = ", ".join(f"{_quote(c.name)} {_affinity(c)}" for c in table.columns.values())
+                if not cols or not self._run_ddl(f"CREATE TABLE {_quote(table.name)} ({cols})"):
                     continue
             self.tables.append(key)
 
@@ -192,7 +217,7 @@ class ScratchDB:
             for key in pending:
                 table = self.catalog.tables[key]
                 body = self._transpile(table.definition or "")
-                if body is None or not self._run_ddl(f"CREATE VIEW {sqlite_name(table)} AS {body}"):
+                if body is None or not self._run_ddl(f"CREATE VIEW {_quote(table.name)} AS {body}"):
                     failed.append(key)
                 else:
                     self.tables.append(key)
@@ -222,14 +247,14 @@ class ScratchDB:
             pk_index = [i for i, (k, _) in enumerate(columns) if k in table.primary_key]
             if len(pk_index) == 1:
                 keys[key] = [r[pk_index[0]] for r in data]
-            names = ", ".join(exp.to_identifier(c.name, quoted=True).sql(dialect="sqlite") for _, c in columns)
+            names = ", ".join(_quote(c.name) for _, c in columns)
             marks = ", ".join("?" for _ in columns)
-            insert = f"INSERT OR IGNORE INTO {sqlite_name(table)} ({names}) VALUES ({marks})"
+            insert = f"INSERT OR IGNORE INTO {_quote(table.name)} ({names}) VALUES ({marks})"
             try:
                 self.conn.executemany(insert, data)
             except sqlite3.Error:
                 continue
-            self.statements.extend(_literal_insert(sqlite_name(table), names, row) for row in data)
+            self.statements.extend(_literal_insert(_quote(table.name), names, row) for row in data)
         self.conn.commit()
 
     # ------------------------------------------------------------------ use
@@ -240,8 +265,8 @@ class ScratchDB:
     def values(self, key: str, column: Column, limit: int = 20) -> list[Any]:
         """Distinct non-null values of a column (for filters that match rows)."""
         table = self.catalog.tables[key]
-        col = exp.to_identifier(column.name, quoted=True).sql(dialect="sqlite")
-        sql = f"SELECT DISTINCT {col} FROM {sqlite_name(table)} WHERE {col} IS NOT NULL ORDER BY 1 LIMIT {limit}"
+        col = _quote(column.name)
+        sql = f"SELECT DISTINCT {col} FROM {_quote(table.name)} WHERE {col} IS NOT NULL ORDER BY 1 LIMIT {limit}"
         try:
             return [r[0] for r in self.conn.execute(sql).fetchall()]
         except sqlite3.Error:
@@ -276,3 +301,169 @@ def _literal_insert(name: str, columns: str, row: list[Any]) -> str:
         return "'" + str(v).replace("'", "''") + "'"
 
     return f"INSERT INTO {name} ({columns}) VALUES ({', '.join(lit(v) for v in row)});"
+
+
+# --- evaluation: the database of one record -------------------------------------------------
+
+EVAL_ROWS = 8
+EVAL_SEED = 7
+_EVAL_WORDS = ("alpha", "beta", "gamma")
+_EVAL_STATUS = ("pending", "shipped", "delivered")
+_EVAL_COUNTRIES = ("US", "FR", "DE")
+
+
+def _connect() -> sqlite3.Connection:
+    return sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+
+
+def from_sqlite_file(path: Path) -> sqlite3.Connection:
+    """An in-memory copy of the database at ``path`` (the file is never written)."""
+    if not path.is_file():
+        raise TrainingError(f"database file {path} does not exist")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn = _connect()
+        source.backup(conn)
+    except sqlite3.DatabaseError as exc:
+        raise TrainingError(f"cannot read database {path}: {exc}") from exc
+    finally:
+        source.close()
+    return conn
+
+
+def _statements(sql: str, dialect: str) -> list[str]:
+    """``sql`` split into statements, each transpiled to SQLite where sqlglot can."""
+    try:
+        trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
+    except SqlglotError:
+        return [part for part in sql.split(";") if part.strip()]
+    out = []
+    for tree in trees:
+        try:
+            out.append(tree.sql(dialect="sqlite"))
+        except SqlglotError:
+            out.append(tree.sql(dialect=dialect))
+    return out
+
+
+def _attach_schemas(conn: sqlite3.Connection, names: set[str]) -> None:
+    for name in sorted(names - {"main", "temp"}):
+        conn.execute(f"ATTACH DATABASE ':memory:' AS {_quote(name)}")
+
+
+def from_setup_sql(setup_sql: str, dialect: str) -> sqlite3.Connection:
+    """A database made by running ``setup_sql``; TrainingError when no statement runs."""
+    conn = _connect()
+    statements = _statements(setup_sql, dialect)
+    schemas = set(re.findall(r'(?i)\bcreate\s+table\s+(?:if\s+not\s+exists\s+)?"?(\w+)"?\.',
+                             "\n".join(statements)))
+    _attach_schemas(conn, schemas)
+    ran, errors = 0, []
+    for statement in statements:
+        try:
+            conn.execute(statement)
+            ran += 1
+        except (sqlite3.Error, OverflowError) as exc:
+            errors.append(f"{exc}")
+    if not ran and statements:
+        raise TrainingError(f"setup SQL did not run on SQLite: {errors[0]}")
+    return conn
+
+
+def _eval_value(table: Table, column: Column, index: int, fk_columns: set[str],
+                rng: random.Random) -> Any:
+    """A plausible value for row ``index`` (0-based) of ``column``."""
+    kind = column.type.upper()
+    name = column.name.lower()
+    numeric = any(t in kind for t in ("INT", "SERIAL"))
+    if column.primary_key and (numeric or not kind) and len(table.primary_key) == 1:
+        return index + 1
+    if name in fk_columns or (numeric and (name.endswith("_id") or name == "id")):
+        return rng.randint(1, EVAL_ROWS)
+    if "BOOL" in kind:
+        return index % 2
+    if numeric:
+        return rng.randint(0, 50) * (10 if "cents" in name or "price" in name else 1)
+    if any(t in kind for t in ("REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL", "MONEY")):
+        return round(rng.uniform(1, 500), 2)
+    if any(t in kind for t in ("TIMESTAMP", "DATETIME")):
+        moment = datetime(2024, 1, 1) + timedelta(days=index * 9, hours=index)
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+    if "DATE" in kind:
+        return (datetime(2024, 1, 1) + timedelta(days=index * 9)).strftime("%Y-%m-%d")
+    if "email" in name:
+        return f"user{index + 1}@example.com"
+    if "country" in name:
+        return _EVAL_COUNTRIES[index % len(_EVAL_COUNTRIES)]
+    if "status" in name or "state" in name:
+        return _EVAL_STATUS[index % len(_EVAL_STATUS)]
+    if column.unique or column.primary_key:
+        return f"{name}-{index + 1}"
+    return f"{name} {_EVAL_WORDS[index % len(_EVAL_WORDS)]}"
+
+
+def _qualified(table: Table) -> str:
+    return _quote(table.name) if not table.schema else f"{_quote(table.schema)}.{_quote(table.name)}"
+
+
+def _create_table(conn: sqlite3.Connection, table: Table, rng: random.Random) -> None:
+    target = _qualified(table)
+    columns = list(table.columns.values())
+    definition = ", ".join(f"{_quote(c.name)} {c.type}".rstrip() for c in columns)
+    conn.execute(f"CREATE TABLE {target} ({definition})")
+    fk_columns = {c.lower() for fk in table.foreign_keys for c in fk.columns}
+    marks = ", ".join("?" for _ in columns)
+    rows = [[_eval_value(table, c, i, fk_columns, rng) for c in columns] for i in range(EVAL_ROWS)]
+    conn.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
+
+
+def from_catalog(catalog: Catalog, dialect: str, seed: int = EVAL_SEED) -> sqlite3.Connection:
+    """Tables of ``catalog`` filled with generated rows, then its views (in dependency order)."""
+    conn = _connect()
+    rng = random.Random(seed)
+    _attach_schemas(conn, {t.schema for t in catalog if t.schema})
+    views = []
+    for table in catalog:
+        if table.kind == "view":
+            views.append(table)
+        elif not table.name.lower().startswith("sqlite_"):  # SQLite makes its own (sqlite_sequence)
+            _create_table(conn, table, rng)
+    while views:  # a view may select from another view: retry until no progress
+        pending = []
+        for view in views:
+            target = _qualified(view)
+            try:
+                conn.execute(f"CREATE VIEW {target} AS {to_sqlite(view.definition or '', dialect)}")
+                conn.execute(f"SELECT * FROM {target} LIMIT 0")
+            except sqlite3.Error:
+                conn.execute(f"DROP VIEW IF EXISTS {target}")
+                pending.append(view)
+        if len(pending) == len(views):
+            break
+        views = pending
+    for view in views:  # its source tables are not in the schema: a table of generated rows
+        _create_table(conn, view, rng)
+    return conn
+
+
+def build_database(record: dict[str, Any]) -> sqlite3.Connection:
+    """The scratch database for one evaluation record: its SQLite file, else its setup SQL,
+    else its schema with generated rows (:func:`from_catalog`)."""
+    dialect = record.get("dialect") or "sqlite"
+    db_path = record.get("db_path")
+    if db_path:
+        return from_sqlite_file(Path(db_path))
+    if record.get("setup_sql"):
+        return from_setup_sql(record["setup_sql"], dialect)
+    catalog = schema_catalog(record.get("schema") or "", dialect)
+    if not len(catalog):
+        raise TrainingError(f"record {record.get('id')}: its schema defines no table")
+    return from_catalog(catalog, dialect)
+
+
+def database_key(record: dict[str, Any]) -> str:
+    """Records with the same key share one database."""
+    if record.get("db_path"):
+        return f"file:{record['db_path']}"
+    return "|".join((record.get("dialect") or "", record.get("schema") or "",
+                     record.get("setup_sql") or ""))

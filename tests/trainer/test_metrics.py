@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 from querywright.trainer import metrics
-from querywright.trainer.scratch_db import from_setup_sql
+from querywright.trainer.scratch import from_setup_sql
 
 SETUP = """
 CREATE TABLE t (a INT, b TEXT);

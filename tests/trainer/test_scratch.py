@@ -1,4 +1,5 @@
-"""Scratch databases for execution accuracy: generated rows from a schema, setup SQL, files."""
+"""Scratch databases: synthesis's (plausible rows for a catalog) and evaluation's (a record's
+SQLite file, setup SQL, or generated rows from its schema)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import sqlite3
 from pathlib import Path
 
 from querywright.trainer import metrics
-from querywright.trainer.scratch_db import build_database, database_key
+from querywright.trainer.scratch import (
+    ScratchDB,
+    build_database,
+    database_key,
+    family,
+    from_setup_sql,
+)
 
 SCHEMA = """
 CREATE TABLE users (id BIGSERIAL PRIMARY KEY, email VARCHAR(255) NOT NULL UNIQUE,
@@ -70,3 +77,39 @@ def test_sqlite_internal_tables_in_a_schema_are_left_to_sqlite() -> None:
               " CREATE TABLE sqlite_sequence (name TEXT, seq INTEGER);")
     conn = build_database(record(schema=schema, dialect="sqlite"))
     assert len(conn.execute("SELECT name FROM city").fetchall()) == 8
+
+
+# --- synthesis --------------------------------------------------------------------------------
+
+def test_synthesis_rows_fold_schemas_and_follow_foreign_keys() -> None:
+    catalog = metrics.schema_catalog(SCHEMA + 'CREATE TABLE "we""ird" ("a b" TEXT);', "postgres")
+    db = ScratchDB(catalog, rows=5, seed=1)
+    try:
+        assert db.run("SELECT count(*) FROM sales.refunds", "postgres") == (1, None)
+        assert db.conn.execute("SELECT count(*) FROM refunds").fetchone() == (5,)  # folded
+        orphans = "SELECT count(*) FROM refunds r LEFT JOIN orders o ON o.id = r.order_id " \
+                  "WHERE o.id IS NULL"
+        assert db.conn.execute(orphans).fetchone() == (0,)
+        assert db.conn.execute('SELECT count("a b") FROM "we""ird"').fetchone() == (5,)
+        emails = db.values("users", catalog.tables["users"].columns["email"])
+        assert len(emails) == 5 and all("@example.com" in e for e in emails)
+        rows, error = db.run("SELECT id FROM nowhere", "postgres")
+        assert rows is None and error is not None and "nowhere" in error
+        assert db.has("big_orders") and db.run("SELECT * FROM big_orders", "postgres")[1] is None
+    finally:
+        db.close()
+
+
+def test_synthesis_setup_sql_recreates_the_database_and_is_seeded() -> None:
+    catalog = metrics.schema_catalog(SCHEMA, "postgres")
+    db, again, other = (ScratchDB(catalog, rows=6, seed=s) for s in (3, 3, 4))
+    assert db.setup_sql() == again.setup_sql() != other.setup_sql()
+    copy = from_setup_sql(db.setup_sql(), "sqlite")  # evaluation's builder runs it unchanged
+    assert metrics.database_state(copy) == metrics.database_state(db.conn)
+    assert metrics.database_state(copy) != metrics.database_state(build_database(record()))
+
+
+def test_type_families() -> None:
+    assert [family(t) for t in ("BIGSERIAL", "NUMERIC(10,2)", "BOOLEAN", "TIMESTAMPTZ", "DATE",
+                                "VARCHAR(5)", "")] == [
+        "int", "number", "bool", "timestamp", "date", "text", "text"]
