@@ -11,7 +11,8 @@ From a trained adapter folder (peft format, with ``train_config.json`` and
    of the rebuilt test split (held out by query) and on a seeded sample of Spider dev
    (schemas never seen in training; scratch databases built from each schema);
 4. prints markdown (machine, commands, table) for bench/RESULTS.md, with execution accuracy
-   also counted over the questions whose gold query returns rows on its scratch database:
+   also counted over the questions whose gold query returns rows on its scratch database
+   (eval's ``execution_accuracy_gold_rows``):
 
     python bench/tuned_vs_base.py --adapter artifacts/smollm2-shop-adapter \\
         --spider /work/shared/data/spider --shop-limit 87 --spider-limit 60 \\
@@ -64,25 +65,6 @@ def spider_sample(spider: Path, folder: Path, seed: int) -> Path:
 def summaries(report: Path) -> dict[str, dict]:
     data = json.loads((report / "results.json").read_text())
     return {m["model"]: m for m in data["models"]}
-
-
-def gold_row_counts(records: list[dict]) -> dict[str, int | None]:
-    """Rows each gold query returns on its scratch database (None: it does not run). On
-    generated rows a gold query filtering on a literal often returns nothing, and then any
-    prediction that also returns nothing counts as right."""
-    from querywright.trainer import metrics
-    from querywright.trainer.scratch import build_database, database_key
-
-    databases: dict[str, object] = {}
-    counts: dict[str, int | None] = {}
-    for record in records:
-        key = database_key(record)
-        if key not in databases:
-            databases[key] = build_database(record)
-        dialect = record.get("dialect") or "sqlite"
-        result = metrics.run_query(databases[key], metrics.to_sqlite(record["sql"], dialect))
-        counts[str(record["id"])] = len(result.rows) if result.ok and result.rows is not None else None
-    return counts
 
 
 def pct(value: float | None) -> str:
@@ -161,8 +143,6 @@ def main() -> int:
 
     spider_records = load_examples(spider=str(sample), limit=args.spider_limit)
     schemas = len({r["schema_id"] for r in spider_records})
-    nonempty = {**gold_row_counts(load_examples(data=str(ds / "test.jsonl"), limit=args.shop_limit)),
-                **gold_row_counts(spider_records)}
 
     # 4. markdown
     try:
@@ -222,11 +202,11 @@ def main() -> int:
             valid = round((s["valid_rate"] or 0) * n)
             exact = round((s["exact_match"] or 0) * n)
             lat = s["median_latency_ms"]
-            rows = [e for e in s["results"] if nonempty.get(str(e["id"]))]
-            hits = sum(bool(e["execution"]) for e in rows)
+            with_rows = s["gold_with_rows"]
+            hits = round((s["execution_accuracy_gold_rows"] or 0) * with_rows)
             lines.append(
                 f"| {model} | {label} | {pct(s['execution_accuracy'])} ({right}/{ex}) | "
-                f"{pct(hits / len(rows) if rows else None)} ({hits}/{len(rows)}) | "
+                f"{pct(s['execution_accuracy_gold_rows'])} ({hits}/{with_rows}) | "
                 f"{pct(s['valid_rate'])} ({valid}/{n}) | {pct(s['exact_match'])} ({exact}/{n}) | "
                 f"{ex}/{n} | {'n/a' if lat is None else f'{lat:.0f} ms'} |"
                 + (f" error: {s['error']}" if s.get("error") else ""))

@@ -5,7 +5,8 @@
     querywright eval --model ollama:NAME --public test.parquet -o REPORT
 
 Writes REPORT/report.md (table and breakdowns), report.png (bar chart) and results.json
-(every prediction); prints the summary as JSON lines on stdout.
+(every prediction); prints the summary as JSON lines on stdout. Execution accuracy is also
+given over the questions whose gold query returns rows ("exec acc, gold returns rows", n).
 """
 
 from __future__ import annotations

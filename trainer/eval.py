@@ -1,5 +1,9 @@
 """Evaluate models on text-to-SQL examples: execution accuracy, valid-SQL rate, exact match.
 
+Execution accuracy is given twice: over every example whose gold query ran, and over those
+whose gold query returns at least one row (an empty gold result is matched by any prediction
+that returns nothing, which flatters the first figure on generated rows).
+
 Examples come from our training records (JSON lines), a Spider folder, or the public set's
 11-column format (read by ``trainer.spider`` and ``trainer.public``); each is a training record,
 with ``db_path`` when a Spider SQLite file holds its data.
@@ -105,6 +109,7 @@ class ExampleResult:
     errors: list[str]
     latency_ms: float
     complexity: str | None = None
+    gold_rows: int | None = None  # rows the gold query returned; None when it did not run
 
 
 @dataclass
@@ -114,14 +119,21 @@ class ModelResult:
     error: str | None = None
 
     def summary(self) -> dict[str, Any]:
-        """The figures of the report (rates in [0, 1]; None when nothing was counted)."""
+        """The figures of the report (rates in [0, 1]; None when nothing was counted).
+
+        ``execution_accuracy_gold_rows`` counts only the ``gold_with_rows`` examples whose gold
+        query returns at least one row: on generated rows a gold query often returns nothing,
+        and then any prediction that returns nothing counts as right."""
         n = len(self.examples)
         executed = [e.execution for e in self.examples if e.execution is not None]
+        with_rows = [e.execution for e in self.examples if e.execution is not None and e.gold_rows]
         latencies = [e.latency_ms for e in self.examples]
         return {
             "model": self.model, "examples": n, "error": self.error,
             "execution_accuracy": sum(executed) / len(executed) if executed else None,
             "executed": len(executed), "gold_errors": n - len(executed),
+            "execution_accuracy_gold_rows": sum(with_rows) / len(with_rows) if with_rows else None,
+            "gold_with_rows": len(with_rows),
             "valid_rate": sum(e.valid for e in self.examples) / n if n else None,
             "exact_match": sum(e.exact for e in self.examples) / n if n else None,
             "median_latency_ms": statistics.median(latencies) if latencies else None,
@@ -145,12 +157,13 @@ def score(record: dict[str, Any], output: str, catalog: Catalog,
     predicted = metrics.first_statement(output, dialect)
     invalid = metrics.validity_errors(predicted, catalog)
     errors = list(invalid)
-    execution = None
+    execution: bool | None = None
+    gold_rows: int | None = None
     if isinstance(database, str):
         errors.append(f"database: {database}")
     else:
         outcome = metrics.execution_match(database, predicted, record["sql"], dialect, timeout_s)
-        execution = outcome.match
+        execution, gold_rows = outcome.match, outcome.gold_rows
         errors += [f"{who}: {error}" for who, error in (("gold", outcome.gold_error),
                                                         ("predicted", outcome.predicted_error))
                    if error]
@@ -158,7 +171,7 @@ def score(record: dict[str, Any], output: str, catalog: Catalog,
         id=str(record["id"]), question=record["question"], gold=record["sql"],
         predicted=predicted, valid=not invalid,
         exact=metrics.exact_match(predicted, record["sql"], dialect), execution=execution,
-        errors=errors, latency_ms=0.0, complexity=record.get("complexity"))
+        errors=errors, latency_ms=0.0, complexity=record.get("complexity"), gold_rows=gold_rows)
 
 
 def score_output(record: dict[str, Any], output: str,

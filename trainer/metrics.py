@@ -217,11 +217,14 @@ def run_query(conn: sqlite3.Connection, sql: str, timeout_s: float = DEFAULT_TIM
 @dataclass(frozen=True)
 class ExecutionOutcome:
     """Execution verdict for one prediction: ``match`` is None when the gold query itself fails
-    (the example then counts in no execution figure)."""
+    (the example then counts in no execution figure). ``gold_rows``: how many rows the gold
+    query returned (for a data-changing statement, rows of the state it left); None when it
+    failed."""
 
     match: bool | None
     gold_error: str | None = None
     predicted_error: str | None = None
+    gold_rows: int | None = None
 
 
 def execution_match(
@@ -235,11 +238,13 @@ def execution_match(
     gold = run_query(conn, to_sqlite(gold_sql, dialect), timeout_s)
     if not gold.ok:
         return ExecutionOutcome(None, gold_error=gold.error)
+    assert gold.rows is not None
+    gold_rows = len(gold.rows)
     if not predicted_sql.strip():
-        return ExecutionOutcome(False, predicted_error="empty prediction")
+        return ExecutionOutcome(False, predicted_error="empty prediction", gold_rows=gold_rows)
     predicted = run_query(conn, to_sqlite(predicted_sql, dialect), timeout_s)
     if not predicted.ok:
-        return ExecutionOutcome(False, predicted_error=predicted.error)
-    assert gold.rows is not None and predicted.rows is not None
+        return ExecutionOutcome(False, predicted_error=predicted.error, gold_rows=gold_rows)
+    assert predicted.rows is not None
     ordered = has_top_level_order(gold_sql, dialect)
-    return ExecutionOutcome(same_results(predicted.rows, gold.rows, ordered))
+    return ExecutionOutcome(same_results(predicted.rows, gold.rows, ordered), gold_rows=gold_rows)

@@ -1,8 +1,8 @@
 """Write an evaluation as a markdown report with a bar chart, plus the raw results as JSON.
 
-``report.md`` compares the models side by side (execution accuracy, valid-SQL rate, exact
-match, latency), breaks execution accuracy down by complexity when the examples carry one,
-and lists a few examples where the models disagree; ``report.png`` plots the three rates;
+``report.md`` compares the models side by side (execution accuracy, the same counted only over
+examples whose gold query returns rows, valid-SQL rate, exact match, latency), breaks
+execution accuracy down by complexity when the examples carry one, and lists a few examples where the models disagree; ``report.png`` plots the three rates;
 ``results.json`` holds every prediction. Files are written to temporary names and renamed.
 """
 
@@ -104,17 +104,22 @@ def markdown(results: Sequence[ModelResult], title: str, image: str | None) -> s
     n = max((len(r.examples) for r in results), default=0)
     intro = (f"{n} examples. Execution accuracy counts the examples whose gold query ran on "
              "the scratch database; rows compared as multisets unless the gold query has a "
-             "top-level ORDER BY.")
-    header = "| model | execution accuracy | valid SQL | exact match | executed | median latency |"
-    lines += [intro, "", header, "|---|---|---|---|---|---|"]
+             "top-level ORDER BY. \"Exec acc, gold returns rows\" counts only the n examples "
+             "whose gold query returns at least one row (an empty gold result is matched by any "
+             "prediction that returns nothing).")
+    header = ("| model | execution accuracy | exec acc, gold returns rows | valid SQL | exact match "
+              "| executed | median latency |")
+    lines += [intro, "", header, "|---|---|---|---|---|---|---|"]
     for result in results:
         s = result.summary()
         if result.error:
-            lines.append(f"| {s['model']} | failed: {result.error} | | | | |")
+            lines.append(f"| {s['model']} | failed: {result.error} | | | | | |")
             continue
         latency = "n/a" if s["median_latency_ms"] is None else f"{s['median_latency_ms']:.0f} ms"
-        lines.append(f"| {s['model']} | {_pct(s['execution_accuracy'])} | {_pct(s['valid_rate'])}"
-                     f" | {_pct(s['exact_match'])} | {s['executed']}/{s['examples']} | {latency} |")
+        lines.append(f"| {s['model']} | {_pct(s['execution_accuracy'])}"
+                     f" | {_pct(s['execution_accuracy_gold_rows'])} (n={s['gold_with_rows']})"
+                     f" | {_pct(s['valid_rate'])} | {_pct(s['exact_match'])}"
+                     f" | {s['executed']}/{s['examples']} | {latency} |")
     if image:
         lines += ["", f"![metrics]({image})"]
     lines += _by_complexity(results)

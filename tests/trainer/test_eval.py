@@ -83,10 +83,13 @@ def test_public_rows_run_on_their_setup_sql(tmp_path: Path) -> None:
 
 
 def test_summary_and_report(tmp_path: Path) -> None:
+    gold_rows = {0: 2, 1: 0, 2: None, 3: 5}  # #1's gold returns nothing, #2's did not run
+
     def example(i: int, execution: bool | None, valid: bool, exact: bool) -> ExampleResult:
         return ExampleResult(id=str(i), question=f"q{i}", gold="SELECT 1", predicted="SELECT 2",
                              valid=valid, exact=exact, execution=execution, errors=[],
-                             latency_ms=10.0 * (i + 1), complexity="basic SQL")
+                             latency_ms=10.0 * (i + 1), complexity="basic SQL",
+                             gold_rows=gold_rows[i])
 
     base = ModelResult("builtin:base", [example(0, False, True, False),
                                         example(1, True, True, False),
@@ -97,19 +100,69 @@ def test_summary_and_report(tmp_path: Path) -> None:
     summary = base.summary()
     assert summary["execution_accuracy"] == pytest.approx(1 / 3)  # the gold of #2 did not run
     assert summary["executed"] == 3 and summary["gold_errors"] == 1
+    # only #0 and #3 return rows, and base gets both wrong: its one hit was on an empty gold
+    assert summary["execution_accuracy_gold_rows"] == 0.0 and summary["gold_with_rows"] == 2
+    assert tuned.summary()["execution_accuracy_gold_rows"] == 1.0
     assert summary["valid_rate"] == 0.5 and summary["exact_match"] == 0.0
     assert summary["median_latency_ms"] == 25.0
     paths = write_report([base, tuned], tmp_path / "report", title="Base vs tuned")
     text = paths["markdown"].read_text()
-    assert "| builtin:base | 33.3% | 50.0% | 0.0% | 3/4 | 25 ms |" in text
-    assert "| tuned | 100.0% | 100.0% | 50.0% | 3/4 | 25 ms |" in text
+    assert ("| model | execution accuracy | exec acc, gold returns rows | valid SQL | exact match "
+            "| executed | median latency |") in text
+    assert "| builtin:base | 33.3% | 0.0% (n=2) | 50.0% | 0.0% | 3/4 | 25 ms |" in text
+    assert "| tuned | 100.0% | 100.0% (n=2) | 100.0% | 50.0% | 3/4 | 25 ms |" in text
     assert "| basic SQL | 33.3% (3) | 100.0% (3) |" in text
     assert "![metrics](report.png)" in text
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads(paths["results"].read_text())
     assert [m["model"] for m in data["models"]] == ["builtin:base", "tuned"]
+    assert data["models"][0]["execution_accuracy_gold_rows"] == 0.0
+    assert data["models"][0]["gold_with_rows"] == 2
+    assert [e["gold_rows"] for e in data["models"][0]["results"]] == [2, 0, None, 5]
     assert sorted(p.name for p in paths["markdown"].parent.iterdir()) == [
         "report.md", "report.png", "results.json"]
+
+
+def test_an_empty_gold_result_counts_only_in_the_first_execution_figure(tmp_path: Path) -> None:
+    setup = "CREATE TABLE t (a INT); INSERT INTO t VALUES (1), (2);"
+    rows = [{"id": i, "source": "public", "dialect": "sqlite", "schema": "CREATE TABLE t (a INT);",
+             "setup_sql": setup, "question": q, "sql": sql, "split": "test"}
+            for i, (q, sql) in enumerate([("a above 5", "SELECT a FROM t WHERE a > 5"),
+                                          ("a above 1", "SELECT a FROM t WHERE a > 1")])]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    empty, one = evaluation.load_examples(data=str(path))
+    nothing = "SELECT a FROM t WHERE a < 0"  # returns no rows, like the first gold query
+    first = evaluation.score_output(empty, nothing)
+    assert first.execution is True and first.gold_rows == 0
+    second = evaluation.score_output(one, nothing)
+    assert second.execution is False and second.gold_rows == 1
+    summary = ModelResult("m", [first, second]).summary()
+    assert summary["execution_accuracy"] == 0.5
+    assert summary["execution_accuracy_gold_rows"] == 0.0 and summary["gold_with_rows"] == 1
+    broken = dict(one, sql="SELECT nope FROM t")  # a gold query that does not run
+    assert evaluation.score_output(broken, nothing).gold_rows is None
+
+
+def test_cli_prints_both_execution_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    async def predict(ref: str, records: list[dict], progress: object,
+                      workspace: Path | None) -> list[tuple[str, float]]:
+        return [("SELECT count(*) FROM orders", 5.0),
+                ("SELECT country, count(*) FROM users WHERE id < 0 GROUP BY 1", 7.0)]
+
+    monkeypatch.setattr(evaluation, "_predict_all", predict)
+    code = main(["eval", "--model", "fake", "--data", str(records_file(tmp_path)),
+                 "--progress", "none", "-o", str(tmp_path / "out")])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert summary["event"] == "summary" and summary["executed"] == 2
+    assert summary["execution_accuracy"] == 0.5  # the count is right, the grouping is not
+    assert summary["execution_accuracy_gold_rows"] == 0.5 and summary["gold_with_rows"] == 2
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "| fake | 50.0% | 50.0% (n=2) | 100.0% | 50.0% | 2/2 |" in report
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [e["gold_rows"] for e in results["models"][0]["results"]] == [1, 3]
 
 
 def test_cli_reports_a_model_that_cannot_be_opened(tmp_path: Path,
@@ -119,6 +172,7 @@ def test_cli_reports_a_model_that_cannot_be_opened(tmp_path: Path,
     assert code == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "no registered model named 'no-such-model'" in lines[0]["error"]
+    assert lines[0]["execution_accuracy_gold_rows"] is None and lines[0]["gold_with_rows"] == 0
     assert "failed: no registered model" in (tmp_path / "out" / "report.md").read_text()
 
 

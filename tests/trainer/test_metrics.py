@@ -112,6 +112,22 @@ def test_execution_match(conn: sqlite3.Connection, predicted: str, gold: str, ma
 def test_gold_that_fails_counts_nowhere(conn: sqlite3.Connection) -> None:
     outcome = metrics.execution_match(conn, "SELECT a FROM t", "SELECT missing FROM t", "sqlite")
     assert outcome.match is None and "missing" in (outcome.gold_error or "")
+    assert outcome.gold_rows is None
+
+
+@pytest.mark.parametrize(
+    ("predicted", "gold", "match", "gold_rows"),
+    [
+        ("SELECT a FROM t WHERE a > 9", "SELECT a FROM t WHERE a < 0", True, 0),  # both empty
+        ("SELECT a FROM t WHERE a > 9", "SELECT a FROM t WHERE a = 2", False, 2),
+        ("SELECT nope FROM t", "SELECT a FROM t", False, 4),  # prediction fails
+        ("", "SELECT b FROM t WHERE a = 1", False, 1),  # empty prediction
+    ],
+)
+def test_the_outcome_counts_the_rows_gold_returns(conn: sqlite3.Connection, predicted: str,
+                                                  gold: str, match: bool, gold_rows: int) -> None:
+    outcome = metrics.execution_match(conn, predicted, gold, "sqlite")
+    assert outcome.match is match and outcome.gold_rows == gold_rows
 
 
 def test_runaway_query_times_out(conn: sqlite3.Connection) -> None:
