@@ -1,8 +1,9 @@
 """Latency of inline suggestions with the built-in model through the embedded engine.
 
-Request -> response of ``SuggestionService.suggest`` (no debounce, no result cache hits:
-each request is a new prefix) while "typing" gold statements of bench/data/questions.jsonl
-one word at a time:
+Request -> response of ``SuggestionService.suggest`` with the product's inline settings
+(``InlineConfig()`` defaults, except no debounce and no result cache hits: each request
+is a new prefix) while "typing" gold statements of bench/data/questions.jsonl one word at
+a time:
 
 - cold: the first request after the model is loaded (schema prefix not yet evaluated);
 - warm prefix: every later keystroke (the schema part of the prompt is in the engine's
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -24,6 +26,7 @@ import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +41,27 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class Counting:
-    """Delegates to a completer and records generated / uncached prompt tokens."""
+    """Delegates to a completer and counts candidates and generated tokens (the embedded
+    engine streams one piece per token)."""
 
-    def __init__(self, inner: Any, tokens: list[int], uncached: list[int]) -> None:
-        self.inner, self.tokens, self.uncached = inner, tokens, uncached
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
         self.name, self.capabilities = inner.name, inner.capabilities
+        self.candidates = 0
+        self.tokens = 0
 
     async def complete(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> list[Completion]:
         out = await self.inner.complete(request, cancel)
-        for c in out:
-            self.tokens.append(c.tokens)
-            self.uncached.append(int(c.metadata.get("prompt_tokens", 0) or 0) - int(c.metadata.get("cached_tokens", 0) or 0))
+        self.candidates += len(out)
+        self.tokens += sum(c.tokens for c in out)
         return out
 
-    def stream(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> AsyncIterator[str]:
-        return self.inner.stream(request, cancel)
+    async def stream(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> AsyncIterator[str]:
+        self.candidates += 1
+        async with contextlib.aclosing(self.inner.stream(request, cancel)) as pieces:
+            async for piece in pieces:
+                self.tokens += 1
+                yield piece
 
     async def state(self) -> BackendState:
         return await self.inner.state()
@@ -70,7 +79,7 @@ def _q(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def measure(records: list[dict], grammar: bool, threads: int, model: str, max_tokens: int) -> dict[str, object]:
+async def measure(records: list[dict], grammar: bool, threads: int, model: str, inline: InlineConfig) -> dict[str, object]:
     completer = open_completer(model, BackendConfig(timeout_s=300, n_threads=threads))
     await completer.warm_up()  # load only; the schema prefix is not evaluated yet
     root = REPO / records[0]["workspace"]
@@ -80,16 +89,18 @@ async def measure(records: list[dict], grammar: bool, threads: int, model: str, 
     validation: list[float] = []
     validation_cpu: list[float] = []
     tokens: list[int] = []
-    uncached: list[int] = []
+    candidates: list[int] = []
+    lengths: list[int] = []
     shown = 0
-    counted = Counting(completer, tokens, uncached)
-    service = SuggestionService(counted, InlineConfig(debounce_ms=0, max_candidates=1, max_tokens=max_tokens, grammar=grammar), continuation_grammar=grammar)
+    counted = Counting(completer)
+    service = SuggestionService(counted, replace(inline, grammar=grammar), continuation_grammar=grammar)
 
     for record in records:
         words = record["sql"].split(" ")
         for i in range(1, len(words)):
             prefix = " ".join(words[:i]) + " "
             service.clear_cache()
+            counted.candidates = counted.tokens = 0
             started = time.perf_counter()
             result = await service.suggest("bench", prefix, len(prefix), catalog, debounce=False)
             elapsed = (time.perf_counter() - started) * 1000
@@ -97,10 +108,13 @@ async def measure(records: list[dict], grammar: bool, threads: int, model: str, 
             validation += [v.elapsed_ms for v in result.verdicts if v.elapsed_ms]
             validation_cpu += [v.cpu_ms for v in result.verdicts if v.elapsed_ms]
             shown += len(result.items)
+            lengths += [len(item.text) for item in result.items[:1]]
+            tokens.append(counted.tokens)
+            candidates.append(counted.candidates)
     await completer.aclose()
     release_engines()  # the next mode starts cold too
     return {"grammar": grammar, "cold": cold, "warm": warm, "validation": validation, "validation_cpu": validation_cpu,
-            "shown": shown, "tokens": tokens, "uncached": uncached}
+            "shown": shown, "tokens": tokens, "candidates": candidates, "lengths": lengths}
 
 
 def main() -> int:
@@ -109,25 +123,33 @@ def main() -> int:
     parser.add_argument("--model", default="builtin:smollm2-135m")
     parser.add_argument("--statements", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--max-tokens", type=int, default=24)
+    parser.add_argument("--max-tokens", type=int, help="default: the product's (InlineConfig)")
+    parser.add_argument("--max-candidates", type=int, help="default: the product's (InlineConfig)")
     parser.add_argument("--grammar", choices=("on", "off", "both"), default="both")
     args = parser.parse_args()
     records = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()][: args.statements]
     modes = {"on": [True], "off": [False], "both": [True, False]}[args.grammar]
     started = time.perf_counter()
-    results = [asyncio.run(measure(records, g, args.threads, args.model, args.max_tokens)) for g in modes]
+    inline = InlineConfig(debounce_ms=0)
+    if args.max_tokens:
+        inline = replace(inline, max_tokens=args.max_tokens)
+    if args.max_candidates:
+        inline = replace(inline, max_candidates=args.max_candidates)
+    results = [asyncio.run(measure(records, g, args.threads, args.model, inline)) for g in modes]
     print(f"\n## AI latency: inline suggestions, {args.model}, embedded engine ({time.strftime('%Y-%m-%d %H:%M')})\n")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-          f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s), "
-          f"max {args.max_tokens} tokens per suggestion.")
+          f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s); "
+          f"inline settings: max_candidates {inline.max_candidates}, max_tokens {inline.max_tokens}, no debounce.")
     print(f"Command: `python bench/ai_latency.py {' '.join(sys.argv[1:])}` ({time.perf_counter() - started:.0f} s)\n")
     print("| grammar | cold request (ms) | warm prefix p50 (ms) | warm prefix p95 (ms) | requests | suggestions shown | "
-          "mean tokens generated | mean prompt tokens not cached (after the first) | validation wall p50 / p95 (ms) | validation CPU p50 / p95 (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "tokens generated per request, mean (median) | candidates per request | mean characters shown | "
+          "validation wall p50 / p95 (ms) | validation CPU p50 / p95 (ms) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        warm, validation, cpu = r["warm"], r["validation"], r["validation_cpu"]
+        warm, validation, cpu, tokens = r["warm"], r["validation"], r["validation_cpu"], r["tokens"]
         print(f"| {'on' if r['grammar'] else 'off'} | {r['cold'][0]:.0f} | {_q(warm, 50):.0f} | {_q(warm, 95):.0f} | "
-              f"{len(warm) + 1} | {r['shown']} | {statistics.mean(r['tokens']):.1f} | {statistics.mean(r['uncached'][1:]):.0f} | "
+              f"{len(warm) + 1} | {r['shown']} | {statistics.mean(tokens):.1f} ({statistics.median(tokens):.0f}) | "
+              f"{statistics.mean(r['candidates']):.2f} | {statistics.mean(r['lengths'] or [0]):.0f} | "
               f"{_q(validation, 50):.2f} / {_q(validation, 95):.2f} | {_q(cpu, 50):.2f} / {_q(cpu, 95):.2f} |")
     print("\nTargets: p50 <= 350 ms; follow-up keystroke with warm prefix p50 <= 150 ms; validation p95 <= 10 ms.")
     return 0

