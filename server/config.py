@@ -32,7 +32,7 @@ class InlineConfig:
     enabled: bool = True
     debounce_ms: int = 120
     max_candidates: int = 2
-    max_tokens: int = 64
+    max_tokens: int = 24
     timeout_ms: int = 4000
     grammar: bool = True
 

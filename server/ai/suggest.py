@@ -13,8 +13,8 @@ up to N distinct suggestions. Nothing unvalidated comes out.
 - **Cache**: keyed by model, schema and statement prefix/suffix/question. Typing the
   characters a cached suggestion starts with is served from the cache (the rest of it).
 - **Keystrokes** (``continue`` mode) are latency-first: one candidate is streamed and cut
-  at a clause boundary (``clauses``: the clause at the cursor plus
-  :data:`FOLLOWING_CLAUSES` more), generation stopping there; another candidate is sampled
+  at a clause boundary (``clauses``: the clause at the cursor, plus FROM when the SELECT
+  has none yet), generation stopping there; another candidate is sampled
   only when the previous one fails validation, up to ``max_candidates``. Comment -> SQL
   samples all ``max_candidates`` whole statements and shows the valid ones.
 - **Backend state**: backend failures (``ModelError``: offline, timeout, circuit breaker
@@ -38,7 +38,7 @@ from ..config import InlineConfig
 from ..errors import ModelError
 from ..sql.catalog import Catalog
 from ..sql.text import Statement, TextIndex
-from .clauses import cut_point
+from .clauses import clauses_to_add, cut_point
 from .completer import BackendState, Completer, CompletionRequest
 from .context import InlineContext, heal, inline_context, insertion
 from .grammar import continuation_grammar, statement_grammar
@@ -58,9 +58,6 @@ CONTINUATION_STOPS = (*STOP_SEQUENCES, "\n")
 CACHE_SIZE = 256
 MAX_TYPE_THROUGH = 48  # characters typed into a cached suggestion that still hit the cache
 WHOLE_STATEMENT_TOKENS = 96
-# Whole clauses a keystroke suggestion may add after finishing the clause at the cursor
-# (none when text follows the cursor: the suggestion fills the gap up to it).
-FOLLOWING_CLAUSES = 1
 ALTERNATIVE_TEMPERATURE = 0.5  # candidates after the first (the first is greedy)
 
 
@@ -247,7 +244,8 @@ class SuggestionService:
                 outputs = [lead + c.text for c in completions]
                 items, verdicts = self._validate(context, catalog, healing, outputs, whole)
             else:
-                clauses = 0 if context.suffix.strip() else FOLLOWING_CLAUSES
+                # Text after the cursor: the suggestion only fills the gap up to it.
+                clauses = 0 if context.suffix.strip() else clauses_to_add(context.prefix)
                 outputs, items, verdicts = await self._keystroke(request, cancel, clauses, context, catalog, healing)
         except ModelError as exc:
             self._set_state(BackendState.OFFLINE, str(exc))

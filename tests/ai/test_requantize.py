@@ -47,7 +47,7 @@ def tensors(path: Path) -> dict[str, object]:
     return {t.name: t for t in gguf.GGUFReader(path).tensors}
 
 
-def test_q4_1_matrices_become_q4_0_and_the_rest_is_copied(tmp_path: Path) -> None:
+def test_q4_1_matrices_become_q8_0_and_the_rest_is_copied(tmp_path: Path) -> None:
     weights = write_model(tmp_path / "in.gguf")
     out = requantize(tmp_path / "in.gguf", tmp_path / "out" / "model.gguf", progress=print)
     before, after = tensors(tmp_path / "in.gguf"), tensors(out)
@@ -55,15 +55,18 @@ def test_q4_1_matrices_become_q4_0_and_the_rest_is_copied(tmp_path: Path) -> Non
     for name, tensor in after.items():
         source = before[name]
         if source.tensor_type == Q.Q4_1:
-            assert tensor.tensor_type == Q.Q4_0
-            values = gguf.quants.dequantize(tensor.data, Q.Q4_0).reshape(weights[name].shape)
-            scale = np.abs(weights[name]).max(axis=1, keepdims=True)
-            assert np.all(np.abs(values - weights[name]) <= scale * 0.25)  # a 4-bit step or so
+            assert tensor.tensor_type == Q.Q8_0
+            values = gguf.quants.dequantize(tensor.data, Q.Q8_0).reshape(weights[name].shape)
+            shipped = gguf.quants.dequantize(source.data, Q.Q4_1).reshape(weights[name].shape)
+            scale = np.abs(shipped).max(axis=1, keepdims=True)
+            assert np.all(np.abs(values - shipped) <= scale / 127)  # within one 8-bit step
         else:
             assert tensor.tensor_type == source.tensor_type
             assert np.array_equal(np.asarray(tensor.data), np.asarray(source.data))
     reader = gguf.GGUFReader(out)
-    assert reader.fields["general.file_type"].parts[-1][0] == 2  # MOSTLY_Q4_0
+    assert reader.fields["general.file_type"].parts[-1][0] == 7  # MOSTLY_Q8_0
+    q4 = requantize(tmp_path / "in.gguf", tmp_path / "q4.gguf", target="Q4_0")
+    assert {t.tensor_type for t in tensors(q4).values()} == {Q.Q4_0, Q.Q8_0, Q.F32}
     tokens = reader.fields["tokenizer.ggml.tokens"]
     assert [bytes(tokens.parts[i]).decode() for i in tokens.data] == ["<s>", "a", "b"]
     assert bytes(reader.fields["general.name"].parts[-1]).decode() == "tiny"

@@ -129,7 +129,7 @@ async def test_continuation_validated_and_healed(catalog: Catalog) -> None:
     service = SuggestionService(backend, NO_DEBOUNCE)
     text = "SELECT email FROM us"
     result = await service.suggest("file:///q.sql", text, len(text), catalog)
-    assert [s.text for s in result.items] == ["ers WHERE is_active"]
+    assert [s.text for s in result.items] == ["ers"]  # the FROM clause, finished
     assert result.raw == 1 and result.valid == 1  # valid at once: no second candidate
     request = backend.requests[0]
     assert request.prompt.endswith("<|im_start|>assistant\nSELECT email FROM")
@@ -257,8 +257,8 @@ async def test_keystroke_stops_at_a_clause_boundary(catalog: Catalog) -> None:
     backend = ScriptedCompleter([" * FROM users WHERE id = 1000 ORDER BY email"])
     result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", "SELECT ", 7, catalog)
     assert [s.text for s in result.items] == ["* FROM users"]
-    # "*", "FROM", "users", "WHERE" and " id", which shows that WHERE is a whole word
-    assert backend.closed_early == 1 and backend.pieces_read == 5
+    # "*", "FROM", "users", "WHERE": nothing is generated past the capital WHERE
+    assert backend.closed_early == 1 and backend.pieces_read == 4
     assert result.raw == 1 and len(backend.requests) == 1 and backend.requests[0].temperature == 0.0
 
 
@@ -279,3 +279,10 @@ async def test_keystroke_samples_another_candidate_only_when_one_fails(catalog: 
     good = ScriptedCompleter([" email FROM users", " id FROM users"])
     assert (await SuggestionService(good, NO_DEBOUNCE).suggest("u", "SELECT ", 7, catalog)).raw == 1
     assert len(good.requests) == 1
+
+
+async def test_keystroke_after_from_finishes_only_that_clause(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" users WHERE id = 1000"])
+    text = "SELECT email FROM "
+    result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", text, len(text), catalog)
+    assert [s.text for s in result.items] == ["users"] and backend.closed_early == 1
