@@ -5,9 +5,9 @@ Request -> response of ``SuggestionService.suggest`` with the product's inline s
 is a new prefix) while "typing" gold statements of bench/data/questions.jsonl one word at
 a time:
 
-- cold: the first keystroke of each statement, after an unrelated prompt has taken the
-  engine's cache (the schema prefix must be evaluated again: as after a restart without
-  warm-up, or after another workspace's request);
+- cold: the first keystroke of each statement, each statement typed into a freshly loaded
+  engine (the schema part of the prompt is evaluated on that request: as on the first
+  request after a restart had the editor not warmed the model up);
 - warm prefix: every later keystroke (the schema part of the prompt is in the engine's
   prefix cache), i.e. a follow-up keystroke;
 - all: every request of the session, cold ones included;
@@ -83,8 +83,6 @@ def _q(values: list[float], q: float) -> float:
 
 
 async def measure(records: list[dict], grammar: bool, threads: int, model: str, inline: InlineConfig) -> dict[str, object]:
-    completer = open_completer(model, BackendConfig(timeout_s=300, n_threads=threads))
-    await completer.warm_up()  # load only; the schema prefix is not evaluated yet
     root = REPO / records[0]["workspace"]
     catalog = load_catalog(root, load_config(root)[0]).catalog
     cold: list[float] = []
@@ -95,13 +93,13 @@ async def measure(records: list[dict], grammar: bool, threads: int, model: str, 
     candidates: list[int] = []
     lengths: list[int] = []
     shown = 0
-    counted = Counting(completer)
-    service = SuggestionService(counted, replace(inline, grammar=grammar), continuation_grammar=grammar)
-
     for record in records:
         words = record["sql"].split(" ")
-        # An unrelated prompt takes the engine's one cache slot: the next request is cold.
-        await completer.complete(CompletionRequest(prompt=f"Evict the cache {len(cold)}.", max_tokens=1))
+        release_engines()  # a fresh engine: nothing of the prompt is cached
+        completer = open_completer(model, BackendConfig(timeout_s=300, n_threads=threads))
+        await completer.warm_up()  # load only; the schema prefix is not evaluated yet
+        counted = Counting(completer)
+        service = SuggestionService(counted, replace(inline, grammar=grammar), continuation_grammar=grammar)
         for i in range(1, len(words)):
             prefix = " ".join(words[:i]) + " "
             service.clear_cache()
@@ -116,8 +114,8 @@ async def measure(records: list[dict], grammar: bool, threads: int, model: str, 
             lengths += [len(item.text) for item in result.items[:1]]
             tokens.append(counted.tokens)
             candidates.append(counted.candidates)
-    await completer.aclose()
-    release_engines()  # the next mode starts cold too
+        await completer.aclose()
+    release_engines()
     return {"grammar": grammar, "cold": cold, "warm": warm, "validation": validation, "validation_cpu": validation_cpu,
             "shown": shown, "tokens": tokens, "candidates": candidates, "lengths": lengths}
 

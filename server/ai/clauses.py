@@ -2,11 +2,17 @@
 
 A keystroke suggestion is ghost text that the user accepts with Tab, and every token it
 holds costs generation time while the user waits. Models also run on past the useful part
-(an invented ``WHERE id = 1000``). So a keystroke suggestion is cut at a clause boundary:
-it finishes the clause at the cursor, plus the FROM clause when the SELECT being written
-has none yet (:func:`clauses_to_add`: without it the statement names columns of no
-table), and generation stops as soon as the next clause begins. Accepting it asks for
-the next piece.
+(an invented ``WHERE id = 1000``, a select list that repeats itself). So a keystroke
+suggestion is cut at a boundary, and generation stops as soon as it is reached
+(:func:`stop_for` decides from the text before the cursor, :func:`cut_point` finds it):
+
+- by default it finishes the clause at the cursor (``... FROM `` -> ``users``);
+- a SELECT with an empty select list gets its list and its FROM clause
+  (``SELECT `` -> ``* FROM users``);
+- a SELECT whose list has items but no FROM yet gets one more list item or the FROM
+  clause, whichever the model writes (``SELECT email `` -> ``, name`` or ``FROM users``).
+
+Accepting a suggestion asks for the next piece.
 
 :func:`clause_starts` finds, in generated text, where top-level clause keywords begin
 (``FROM``, ``WHERE``, ``GROUP BY``, ``LEFT JOIN``, ``UNION`` ...): outside quotes, comments
@@ -21,6 +27,7 @@ Pure functions over strings, cheap enough to call after every streamed token.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _KEYWORD = re.compile(
     r"(?:(?:NATURAL\s+)?(?:LEFT|RIGHT|FULL|INNER|CROSS)(?:\s+OUTER)?\s+JOIN|JOIN"
@@ -77,16 +84,30 @@ def clause_starts(text: str) -> list[int]:
     return starts
 
 
-def clauses_to_add(prefix: str) -> int:
-    """How many whole clauses a suggestion after ``prefix`` may add after finishing the
-    clause at the cursor: 1 when the innermost query being written is a SELECT without a
-    FROM yet, else 0."""
+@dataclass(frozen=True)
+class Stop:
+    """Where a suggestion ends: after the clause at the cursor and ``clauses`` more, or
+    (``one_item``) after one more item of a select list, whichever comes first."""
+
+    clauses: int = 0
+    one_item: bool = False
+
+
+def stop_for(prefix: str) -> Stop:
+    """The stop rule for a suggestion after ``prefix`` (see the module docstring), from
+    the innermost query being written there."""
     segment = prefix[_innermost_open(prefix) :]
     first = _WORD.search(segment)
     if first is None or first.group().upper() not in ("SELECT", "WITH"):
-        return 0
-    has_from = any(segment[s : s + 4].upper() == "FROM" for s in clause_starts(segment + " "))
-    return 0 if has_from else 1
+        return Stop()
+    starts = clause_starts(segment + " ")
+    if any(segment[s : s + 4].upper() == "FROM" for s in starts):
+        return Stop()
+    selects = list(re.finditer(r"\bSELECT\s+(?:DISTINCT\s+)?", segment, re.IGNORECASE))
+    listed = segment[selects[-1].end() :] if selects else ""
+    if not listed.strip() or _WORD.fullmatch(listed):
+        return Stop(clauses=1)  # nothing listed yet, or its first word being typed
+    return Stop(one_item=True)
 
 
 def _innermost_open(text: str) -> int:
@@ -113,11 +134,41 @@ def _innermost_open(text: str) -> int:
     return opened[-1] if opened else 0
 
 
-def cut_point(text: str, clauses: int) -> int | None:
-    """Where to stop ``text`` (generated after the cursor) so that it holds the rest of the
-    clause at the cursor and at most ``clauses`` clauses after it; None while it may still
-    grow. A keyword at the very start of ``text`` opens the clause at the cursor."""
+def cut_point(text: str, stop: Stop) -> int | None:
+    """Where to stop ``text`` (generated after the cursor) by ``stop``; None while it may
+    still grow. A keyword at the very start of ``text`` opens the clause at the cursor,
+    and a comma there starts the one item."""
+    cuts: list[int] = []
     starts = [s for s in clause_starts(text) if text[:s].strip()]
-    if len(starts) <= clauses:
+    if len(starts) > stop.clauses:
+        cuts.append(starts[stop.clauses])
+    if stop.one_item:
+        cuts += [c for c in _top_level_commas(text) if text[:c].strip(" \t\n,")]
+    if not cuts:
         return None
-    return len(text[: starts[clauses]].rstrip())
+    return len(text[: min(cuts)].rstrip())
+
+
+def _top_level_commas(text: str) -> list[int]:
+    """Offsets of commas outside quotes, comments and parentheses opened in ``text``."""
+    commas: list[int] = []
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char in "'\"`":
+            end = text.find(char, i + 1)
+            if end < 0:
+                break
+            i = end + 1
+            continue
+        if text.startswith("--", i) or text.startswith("/*", i):
+            break  # a comment: the suggestion ends before it anyway
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth <= 0:
+            commas.append(i)
+        i += 1
+    return commas

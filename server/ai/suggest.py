@@ -13,8 +13,8 @@ up to N distinct suggestions. Nothing unvalidated comes out.
 - **Cache**: keyed by model, schema and statement prefix/suffix/question. Typing the
   characters a cached suggestion starts with is served from the cache (the rest of it).
 - **Keystrokes** (``continue`` mode) are latency-first: one candidate is streamed and cut
-  at a clause boundary (``clauses``: the clause at the cursor, plus FROM when the SELECT
-  has none yet), generation stopping there; another candidate is sampled
+  at a clause or select-item boundary (``clauses``), generation stopping there, and is
+  validated as a statement still being written; another candidate is sampled
   only when the previous one fails validation, up to ``max_candidates``. Comment -> SQL
   samples all ``max_candidates`` whole statements and shows the valid ones.
 - **Backend state**: backend failures (``ModelError``: offline, timeout, circuit breaker
@@ -38,7 +38,7 @@ from ..config import InlineConfig
 from ..errors import ModelError
 from ..sql.catalog import Catalog
 from ..sql.text import Statement, TextIndex
-from .clauses import clauses_to_add, cut_point
+from .clauses import Stop, cut_point, stop_for
 from .completer import BackendState, Completer, CompletionRequest
 from .context import InlineContext, heal, inline_context, insertion
 from .grammar import continuation_grammar, statement_grammar
@@ -245,8 +245,8 @@ class SuggestionService:
                 items, verdicts = self._validate(context, catalog, healing, outputs, whole)
             else:
                 # Text after the cursor: the suggestion only fills the gap up to it.
-                clauses = 0 if context.suffix.strip() else clauses_to_add(context.prefix)
-                outputs, items, verdicts = await self._keystroke(request, cancel, clauses, context, catalog, healing)
+                stop = Stop() if context.suffix.strip() else stop_for(context.prefix)
+                outputs, items, verdicts = await self._keystroke(request, cancel, stop, context, catalog, healing)
         except ModelError as exc:
             self._set_state(BackendState.OFFLINE, str(exc))
             return SuggestResult((), "offline", str(exc), _ms(started))
@@ -265,7 +265,7 @@ class SuggestionService:
         self,
         request: CompletionRequest,
         cancel: asyncio.Event,
-        clauses: int,
+        stop: Stop,
         context: InlineContext,
         catalog: Catalog,
         healing,  # type: ignore[no-untyped-def]
@@ -280,22 +280,22 @@ class SuggestionService:
                 break
             one = replace(request, n=1, seed=index,
                           temperature=0.0 if index == 0 else ALTERNATIVE_TEMPERATURE)  # fmt: skip
-            outputs.append(await self._stream_clauses(one, cancel, clauses))
+            outputs.append(await self._stream_clauses(one, cancel, stop))
             items, checked = self._validate(context, catalog, healing, outputs[-1:], False)
             verdicts += checked
             if items:
                 return outputs, items, verdicts
         return outputs, (), verdicts
 
-    async def _stream_clauses(self, request: CompletionRequest, cancel: asyncio.Event, clauses: int) -> str:
-        """One candidate's text, generation stopped once it holds ``clauses`` whole
-        clauses after the one at the cursor (``clauses.cut_point``)."""
+    async def _stream_clauses(self, request: CompletionRequest, cancel: asyncio.Event, stop: Stop) -> str:
+        """One candidate's text, generation stopped at the boundary ``stop`` describes
+        (``clauses.cut_point``)."""
         assert self.completer is not None
         text = ""
         async with contextlib.aclosing(self.completer.stream(request, cancel)) as pieces:
             async for piece in pieces:
                 text += piece
-                cut = cut_point(text, clauses)
+                cut = cut_point(text, stop)
                 if cut is not None:
                     return text[:cut]  # leaving the block closes the stream: generation stops
         return text
@@ -309,7 +309,7 @@ class SuggestionService:
             if inserted is None:
                 verdicts.append(Verdict(False, "", "", "does not continue the text at the cursor", raw=output))
                 continue
-            verdict = validate_candidate(inserted, catalog, "" if whole else context.prefix, "" if whole else context.suffix)
+            verdict = validate_candidate(inserted, catalog, "" if whole else context.prefix, "" if whole else context.suffix, partial=not whole)
             verdicts.append(verdict)
             if not verdict.ok:
                 continue

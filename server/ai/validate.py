@@ -14,6 +14,11 @@ A candidate is the text a model proposes to insert at the cursor. ``validate_can
 4. a candidate cut off mid-clause (the token limit) is shortened to its longest prefix
    that parses and checks, when no text follows the cursor.
 
+A keystroke suggestion may complete a statement that is still being written
+(``partial=True``): a SELECT list before its FROM clause is typed. Its columns then have
+no table to be checked against; they pass when one table or view of the catalog has all
+of them (so a FROM clause can make the statement valid), and fail otherwise.
+
 The answer is a :class:`Verdict`: ``ok`` with the (possibly repaired) text to show, or
 ``ok=False`` with the reason. Plain data in, plain data out: no model, no LSP.
 """
@@ -29,7 +34,7 @@ from sqlglot.errors import OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.scope import traverse_scope
 
 from ..sql.catalog import Catalog, get_dialect
-from ..sql.checks import check_sql
+from ..sql.checks import NO_FROM, check_sql
 from ..sql.issues import Fix, Issue, Position, Severity, Span, TextEdit
 from ..sql.text import TextIndex, split_statements
 
@@ -112,9 +117,13 @@ def _offsets(index: TextIndex, issue: Issue) -> tuple[int, int]:
     return index.offset(issue.span.start), index.offset(issue.span.end)
 
 
-def _errors(statement: str, catalog: Catalog) -> list[Issue]:
+def _errors(statement: str, catalog: Catalog, partial: bool = False) -> list[Issue]:
     issues = [i for i in check_sql(statement, catalog) if i.severity is Severity.ERROR]
-    if not issues and not _FROM.search(statement):
+    if partial and not _FROM.search(statement):
+        issues = [i for i in issues if not i.message.endswith(NO_FROM)]
+        if not issues:
+            issues.extend(_columns_of_no_table(statement, catalog))
+    elif not issues and not _FROM.search(statement):
         issues.extend(_columns_without_source(statement, catalog))
     if not issues and _QUALIFIED_STAR.search(statement):
         issues.extend(_stars_without_source(statement, catalog))
@@ -195,6 +204,25 @@ def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
     return []
 
 
+def _columns_of_no_table(statement: str, catalog: Catalog) -> list[Issue]:
+    """A SELECT still without FROM: its unqualified columns (select-list aliases aside)
+    must all be columns of one table or view, else one issue naming them."""
+    try:
+        trees = get_dialect(catalog.dialect).parse(statement)
+    except (ParseError, TokenError, RecursionError):
+        return []  # the catalog checks have reported the parse error
+    tree = trees[0] if trees else None
+    if not isinstance(tree, exp.Select):
+        return []
+    aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
+    names = {catalog.key(c.name) for c in tree.find_all(exp.Column) if not c.table and c.name.lower() not in aliases}
+    if not names or any(names <= set(table.columns) for table in catalog):
+        return []
+    span = Span(Position(0, 0), Position(0, 0))
+    listed = ", ".join(sorted(names))
+    return [Issue("column-without-table", Severity.ERROR, f"no table has all of the columns {listed}", span)]
+
+
 def _blame(issue: Issue, index: TextIndex, start: int, end: int, catalog: Catalog) -> bool:
     """Whether the candidate (region [start, end)) is responsible for an issue.
 
@@ -215,7 +243,7 @@ def _blame(issue: Issue, index: TextIndex, start: int, end: int, catalog: Catalo
 
 
 def _check(
-    prefix: str, candidate: str, suffix: str, catalog: Catalog
+    prefix: str, candidate: str, suffix: str, catalog: Catalog, partial: bool = False
 ) -> tuple[str, list[Issue], list[str]]:
     """Check and repair; returns (candidate, blocking issues, repairs)."""
     repairs: list[str] = []
@@ -223,7 +251,7 @@ def _check(
         statement = prefix + candidate + suffix
         index = TextIndex(statement)
         start, end = len(prefix), len(prefix) + len(candidate)
-        blocking = [i for i in _errors(statement, catalog) if _blame(i, index, start, end, catalog)]
+        blocking = [i for i in _errors(statement, catalog, partial) if _blame(i, index, start, end, catalog)]
         if not blocking:
             return candidate, [], repairs
         fixable = [i for i in blocking if i.code in CATALOG_CODES and len(i.fixes) == 1]
@@ -257,10 +285,11 @@ def _shorter(candidate: str) -> list[str]:
 
 
 def validate_candidate(
-    raw: str, catalog: Catalog, prefix: str = "", suffix: str = ""
+    raw: str, catalog: Catalog, prefix: str = "", suffix: str = "", *, partial: bool = False
 ) -> Verdict:
     """Validate one model candidate for the cursor between ``prefix`` and ``suffix`` (the
-    current statement's text on each side)."""
+    current statement's text on each side). ``partial``: the statement is still being
+    written (a keystroke suggestion), see the module docstring."""
     started = time.perf_counter()
     cpu_started = time.thread_time()
     candidate = clean_candidate(raw, prefix)
@@ -279,12 +308,12 @@ def validate_candidate(
         return done(False, candidate, "not exactly one statement")
     if statements[0].first_keyword() not in STATEMENT_KEYWORDS:
         return done(False, candidate, "not an SQL statement")
-    fixed, blocking, repairs = _check(prefix, candidate, suffix, catalog)
+    fixed, blocking, repairs = _check(prefix, candidate, suffix, catalog, partial)
     if not blocking:
         return done(True, fixed, repairs=repairs)
     if not suffix.strip() and blocking[0].code not in CATALOG_CODES:
         for cut in _shorter(candidate):
-            fixed_cut, cut_blocking, cut_repairs = _check(prefix, cut, suffix, catalog)
+            fixed_cut, cut_blocking, cut_repairs = _check(prefix, cut, suffix, catalog, partial)
             if not cut_blocking:
                 return done(True, fixed_cut, repairs=[*cut_repairs, "shortened to a complete clause"])
     return done(False, candidate, blocking[0].message, blocking, repairs)

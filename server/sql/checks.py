@@ -33,6 +33,9 @@ SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "sys", "sqlite_m
 SYSTEM_TABLES = frozenset({"dual", "sqlite_master", "sqlite_schema", "sqlite_sequence"})
 UNKNOWN = None  # marker: a source whose columns cannot be known
 
+# The end of the message for a column in a query that has no FROM clause.
+NO_FROM = "the query has no FROM clause"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -218,7 +221,7 @@ class StatementChecker:
         sources = scope_sources[id(scope)]
         if not sources:
             if not any(self.chain(scope, scope_sources)):
-                self.add("unknown-column", f"unknown column {column.name}: the query has no FROM clause", column.this)
+                self.add("unknown-column", f"unknown column {column.name}: {NO_FROM}", column.this)
             return
         options = sorted({n for s in sources.values() for n in s.column_names()})
         hint = suggest(column.name, options)

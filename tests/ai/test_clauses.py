@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from querywright.server.ai.clauses import clause_starts, clauses_to_add, cut_point
+from querywright.server.ai.clauses import Stop, clause_starts, cut_point, stop_for
 
 
 @pytest.mark.parametrize(
@@ -35,33 +35,53 @@ def test_clause_starts(text: str, starts: list[int]) -> None:
 
 def test_cut_point_keeps_the_current_clause_and_n_more() -> None:
     text = " as n FROM products WHERE id = 1 ORDER BY id "
-    assert text[: cut_point(text, 1)] == " as n FROM products"
-    assert text[: cut_point(text, 0)] == " as n"
-    assert text[: cut_point(text, 2)] == " as n FROM products WHERE id = 1"
-    assert cut_point(text, 3) is None  # may still grow
+    assert text[: cut_point(text, Stop(1))] == " as n FROM products"
+    assert text[: cut_point(text, Stop(0))] == " as n"
+    assert text[: cut_point(text, Stop(2))] == " as n FROM products WHERE id = 1"
+    assert cut_point(text, Stop(3)) is None  # may still grow
 
 
 def test_a_keyword_at_the_start_opens_the_current_clause() -> None:
     text = " WHERE is_active ORDER BY id LIMIT 3"
-    assert text[: cut_point(text, 1)] == " WHERE is_active ORDER BY id"
-    assert cut_point(" WHERE is_active", 0) is None
+    assert text[: cut_point(text, Stop(1))] == " WHERE is_active ORDER BY id"
+    assert cut_point(" WHERE is_active", Stop(0)) is None
 
 
 @pytest.mark.parametrize(
-    ("prefix", "clauses"),
+    ("text", "cut"),
     [
-        ("SELECT ", 1),  # a SELECT without FROM: the suggestion may add FROM
-        ("select count(*) ", 1),
-        ("SELECT email FR", 1),  # FROM is still being typed
-        ("SELECT email FROM ", 0),
-        ("select email from users where ", 0),
-        ("SELECT * FROM users WHERE id IN (SELECT ", 1),  # the subquery has no FROM yet
-        ("SELECT * FROM users WHERE id IN (SELECT user_id FROM orders) AND ", 0),
-        ("SELECT 'a (' || ", 1),  # a parenthesis in a string opens nothing
-        ("WITH t AS (SELECT id FROM users) SELECT ", 1),  # the main SELECT has no FROM yet
-        ("UPDATE users SET ", 0),
-        ("", 0),
+        (", name, created_at, country", ", name"),  # a comma at the start opens the item
+        (" name, created_at", " name"),
+        (" FROM users WHERE id = 1", " FROM users"),  # or the FROM clause
+        (" as n FROM products", " as n"),
+        (" coalesce(a, b), c", " coalesce(a, b)"),  # commas inside parentheses do not count
+        (" 'a, b', c", " 'a, b'"),
+        (", name", None),  # may still grow
     ],
 )
-def test_clauses_to_add(prefix: str, clauses: int) -> None:
-    assert clauses_to_add(prefix) == clauses
+def test_one_item_stop(text: str, cut: str | None) -> None:
+    point = cut_point(text, Stop(one_item=True))
+    assert (None if point is None else text[:point]) == cut
+
+
+@pytest.mark.parametrize(
+    ("prefix", "stop"),
+    [
+        ("SELECT ", Stop(1)),  # an empty select list: the list and FROM
+        ("SELECT DISTINCT ", Stop(1)),
+        ("SELECT em", Stop(1)),  # the first word being typed
+        ("select count(*) ", Stop(one_item=True)),  # items but no FROM: one item or FROM
+        ("SELECT email ", Stop(one_item=True)),
+        ("SELECT email FR", Stop(one_item=True)),  # FROM is still being typed
+        ("SELECT email FROM ", Stop()),
+        ("select email from users where ", Stop()),
+        ("SELECT * FROM users WHERE id IN (SELECT ", Stop(1)),  # the subquery has no FROM yet
+        ("SELECT * FROM users WHERE id IN (SELECT user_id FROM orders) AND ", Stop()),
+        ("SELECT 'a (' || ", Stop(one_item=True)),  # a parenthesis in a string opens nothing
+        ("WITH t AS (SELECT id FROM users) SELECT ", Stop(1)),  # the main SELECT has no FROM yet
+        ("UPDATE users SET ", Stop()),
+        ("", Stop()),
+    ],
+)
+def test_stop_for(prefix: str, stop: Stop) -> None:
+    assert stop_for(prefix) == stop

@@ -286,3 +286,15 @@ async def test_keystroke_after_from_finishes_only_that_clause(catalog: Catalog) 
     text = "SELECT email FROM "
     result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", text, len(text), catalog)
     assert [s.text for s in result.items] == ["users"] and backend.closed_early == 1
+
+
+async def test_keystroke_in_a_select_list_adds_one_item(catalog: Catalog) -> None:
+    """Before FROM, a select list with items gets one more item (checked against the
+    table that has them all), never the model's whole rambling list."""
+    backend = ScriptedCompleter([", name, created_at, country, is_active, is_active"])
+    text = "SELECT email "
+    result = await SuggestionService(backend, NO_DEBOUNCE).suggest("u", text, len(text), catalog)
+    assert [s.text for s in result.items] == [", name"] and backend.pieces_read == 2  # ",", " name,"
+    wrong = ScriptedCompleter([", title FROM users", ", name"])
+    result = await SuggestionService(wrong, NO_DEBOUNCE).suggest("u", text, len(text), catalog)
+    assert [s.text for s in result.items] == [", name"] and "no table has all" in result.verdicts[0].reason

@@ -181,3 +181,26 @@ def test_writes_to_a_view_are_invalid(catalog: Catalog) -> None:
     assert not validate_candidate("DELETE FROM product_ratings WHERE product_id = 3", catalog).ok
     assert not validate_candidate("UPDATE product_ratings SET title = 'x'", catalog).ok
     assert validate_candidate("DELETE FROM reviews WHERE product_id = 3", catalog).ok
+
+
+@pytest.mark.parametrize(
+    ("prefix", "candidate", "ok"),
+    [
+        ("SELECT email", ", name", True),  # users has both: a FROM can make it valid
+        ("SELECT email, ", "created_at", True),
+        ("SELECT count(*) ", "as n", True),  # no column at all
+        ("SELECT sum(total_cents) ", "as total", True),  # orders has total_cents
+        ("SELECT email, ", "title", False),  # no table has email and title
+        ("SELECT ", "album_title", False),  # no table has it
+        ("SELECT email ", "FROM users", True),  # with FROM the normal checks apply
+        ("SELECT email ", "FROM products", False),
+    ],
+)
+def test_statement_still_being_written(catalog: Catalog, prefix: str, candidate: str, ok: bool) -> None:
+    """A keystroke suggestion in a select list before its FROM: its columns must all be
+    columns of one table; a whole statement without FROM stays invalid."""
+    verdict = validate_candidate(candidate, catalog, prefix=prefix, partial=True)
+    assert verdict.ok is ok, verdict.reason
+    if not ok and "FROM" not in candidate:
+        assert "no table has all of the columns" in verdict.reason or "unknown column" in verdict.reason
+    assert not validate_candidate(", name", catalog, prefix="SELECT email").ok  # not partial
