@@ -24,7 +24,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 from querywright.server.ai.models import SMOLLM2_135M, pull_model
-from querywright.server.ai.validate import validate_statement
+from querywright.server.ai.validate import validate_candidate, validate_statement
 from querywright.server.config import load_config
 from querywright.server.sql.workspace import load_catalog
 
@@ -94,7 +94,26 @@ async def test_inline_completion_continues_statement(backend: str, lsp_client: L
     uri = open_document(lsp_client, path)
     position = types.Position(0, len(text))
     items, statuses = await _inline(lsp_client, uri, position)
+    assert items, statuses  # the real model names a table here (greedy, so every run)
     _assert_valid_or_explained(items, statuses, text, position)
+    assert " WHERE" not in str(items[0].insert_text)  # it stops where the FROM clause ends
+
+
+async def test_select_list_gets_one_more_item_or_from(backend: str, lsp_client: LanguageClient, workspace: Path) -> None:
+    """Before FROM, a suggestion adds one select item (every column of one table) or
+    the FROM clause."""
+    path = workspace / "queries" / "inline_list.sql"
+    text = "SELECT email "
+    path.write_text(text)
+    uri = open_document(lsp_client, path)
+    position = types.Position(0, len(text))
+    items, statuses = await _inline(lsp_client, uri, position)
+    for item in items:
+        verdict = validate_candidate(str(item.insert_text), _catalog(), prefix=text, partial=True)
+        assert verdict.ok, f"shown suggestion is invalid: {text + str(item.insert_text)!r}: {verdict.reason}"
+        assert str(item.insert_text).count(",") <= 1
+    if not items:
+        assert any("no valid suggestion" in s["message"] for s in statuses), statuses
 
 
 async def test_comment_line_gets_whole_statement(backend: str, lsp_client: LanguageClient, workspace: Path) -> None:
