@@ -10,13 +10,16 @@ after ``alias.`` (only when the server offers completion), and ``--edits`` one-s
 edits, each timed until the ``publishDiagnostics`` of the new version arrives (the server's
 debounce included). Requests are sequential, so each figure is one round trip. Reports
 p50/p95/p99 and the server's RSS, with the machine and the command, as a markdown
-section; ``--append`` adds it to a results file.
+section; ``--append`` adds it to a results file. The client (this process) freezes its own
+heap before measuring, so that its garbage collector's pauses are not counted as the
+server's (an editor's client is not a Python process).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
 import statistics
@@ -130,6 +133,8 @@ async def run(root: Path, requests: int, edits: int) -> dict[str, Any]:
     first_issues = await asyncio.wait_for(first, TIMEOUT_S)
     open_ms = (time.perf_counter() - t0) * 1000
 
+    gc.collect()
+    gc.freeze()  # the client's own collector pauses are not the server's latency
     doc = types.TextDocumentIdentifier(uri=uri)
     hover_sites = sites(text, "a.c2_name", 4)
     hover_ms: list[float] = []

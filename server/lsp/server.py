@@ -48,6 +48,7 @@ FEATURES: tuple[str, ...] = (
     "commands",
     "inline_completion",
     "finetune",
+    "heap",
 )
 
 
