@@ -30,7 +30,7 @@ CONFIG_FILE = "querywright.toml"
 @dataclass(frozen=True)
 class InlineConfig:
     enabled: bool = True
-    debounce_ms: int = 120
+    debounce_ms: int = 40
     max_candidates: int = 2
     max_tokens: int = 24
     timeout_ms: int = 4000

@@ -44,7 +44,7 @@ test('every schema key is a querywright.* setting with the same type, default an
 test('nested objects are flattened with dots, bounds kept', () => {
   const settings = settingsFromSchema(schema);
   assert.equal(settings['querywright.inline.debounce_ms'].type, 'integer');
-  assert.equal(settings['querywright.inline.debounce_ms'].default, 120);
+  assert.equal(settings['querywright.inline.debounce_ms'].default, 40);
   assert.equal(settings['querywright.inline.debounce_ms'].minimum, 0);
   assert.equal(settings['querywright.inline.debounce_ms'].maximum, 5000);
   assert.equal(settings['querywright.inline'], undefined);

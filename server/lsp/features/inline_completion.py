@@ -11,12 +11,16 @@ Thin glue over ``ai.suggest`` / ``ai.host``:
 - ``querywright/status`` follows the backend (ready / loading / offline / disabled) and
   says when the model had no valid suggestion;
 - commands ``querywright.generateFromComment``, ``querywright.listModels``,
-  ``querywright.setModel`` (docs/protocol.md); the model loads on first use.
+  ``querywright.setModel`` (docs/protocol.md);
+- the model is warmed up (loaded, the schema part of the prompt evaluated) in the
+  background once a query document is open and again after the schema changes, so the
+  first keystroke does not pay for it; without an open query document, on first use.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -33,21 +37,40 @@ from ..convert import Positions
 if TYPE_CHECKING:
     from ..server import QuerywrightServer
 
+log = logging.getLogger(__name__)
+
 COMMENT_SAMPLES = 3
 
 
 class _Warm:
-    """Loads the model once, on first use; concurrent callers share the one load."""
+    """Loads the model and evaluates the workspace's schema prefix, once per model and
+    schema: as soon as a query document is open (its first keystroke then finds the model
+    ready), else on first use. Concurrent callers share one run; a run for a newer schema
+    waits for the one before it."""
 
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
-        self.completer: object | None = None
+        self.key: tuple[int, int] | None = None
+
+    def start(self, server: QuerywrightServer, host: ModelHost) -> asyncio.Task[None]:
+        key = (id(host.completer), server.session.generation)
+        if self.task is None or self.key != key:
+            previous, catalog = self.task, server.session.schema.catalog
+
+            async def run() -> None:
+                if previous is not None and not previous.done():
+                    await asyncio.wait({previous})
+                try:
+                    await host.warm_up(catalog)
+                except Exception:  # noqa: BLE001 - a background warm-up must never be fatal
+                    log.exception("warming the model up failed")
+
+            self.key = key
+            self.task = asyncio.get_running_loop().create_task(run())
+        return self.task
 
     async def ensure(self, server: QuerywrightServer, host: ModelHost) -> None:
-        if self.task is None or self.completer is not host.completer:
-            self.completer = host.completer
-            self.task = asyncio.get_running_loop().create_task(host.warm_up(server.session.schema.catalog))
-        await asyncio.shield(self.task)
+        await asyncio.shield(self.start(server, host))
 
 
 _HOSTS: dict[int, tuple[ModelHost, _Warm]] = {}
@@ -73,9 +96,21 @@ def register(server: QuerywrightServer) -> None:
         if server.session.loaded:
             host.configure(server.session.config, server.session.root)
             host.service.clear_cache()
+            for uri in list(server.session.documents):
+                warm_for(uri)
+
+    def warm_for(uri: str) -> None:
+        """Warm up in the background when ``uri`` is a query document of a loaded
+        workspace and suggestions are on."""
+        if not server.session.loaded or host.completer is None or not server.session.config.inline.enabled:
+            return
+        snapshot = server.snapshot(uri)
+        if snapshot is not None and not snapshot.is_schema:
+            warm.start(server, host)
 
     server.events.catalog_changed.connect(configure)
     server.events.config_changed.connect(configure)
+    server.events.document_opened.connect(warm_for)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     @guarded(server, "inlineCompletion")
