@@ -114,11 +114,11 @@ def main() -> int:
     every = r["first"] + r["later"]
     lines = [
         f"\n## Inline suggestions through the language server over stdio ({time.strftime('%Y-%m-%d %H:%M')})\n",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
-        f"Python {platform.python_version()}; builtin:smollm2-135m, embedded engine, product settings with a "
-        f"{debounce} ms debounce. Model ready (loaded, schema prefix evaluated) {r['ready_s']:.1f} s after initialize.",
-        f"Command: `python bench/lsp_inline_latency.py {' '.join(a for a in sys.argv[1:] if not a.startswith('--append') and a != str(args.append))}`"
-        f" ({time.perf_counter() - started:.0f} s)\n",
+        (f"Machine: {platform.machine()}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
+         f"Python {platform.python_version()}; builtin:smollm2-135m, embedded engine, product settings with a "
+         f"{debounce} ms debounce. Model ready (loaded, schema prefix evaluated) {r['ready_s']:.1f} s after initialize."),
+        (f"Command: `python bench/lsp_inline_latency.py {' '.join(a for a in sys.argv[1:] if not a.startswith('--append') and a != str(args.append))}`"
+         f" ({time.perf_counter() - started:.0f} s)\n"),
         "| requests | n | p50 (ms) | p95 (ms) |",
         "|---|---|---|---|",
         f"| first word of each statement | {len(r['first'])} | {quantile(r['first'], 50):.0f} | {quantile(r['first'], 95):.0f} |",

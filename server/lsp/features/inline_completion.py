@@ -62,7 +62,7 @@ class _Warm:
                     await asyncio.wait({previous})
                 try:
                     await host.warm_up(catalog)
-                except Exception:  # noqa: BLE001 - a background warm-up must never be fatal
+                except Exception:  # a background warm-up must never be fatal
                     log.exception("warming the model up failed")
 
             self.key = key
