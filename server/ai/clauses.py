@@ -27,6 +27,7 @@ Pure functions over strings, cheap enough to call after every streamed token.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _KEYWORD = re.compile(
@@ -38,49 +39,45 @@ _KEYWORD = re.compile(
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
-def clause_starts(text: str) -> list[int]:
-    """Offsets in ``text`` where a top-level clause keyword starts (only keywords that are
-    complete words: followed by a blank or ``(``, or in capitals at the end)."""
-    starts: list[int] = []
+def _code(text: str) -> Iterator[tuple[int, int]]:
+    """(offset, parenthesis depth) of every character of ``text`` outside quotes and
+    comments, the depth counting parentheses opened in ``text`` (below 0 after closing one
+    opened before it). Stops at a quote or comment that does not end: nothing after it is
+    code yet."""
     depth = 0
     i, n = 0, len(text)
     while i < n:
         char = text[i]
-        if char in "'\"`":
-            end = text.find(char, i + 1)
+        if char in "'\"`" or text.startswith(("--", "/*"), i):
+            closer = {"-": "\n", "/": "*/"}.get(char, char)
+            end = text.find(closer, i + (1 if closer == char else 2))
             if end < 0:
-                break  # an open quote: nothing after it is a clause
-            i = end + 1
-        elif text.startswith("--", i):
-            end = text.find("\n", i)
-            if end < 0:
-                break
-            i = end + 1
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                break
-            i = end + 2
-        elif char == "(":
-            depth += 1
-            i += 1
-        elif char == ")":
-            depth -= 1
-            i += 1
-        elif char.isalpha() or char == "_":
-            word = _WORD.match(text, i)
-            assert word is not None
-            at_boundary = i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$.")
-            keyword = _KEYWORD.match(text, i) if at_boundary and depth <= 0 else None
-            if keyword is not None and keyword.end() == n and not keyword.group().isupper():
-                keyword = None  # "order" may still become "orders"
-            if keyword is not None:
-                starts.append(i)
-                i = keyword.end()
-            else:
-                i = word.end()
-        else:
-            i += 1
+                return
+            i = end + len(closer)
+            continue
+        depth += (char == "(") - (char == ")")
+        yield i, depth
+        i += 1
+
+
+def clause_starts(text: str) -> list[int]:
+    """Offsets in ``text`` where a top-level clause keyword starts (only keywords that are
+    complete words: followed by a blank or ``(``, or in capitals at the end)."""
+    starts: list[int] = []
+    resume = 0  # past the word last looked at
+    for i, depth in _code(text):
+        char = text[i]
+        if i < resume or not (char.isalpha() or char == "_"):
+            continue
+        word = _WORD.match(text, i)
+        assert word is not None
+        at_boundary = i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$.")
+        keyword = _KEYWORD.match(text, i) if at_boundary and depth <= 0 else None
+        if keyword is not None and keyword.end() == len(text) and not keyword.group().isupper():
+            keyword = None  # "order" may still become "orders"
+        if keyword is not None:
+            starts.append(i)
+        resume = (keyword or word).end()
     return starts
 
 
@@ -113,24 +110,11 @@ def stop_for(prefix: str) -> Stop:
 def _innermost_open(text: str) -> int:
     """Offset just after the innermost ``(`` still open at the end of ``text`` (0 if none)."""
     opened: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char in "'\"`":
-            end = text.find(char, i + 1)
-            i = n if end < 0 else end + 1
-        elif text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        else:
-            if char == "(":
-                opened.append(i + 1)
-            elif char == ")" and opened:
-                opened.pop()
-            i += 1
+    for i, _depth in _code(text):
+        if text[i] == "(":
+            opened.append(i + 1)
+        elif text[i] == ")" and opened:
+            opened.pop()
     return opened[-1] if opened else 0
 
 
@@ -151,24 +135,4 @@ def cut_point(text: str, stop: Stop) -> int | None:
 
 def _top_level_commas(text: str) -> list[int]:
     """Offsets of commas outside quotes, comments and parentheses opened in ``text``."""
-    commas: list[int] = []
-    depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char in "'\"`":
-            end = text.find(char, i + 1)
-            if end < 0:
-                break
-            i = end + 1
-            continue
-        if text.startswith("--", i) or text.startswith("/*", i):
-            break  # a comment: the suggestion ends before it anyway
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth <= 0:
-            commas.append(i)
-        i += 1
-    return commas
+    return [i for i, depth in _code(text) if text[i] == "," and depth <= 0]

@@ -56,6 +56,7 @@ def test_a_keyword_at_the_start_opens_the_current_clause() -> None:
         (" as n FROM products", " as n"),
         (" coalesce(a, b), c", " coalesce(a, b)"),  # commas inside parentheses do not count
         (" 'a, b', c", " 'a, b'"),
+        (" a /* , */, b", " a /* , */"),  # a comma in a comment does not count, one after it does
         (", name", None),  # may still grow
     ],
 )
