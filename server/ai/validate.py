@@ -186,9 +186,9 @@ def _with_convention_fix(issue: Issue, statement: str, catalog: Catalog) -> Issu
     return replace(issue, fixes=(Fix(f"Change to '{edit.new_text}'", (edit,), preferred=True),))
 
 
-def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
-    """Columns in a SELECT that has no FROM (``SELECT There are``): the catalog checks have
-    no source to check them against, and no database has such a column."""
+def _unsourced_columns(statement: str, catalog: Catalog) -> list[exp.Column]:
+    """The columns of a SELECT with no FROM that are not just its select-list aliases
+    (empty for anything else, or when it does not parse: the catalog checks report that)."""
     try:
         trees = get_dialect(catalog.dialect).parse(statement)
     except (ParseError, TokenError, RecursionError):
@@ -197,25 +197,22 @@ def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
     if not isinstance(tree, exp.Select):
         return []
     aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
-    for column in tree.find_all(exp.Column):
-        if column.name.lower() not in aliases or column.table:
-            span = Span(Position(0, 0), Position(0, 0))
-            return [Issue("column-without-table", Severity.ERROR, f"unknown column {column.sql()} (no table in scope)", span)]
+    return [c for c in tree.find_all(exp.Column) if c.table or c.name.lower() not in aliases]
+
+
+def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
+    """Columns in a SELECT that has no FROM (``SELECT There are``): the catalog checks have
+    no source to check them against, and no database has such a column."""
+    for column in _unsourced_columns(statement, catalog):
+        span = Span(Position(0, 0), Position(0, 0))
+        return [Issue("column-without-table", Severity.ERROR, f"unknown column {column.sql()} (no table in scope)", span)]
     return []
 
 
 def _columns_of_no_table(statement: str, catalog: Catalog) -> list[Issue]:
     """A SELECT still without FROM: its unqualified columns (select-list aliases aside)
     must all be columns of one table or view, else one issue naming them."""
-    try:
-        trees = get_dialect(catalog.dialect).parse(statement)
-    except (ParseError, TokenError, RecursionError):
-        return []  # the catalog checks have reported the parse error
-    tree = trees[0] if trees else None
-    if not isinstance(tree, exp.Select):
-        return []
-    aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
-    names = {catalog.key(c.name) for c in tree.find_all(exp.Column) if not c.table and c.name.lower() not in aliases}
+    names = {catalog.key(c.name) for c in _unsourced_columns(statement, catalog) if not c.table}
     if not names or any(names <= set(table.columns) for table in catalog):
         return []
     span = Span(Position(0, 0), Position(0, 0))
