@@ -21,14 +21,15 @@ import json
 import math
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from querywright.server.ai.embedded import Engine, EngineKey
 from querywright.server.ai.models import SMOLLM2_135M, cached_path, pull_model
 from querywright.server.ai.prompt import build_prompt, clean_sql, format_training_example
 from querywright.server.ai.requantize import requantize
@@ -83,31 +84,22 @@ def perplexity(gguf: Path, pairs: list[tuple[str, str]]) -> float:
 
 
 def engine_run(gguf: Path, pairs: list[tuple[str, str]], threads: int) -> dict[str, Any]:
-    import xllamacpp
-
-    params = xllamacpp.CommonParams()
-    params.model.path = str(gguf)
-    params.n_ctx = 4096
-    params.n_parallel = 1
-    params.cpuparams.n_threads = threads
-    params.cpuparams_batch.n_threads = threads
-    params.warmup = False
-    params.verbosity = -1
-    params.ui = False
-    params.api_keys = [secrets.token_hex(16)]
-    server = xllamacpp.Server(params)
+    """Greedy outputs and speed through the product's embedded engine."""
+    engine = Engine(EngineKey(model=gguf, adapter=None, n_ctx=4096, n_threads=threads))
     outputs: list[str] = []
     prompt_rates: list[float] = []
     token_ms: list[float] = []
     for index, (prompt, _gold) in enumerate(pairs):
         body = {"prompt": prompt + "SELECT", "max_tokens": 24, "temperature": 0.0, "seed": 1, "cache_prompt": True}
-        result = server.handle_completions(body)
-        outputs.append(result["choices"][0]["text"])
-        timings = result.get("timings") or {}
+        pieces: list[str] = []
+        last = engine.generate(body, pieces.append, threading.Event())
+        outputs.append("".join(pieces))
+        timings = last.get("timings") or {}
         if index == 0:
             prompt_rates.append(float(timings.get("prompt_per_second", 0.0)))
         if timings.get("predicted_n", 0) > 1:
             token_ms.append(float(timings["predicted_per_token_ms"]))
+    engine.close()
     return {"outputs": outputs, "prompt_per_second": prompt_rates[0], "token_ms": statistics.median(token_ms)}
 
 
