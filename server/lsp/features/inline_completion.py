@@ -102,10 +102,10 @@ def register(server: QuerywrightServer) -> None:
     def warm_for(uri: str) -> None:
         """Warm up in the background when ``uri`` is a query document of a loaded
         workspace and suggestions are on."""
-        if not server.session.loaded or host.completer is None or not server.session.config.inline.enabled:
+        session = server.session
+        if not session.loaded or host.completer is None or not session.config.inline.enabled:
             return
-        snapshot = server.snapshot(uri)
-        if snapshot is not None and not snapshot.is_schema:
+        if uri in session.documents and not session.is_schema_document(uri):
             warm.start(server, host)
 
     server.events.catalog_changed.connect(configure)
