@@ -40,7 +40,7 @@ from ..sql.catalog import Catalog
 from ..sql.text import Statement, TextIndex
 from .clauses import Stop, cut_point, stop_for
 from .completer import BackendState, Completer, CompletionRequest
-from .context import InlineContext, heal, inline_context, insertion
+from .context import Healing, InlineContext, heal, inline_context, insertion
 from .grammar import continuation_grammar, statement_grammar
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .schema_slice import DEFAULT_TOKEN_BUDGET, slice_schema
@@ -268,7 +268,7 @@ class SuggestionService:
         stop: Stop,
         context: InlineContext,
         catalog: Catalog,
-        healing,  # type: ignore[no-untyped-def]
+        healing: Healing,
     ) -> tuple[list[str], tuple[Suggestion, ...], list[Verdict]]:
         """Candidates one at a time (greedy first, then sampled), each streamed and cut at
         a clause boundary, until one validates or ``request.n`` were tried."""
@@ -300,7 +300,7 @@ class SuggestionService:
                     return text[:cut]  # leaving the block closes the stream: generation stops
         return text
 
-    def _validate(self, context: InlineContext, catalog: Catalog, healing, outputs: list[str], whole: bool) -> tuple[tuple[Suggestion, ...], list[Verdict]]:  # type: ignore[no-untyped-def]
+    def _validate(self, context: InlineContext, catalog: Catalog, healing: Healing, outputs: list[str], whole: bool) -> tuple[tuple[Suggestion, ...], list[Verdict]]:
         items: list[Suggestion] = []
         verdicts: list[Verdict] = []
         seen: set[str] = set()
