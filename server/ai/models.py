@@ -8,7 +8,7 @@ checks its size and SHA-256, and moves it into the per-user cache atomically
 
 It then writes the file the embedded engine runs: the same weights re-encoded as Q8_0
 (``requantize``; Q4_1's blocks fit Q8_0's almost exactly), whose prompt evaluation
-llama.cpp's CPU kernels run about 1.7x faster than Q4_1's for the same perplexity and
+llama.cpp's CPU kernels run about 1.6x faster than Q4_1's for the same perplexity and
 generation speed (``bench/quant_quality.py``, figures in ``bench/RESULTS.md``). The
 re-encoding is deterministic, so its size and SHA-256 are pinned too. Training reads the
 shipped file.

@@ -4,11 +4,11 @@ else in the file.
 The built-in model ships as Q4_1 (4-bit codes with a scale and an offset per block of 32).
 llama.cpp evaluates prompts with Q4_1 weights slower than with Q8_0 ones. Measured on
 2-core x86_64 machines (``bench/quant_quality.py``, figures in ``bench/RESULTS.md``): the
-Q8_0 re-encoding evaluates prompts about 1.7x faster, generates tokens as fast, and its
+Q8_0 re-encoding evaluates prompts about 1.6x faster, generates tokens as fast, and its
 perplexity on gold SQL is within 1% of the shipped file's, since every Q4_1 block is
 represented almost exactly by Q8_0's 255 levels. (Q4_0, which llama.cpp's kernels also
-generate with faster, cannot hold Q4_1's offsets: it raised perplexity by a third and made
-worse suggestions, so it is not used.)
+generate with faster, cannot hold Q4_1's offsets: it raised perplexity by a third, so it
+is not used.)
 
 :func:`requantize` dequantizes every tensor stored as ``source`` and quantizes it again as
 ``target`` with the ``gguf`` package (numpy); every other tensor (F32 norms, the Q8_0

@@ -1,10 +1,10 @@
 """Keep the cyclic garbage collector off the typing path.
 
 A loaded workspace is a large, long-lived object graph (the catalog, parsed statements,
-pygls state). CPython's full collections walk all of it: measured on the 1,000-table
-benchmark workspace, each took about 95 ms, and 31 of them during 500 edits made the tail
-of diagnostics latency (``bench/lsp_latency.py``). After the schema is (re)loaded, and a
-quiet moment later, the heap is collected once and frozen (``gc.freeze``): collections
+pygls state). CPython's full collections walk all of it, and on the 1,000-table
+benchmark workspace they made the tail of diagnostics latency (``bench/lsp_latency.py``:
+p95 178.7 ms before this, 100.3 ms after, in ``bench/RESULTS.md``). After the schema is
+(re)loaded, and a quiet moment later, the heap is collected once and frozen (``gc.freeze``): collections
 then only walk objects made since, which is little. The next reload unfreezes first, so a
 replaced catalog's cycles are collected, not kept.
 """
