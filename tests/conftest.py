@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from .support.postgres_server import postgres_url  # noqa: F401  (a session fixture for every test folder)
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 

@@ -1,4 +1,4 @@
-"""A real PostgreSQL for introspection tests.
+"""A real PostgreSQL for the tests (introspection, corpus oracles, execution accuracy).
 
 Uses ``QW_TEST_PG_URL`` when set; otherwise starts a throw-away cluster from the local
 PostgreSQL binaries (Debian's ``postgresql`` package) on 127.0.0.1 and a free port, as the
