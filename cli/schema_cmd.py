@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..server.redact import mask_url
 from .common import add_workspace_argument, workspace_config, workspace_root
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(grid)
         console.print()
     console.print(f"{len(catalog)} tables, {catalog.column_count()} columns, dialect {catalog.dialect}; "
-                  f"{len(index.files.schema)} schema files" + (f", database {config.database_url}" if config.database_url else ""))
+                  f"{len(index.files.schema)} schema files" + (f", database {mask_url(config.database_url)}" if config.database_url else ""))
     for issue in catalog.issues:
         console.print(f"[yellow]warning[/] {issue.path}:{issue.span.start.line + 1}: {issue.message} [dim]({issue.code})[/]")
     return 0
