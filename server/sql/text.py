@@ -16,10 +16,6 @@ from dataclasses import dataclass
 
 from .issues import Position, Span
 
-# Dialects whose string literals use backslash escapes.
-_BACKSLASH_DIALECTS = frozenset({"mysql", "bigquery", "spark", "spark2", "databricks", "hive", "doris", "starrocks", "clickhouse", "singlestore"})
-
-_SPECIAL = re.compile(r"--|/\*|'|\"|`|\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$|;")
 
 
 class TextIndex:
@@ -73,7 +69,11 @@ class Statement:
 
     ``start`` is the first non-blank character (leading comments included), ``code_start``
     the first character that is not blank or comment. ``terminated`` tells whether a ``;``
-    follows; ``unterminated`` names a string/comment left open at end of file.
+    (or batch separator) follows; ``unterminated`` names a string/comment left open at end
+    of file. ``kind`` is ``"sql"`` for ordinary statements, ``"meta"`` for a client
+    meta-command line (psql ``\\set``, MySQL ``DELIMITER``; ``is_blank`` is true, nothing
+    to parse) and ``"copy"`` for ``COPY ... FROM stdin;`` together with its data lines up
+    to ``\\.`` (``copy_header`` and ``copy_data`` give the two parts).
     """
 
     index: int
@@ -83,10 +83,26 @@ class Statement:
     text: str
     terminated: bool
     unterminated: str | None = None
+    kind: str = "sql"
 
     @property
     def is_blank(self) -> bool:
-        return self.code_start >= self.end and self.unterminated is None
+        """No SQL to parse: only blanks/comments, or a client meta-command line."""
+        return self.kind == "meta" or (self.code_start >= self.end and self.unterminated is None)
+
+    @property
+    def copy_header(self) -> str:
+        """For ``kind == "copy"``: the ``COPY ... FROM stdin`` command (no semicolon)."""
+        return self.code.split(";", 1)[0] if self.kind == "copy" else ""
+
+    @property
+    def copy_data(self) -> str:
+        """For ``kind == "copy"``: the data lines after the command, without the ``\\.`` line."""
+        if self.kind != "copy":
+            return ""
+        _, _, rest = self.code.partition(";")
+        rest = rest.split("\n", 1)[1] if "\n" in rest else ""
+        return rest[: rest.rfind("\\.")] if rest.rstrip().endswith("\\.") else rest
 
     @property
     def code(self) -> str:
@@ -97,7 +113,7 @@ class Statement:
         return match.group(1).upper() if match else ""
 
 
-def _skip_comments_and_blanks(text: str, pos: int, end: int) -> int:
+def skip_comments_and_blanks(text: str, pos: int, end: int) -> int:
     while pos < end:
         ch = text[pos]
         if ch.isspace():
@@ -114,81 +130,10 @@ def _skip_comments_and_blanks(text: str, pos: int, end: int) -> int:
 
 
 def split_statements(text: str, dialect: str = "") -> list[Statement]:
-    """Cut ``text`` into statements; blank chunks between semicolons are dropped."""
-    backslash = dialect.lower() in _BACKSLASH_DIALECTS
-    out: list[Statement] = []
-    chunk_start = 0
-    pos = 0
-    n = len(text)
-    unterminated: str | None = None
+    """Cut ``text`` into statements (see ``server.sql.splitter``); blank chunks are dropped."""
+    from .splitter import split
 
-    def emit(end: int, terminated: bool) -> None:
-        start = chunk_start
-        while start < end and text[start].isspace():
-            start += 1
-        stop = end
-        while stop > start and text[stop - 1].isspace():
-            stop -= 1
-        if start >= stop:
-            return
-        code_start = _skip_comments_and_blanks(text, start, stop)
-        out.append(Statement(len(out), start, code_start, stop, text[start:stop], terminated, unterminated))
-
-    while pos < n:
-        match = _SPECIAL.search(text, pos)
-        if match is None:
-            break
-        token = match.group(0)
-        begin = match.start()
-        if token == ";":
-            emit(begin, True)
-            chunk_start = pos = begin + 1
-            continue
-        if token == "--":
-            nl = text.find("\n", begin)
-            pos = n if nl == -1 else nl + 1
-        elif token == "/*":
-            close = text.find("*/", begin + 2)
-            if close == -1:
-                unterminated, pos = "comment", n
-            else:
-                pos = close + 2
-        elif token in ("'", '"', "`"):
-            pos = _end_of_quoted(text, begin, token, backslash and token != "`")
-            if pos < 0:
-                unterminated = {"'": "string", '"': "quoted identifier", "`": "quoted identifier"}[token]
-                pos = n
-        else:  # dollar quote
-            close = text.find(token, match.end())
-            if close == -1:
-                unterminated, pos = "dollar-quoted string", n
-            else:
-                pos = close + len(token)
-    emit(n, False)
-    return out
-
-
-def _end_of_quoted(text: str, begin: int, quote: str, backslash: bool) -> int:
-    """Offset just past the closing quote, or -1 when the quote never closes."""
-    pos = begin + 1
-    n = len(text)
-    while True:
-        close = text.find(quote, pos)
-        if close == -1:
-            return -1
-        if backslash:
-            slashes = 0
-            k = close - 1
-            while k >= pos and text[k] == "\\":
-                slashes += 1
-                k -= 1
-            if slashes % 2:
-                pos = close + 1
-                continue
-        if close + 1 < n and text[close + 1] == quote:  # doubled quote escape
-            pos = close + 2
-            continue
-        return close + 1
+    return split(text, dialect)
 
 
 def statement_at(statements: list[Statement], offset: int) -> Statement | None:
