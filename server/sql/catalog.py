@@ -86,6 +86,16 @@ class Table:
         return self.columns.get(key)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A schema statement (or part of one) that did not reach the catalog, and why."""
+
+    path: str
+    line: int
+    statement: str
+    reason: str
+
+
 @dataclass
 class Catalog:
     """All tables of a workspace, keyed by ``schema.name`` keys (or ``name`` without schema)."""
@@ -93,6 +103,7 @@ class Catalog:
     dialect: str = "postgres"
     tables: dict[str, Table] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     default_schema: str | None = None
     # History kept by migration replay, for better messages: what was renamed or dropped.
     renamed_columns: dict[tuple[str, str], tuple[str, Location | None]] = field(default_factory=dict)
@@ -200,6 +211,7 @@ class Catalog:
                 }
                 for t in sorted(self.tables.values(), key=lambda t: t.display_name.lower())
             ],
+            "skipped": [{"path": s.path, "line": s.line, "statement": s.statement, "reason": s.reason} for s in self.skipped],
         }
 
 

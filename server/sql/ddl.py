@@ -206,6 +206,15 @@ class Extractor:
         else:
             yield item
 
+    def table_item(self, table: Table, item: exp.Expression) -> None:
+        """Add one column definition or table constraint to ``table``."""
+        self._table_item(table, item)
+
+    def create_op(self, table_node: exp.Table, table: Table) -> "CreateTable":
+        """A ``CreateTable`` op for a table assembled clause by clause."""
+        table.location = self.loc(table_node)
+        return CreateTable(path=self.path, span=self.span, ref=TableRef.of(table_node, self.dialect), table=table)
+
     def _table_item(self, table: Table, item: exp.Expression) -> None:
         if isinstance(item, exp.ColumnDef):
             col, fk = self._column(item)

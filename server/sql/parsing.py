@@ -6,6 +6,7 @@ text; this module maps them to the document with the document's ``TextIndex``.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,21 @@ from .catalog import get_dialect
 from .issues import Issue, Severity, Span
 from .text import Statement, TextIndex
 
+
+class _DebugOnly(logging.Filter):
+    """Re-logs sqlglot's records at DEBUG under this module's logger and stops them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG:
+            _log.debug("sqlglot: %s", record.getMessage())
+            return False
+        return True
+
+
+_log = logging.getLogger(__name__)
+# sqlglot warns once per statement it falls back on ("contains unsupported syntax"); the
+# product reports such statements itself, so sqlglot's lines only go to the debug log.
+logging.getLogger("sqlglot").addFilter(_DebugOnly())
 
 _TOKEN_REPR = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: \d+, col: \d+, start: \d+, end: \d+, comments: \[.*?\]>")
 

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlglot import exp
 
 from ..config import Config
-from .catalog import Catalog, get_dialect
-from .ddl import CATALOG_STATEMENT, Extractor, Op
-from .issues import Issue, Severity
+from .catalog import Catalog, Skipped, Table, get_dialect
+from .ddl import CATALOG_STATEMENT, AlterTable, Extractor, Op, TableRef
+from .issues import Issue, Severity, Span
 from .parsing import parse_statement
+from .recover import IRRELEVANT_ALTER, TSQL_DEFAULT_FOR, recover_create_table, schema_elements
 from .replay import apply_ops
 from .sources import FileSets, classify, natural_key, read_text, walk_files
-from .text import TextIndex, split_statements
+from .text import Statement, TextIndex, split_statements
 
 log = logging.getLogger(__name__)
 
@@ -32,42 +34,142 @@ class ParsedSchemaFile:
     digest: str
     ops: tuple[Op, ...]
     issues: tuple[Issue, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+
+_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED)\s+)*TABLE\b", re.IGNORECASE)
+_CREATE_SCHEMA = re.compile(r"\s*CREATE\s+SCHEMA\b[^;]*?\bCREATE\s+(?:TABLE|VIEW)\b", re.IGNORECASE | re.DOTALL)
+
+
+class _FileParser:
+    """Parses one file's catalog statements into ops, issues and skipped statements."""
+
+    def __init__(self, text: str, path: str, dialect: str) -> None:
+        self.index = TextIndex(text)
+        self.path = path
+        self.dialect = dialect
+        self.ops: list[Op] = []
+        self.issues: list[Issue] = []
+        self.skipped: list[Skipped] = []
+
+    def skip(self, start: int, end: int, snippet: str, reason: str) -> None:
+        span = self.index.span(start, end)
+        line = span.start.line + 1
+        self.skipped.append(Skipped(self.path, line, _snippet(snippet), reason))
+        self.issues.append(Issue("skipped-ddl", Severity.INFO, f"statement skipped for the schema: {reason}", span, path=self.path))
+
+    def statement(self, statement: Statement) -> None:
+        if statement.kind != "sql" or statement.is_blank:
+            if statement.kind == "copy" and statement.unterminated:
+                self.skip(statement.code_start, statement.end, statement.code, statement.unterminated)
+            return
+        code = statement.code
+        if not statement.unterminated and _CREATE_SCHEMA.match(code):
+            self.schema_statement(statement)
+            return
+        if not statement.unterminated and not CATALOG_STATEMENT.match(code):
+            return
+        if IRRELEVANT_ALTER.match(code):
+            return
+        if self.tsql_default(statement):
+            return
+        self.code(statement, statement.code_start)
+
+    def tsql_default(self, statement: Statement) -> bool:
+        """``ALTER TABLE t ADD CONSTRAINT df DEFAULT (expr) FOR col`` (T-SQL) as a default."""
+        found = TSQL_DEFAULT_FOR.match(statement.code)
+        if not found:
+            return False
+        try:
+            table = exp.to_table(found.group("table"), dialect=self.dialect)
+            column = exp.to_identifier(found.group("column").strip("[]\""))
+        except Exception:  # an odd name: let the ordinary path report it
+            return False
+        span = self.index.span(statement.code_start, statement.end)
+        key = Extractor(self.dialect, self.path, span, lambda local: span.start.line + 1).key(column)
+        action = ("alter_column", (key, None, None, found.group("expr").strip(), False))
+        self.ops.append(AlterTable(path=self.path, span=span, ref=TableRef.of(table, self.dialect), actions=(action,)))
+        return True
+
+    def schema_statement(self, statement: Statement) -> None:
+        found = schema_elements(statement.code)
+        if found is None:
+            return
+        for offset, element in found[1]:
+            if not CATALOG_STATEMENT.match(element):
+                continue
+            start = statement.code_start + offset
+            sub = Statement(statement.index, start, start, start + len(element), element, True)
+            self.code(sub, start)
+
+    def code(self, statement: Statement, code_start: int) -> None:
+        index = self.index
+        parsed = parse_statement(statement, self.dialect, index, self.path)
+        span = index.span(code_start, statement.end)
+
+        def line_of(local: int, _start: int = statement.start) -> int:
+            return index.position(_start + local).line + 1
+
+        tree = parsed.tree
+        if parsed.issue is not None or isinstance(tree, exp.Command) or tree is None:
+            if statement.unterminated:
+                self.skip(code_start, statement.end, statement.code, f"unterminated {statement.unterminated}")
+                return
+            if _CREATE_TABLE.match(statement.code) and self.recover(statement, span):
+                return
+            reason = parsed.issue.message if parsed.issue is not None else f"{statement.first_keyword()} statement not understood in dialect {self.dialect}"
+            self.skip(code_start, statement.end, statement.code, reason)
+            return
+        try:
+            self.ops.extend(Extractor(self.dialect, self.path, span, line_of).ops(tree))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # unexpected tree shape
+            log.debug("cannot extract DDL at %s:%s: %r", self.path, span.start.line + 1, exc)
+            self.skip(code_start, statement.end, statement.code, f"statement not understood for the schema: {exc}")
+
+    def recover(self, statement: Statement, span: Span) -> bool:
+        code = statement.code
+        recovered = recover_create_table(code, self.dialect)
+        if recovered is None:
+            return False
+        index = self.index
+        code_start = statement.code_start
+        head = Extractor(self.dialect, self.path, span, lambda local: index.position(code_start).line + 1)
+        ref = TableRef.of(recovered.table_node, self.dialect)
+        table = Table(name=ref.name, schema=ref.schema, kind="table")
+        prefix = len("CREATE TABLE t (")
+        for clause, item in recovered.items:
+            def line_of(local: int, _off: int = clause.offset) -> int:
+                return index.position(code_start + _off + max(local - prefix, 0)).line + 1
+            try:
+                Extractor(self.dialect, self.path, span, line_of).table_item(table, item)
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                recovered.dropped.append(clause)
+                log.debug("cannot extract clause at %s: %r", self.path, exc)
+        self.ops.append(head.create_op(recovered.table_node, table))
+        rest = code[recovered.end :]
+        if rest.strip() and CATALOG_STATEMENT.match(rest.lstrip()):  # a T-SQL batch holding several statements
+            start = code_start + recovered.end + (len(rest) - len(rest.lstrip()))
+            sub = Statement(statement.index, start, start, statement.end, self.index.text[start : statement.end], True)
+            self.code(sub, start)
+        for clause in recovered.unknown:
+            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not understood; the column is kept with an unknown type")
+        for clause in recovered.dropped:
+            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "table clause not understood; dropped")
+        return True
+
+
+def _snippet(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
 def parse_schema_text(text: str, path: str, dialect: str) -> ParsedSchemaFile:
     """Parse the catalog statements of one DDL/migration file into ops."""
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    index = TextIndex(text)
-    ops: list[Op] = []
-    issues: list[Issue] = []
+    parser = _FileParser(text, path, dialect)
     for statement in split_statements(text, dialect):
-        if statement.is_blank:
-            continue
-        if not statement.unterminated and not CATALOG_STATEMENT.match(statement.code):
-            continue
-        parsed = parse_statement(statement, dialect, index, path)
-        if parsed.issue is not None:
-            issue = parsed.issue
-            issues.append(Issue(issue.code, Severity.WARNING, f"{issue.message} (statement ignored for the schema)", issue.span, path=path))
-            continue
-        if parsed.tree is None:
-            continue
-        if isinstance(parsed.tree, exp.Command):
-            span = index.span(statement.code_start, statement.end)
-            issues.append(Issue("unsupported-ddl", Severity.WARNING, f"{statement.first_keyword()} statement not understood in dialect {dialect}; ignored for the schema", span, path=path))
-            continue
-        base_line = index.position(statement.start).line + 1
-
-        def line_of(local: int, _start: int = statement.start) -> int:
-            return index.position(_start + local).line + 1
-
-        span = index.span(statement.code_start, statement.end)
-        try:
-            ops.extend(Extractor(dialect, path, span, line_of).ops(parsed.tree))
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # unexpected tree shape
-            log.debug("cannot extract DDL at %s:%s: %r", path, base_line, exc)
-            issues.append(Issue("unsupported-ddl", Severity.INFO, f"statement not understood for the schema: {exc}", span, path=path))
-    return ParsedSchemaFile(path, digest, tuple(ops), tuple(issues))
+        parser.statement(statement)
+    return ParsedSchemaFile(path, digest, tuple(parser.ops), tuple(parser.issues), tuple(parser.skipped))
 
 
 @dataclass
@@ -130,6 +232,7 @@ class SchemaIndex:
             if parsed is None:
                 continue
             catalog.issues.extend(parsed.issues)
+            catalog.skipped.extend(parsed.skipped)
             apply_ops(catalog, parsed.ops)
         self.catalog = catalog
         return catalog
