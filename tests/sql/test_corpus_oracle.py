@@ -3,8 +3,9 @@
 Each PostgreSQL file is loaded with the real ``psql`` into a fresh database of the test
 server, each SQLite file into sqlite3; the product's catalog of the same file must list
 the same tables and views (schema-qualified outside ``public``), the same columns in the
-same order, the same coarse type family per table column (the declared type: a domain or
-enum column is ``other``) and the same foreign keys. View columns are compared by name.
+same order, the same coarse type family per table column (of the type as declared: a
+domain, enum or array column is ``other``) and the same foreign keys; materialized views
+count as views. View columns are compared by name.
 The helpers here are shared by the other corpus tests.
 """
 
@@ -31,8 +32,8 @@ _FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("integer", ("int", "integer", "int2", "int4", "int8", "smallint", "bigint", "tinyint", "mediumint", "serial", "bigserial", "smallserial", "serial4", "serial8")),
     ("numeric", ("numeric", "decimal", "dec", "real", "float", "float4", "float8", "double", "money", "number")),
     ("boolean", ("bool", "boolean", "bit")),
-    ("date-time", ("date", "time", "timestamp", "timestamptz", "timetz", "datetime", "datetime2", "smalldatetime", "interval", "year")),
-    ("text", ("char", "character", "varchar", "nchar", "nvarchar", "varchar2", "nvarchar2", "text", "bpchar", "clob", "string", "name", "tinytext", "mediumtext", "longtext")),
+    ("date-time", ("date", "time", "timestamp", "timestamptz", "timetz", "datetime", "datetime2", "smalldatetime", "interval")),
+    ("text", ("char", "character", "varchar", "nchar", "nvarchar", "varchar2", "nvarchar2", "text", "bpchar", "clob", "string", "tinytext", "mediumtext", "longtext")),
     ("binary", ("bytea", "blob", "binary", "varbinary", "image", "longblob", "mediumblob", "tinyblob")),
 )
 _FAMILY_OF = {word: family for family, words in _FAMILIES for word in words}
@@ -166,7 +167,14 @@ def describe_postgres(db_url: str) -> dict[str, object]:
             "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' "
             "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
         )).all()
+        matviews = conn.execute(text(
+            "SELECT n.nspname, c.relname, a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE c.relkind = 'm' ORDER BY n.nspname, c.relname, a.attnum"
+        )).all()
     engine.dispose()
+    rels = [*rels, *{(s, t, "VIEW") for s, t, _ in matviews}]
+    cols = [*cols, *((s, t, a, "", "", None) for s, t, a in matviews)]
     kinds = {(s, t): ("view" if ty == "VIEW" else "table") for s, t, ty in rels}
     by_rel: dict[tuple[str, str], list[tuple[str, str]]] = {rel: [] for rel in kinds}
     for schema, table, column, data_type, udt, domain in cols:
