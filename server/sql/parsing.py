@@ -43,6 +43,7 @@ class Parsed:
     statement: Statement
     tree: exp.Expression | None
     issue: Issue | None
+    rest: tuple[exp.Expression, ...] = ()  # further statements of the same text (a T-SQL batch)
 
 
 def node_span(node: exp.Expression, statement: Statement, index: TextIndex) -> Span | None:
@@ -73,8 +74,8 @@ def parse_statement(statement: Statement, dialect: str, index: TextIndex, path: 
     except RecursionError:
         span = index.span(statement.code_start, statement.end)
         return Parsed(statement, None, Issue("too-deep", Severity.ERROR, "statement is nested too deeply to analyse", span, path=path))
-    tree = next((t for t in trees if t is not None), None)
-    return Parsed(statement, tree, None)
+    found = [t for t in trees if t is not None]
+    return Parsed(statement, found[0] if found else None, None, tuple(found[1:]))
 
 
 def _parse_error_issue(exc: ParseError, statement: Statement, index: TextIndex, path: str | None) -> Issue:

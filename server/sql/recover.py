@@ -12,7 +12,7 @@ element statements, each qualified with the schema.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -50,6 +50,7 @@ class Recovered:
     items: list[tuple[Clause, exp.Expression]]
     unknown: list[Clause]  # columns kept with an unknown type
     dropped: list[Clause]  # constraints that could not be read
+    partial: list[Clause] = field(default_factory=list)  # columns kept from a parseable prefix
     end: int = 0  # offset in the code just past the closing parenthesis
 
 
@@ -147,7 +148,7 @@ def recover_create_table(code: str, dialect: str) -> Recovered | None:
     table_node = named.find(exp.Table)
     if table_node is None:
         return None
-    result = Recovered(table_node, [], [], [], min(bounds[1] + 1, len(code)))
+    result = Recovered(table_node, [], [], [], end=min(bounds[1] + 1, len(code)))
     for clause in split_top_level(code[bounds[0] : bounds[1]], bounds[0])[:MAX_CLAUSES]:
         items = _column_items(_parse_one(f"CREATE TABLE t ({clause.text})", dialect))
         if items:
@@ -167,6 +168,7 @@ def recover_create_table(code: str, dialect: str) -> Recovered | None:
             items = _column_items(_parse_one(f"CREATE TABLE t ({' '.join(words[: cut + 1])})", dialect))
             if items and isinstance(items[0], exp.ColumnDef):
                 kept = items[0]
+                result.partial.append(clause)
                 break
         if kept is None:
             ident = _parse_one(f"CREATE TABLE t ({words[0]} INT)", dialect) if words else None

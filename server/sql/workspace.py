@@ -23,7 +23,7 @@ from .parsing import parse_statement
 from .recover import IRRELEVANT_ALTER, TSQL_DEFAULT_FOR, recover_create_table, schema_elements
 from .replay import apply_ops
 from .sources import FileSets, classify, natural_key, read_text, walk_files
-from .text import Statement, TextIndex, split_statements
+from .text import Statement, TextIndex, skip_comments_and_blanks, split_statements
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,10 @@ class _FileParser:
             self.skip(code_start, statement.end, statement.code, reason)
             return
         try:
-            self.ops.extend(Extractor(self.dialect, self.path, span, line_of).ops(tree))
+            extractor = Extractor(self.dialect, self.path, span, line_of)
+            for node in (tree, *parsed.rest):
+                if not isinstance(node, exp.Command):
+                    self.ops.extend(extractor.ops(node))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:  # unexpected tree shape
             log.debug("cannot extract DDL at %s:%s: %r", self.path, span.start.line + 1, exc)
             self.skip(code_start, statement.end, statement.code, f"statement not understood for the schema: {exc}")
@@ -146,11 +149,12 @@ class _FileParser:
                 recovered.dropped.append(clause)
                 log.debug("cannot extract clause at %s: %r", self.path, exc)
         self.ops.append(head.create_op(recovered.table_node, table))
-        rest = code[recovered.end :]
-        if rest.strip() and CATALOG_STATEMENT.match(rest.lstrip()):  # a T-SQL batch holding several statements
-            start = code_start + recovered.end + (len(rest) - len(rest.lstrip()))
+        start = skip_comments_and_blanks(index.text, code_start + recovered.end, statement.end)
+        if start < statement.end and CATALOG_STATEMENT.match(index.text[start : statement.end]):  # a T-SQL batch of several statements
             sub = Statement(statement.index, start, start, statement.end, self.index.text[start : statement.end], True)
             self.code(sub, start)
+        for clause in recovered.partial:
+            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not fully understood; the column is kept with the part that parses")
         for clause in recovered.unknown:
             self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not understood; the column is kept with an unknown type")
         for clause in recovered.dropped:
