@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         console.print()
     console.print(f"{len(catalog)} tables, {catalog.column_count()} columns, dialect {catalog.dialect}; "
                   f"{len(index.files.schema)} schema files" + (f", database {mask_url(config.database_url)}" if config.database_url else ""))
+    if catalog.skipped:
+        console.print(f"{len(catalog.skipped)} statements or clauses skipped (see --json \"skipped\" for file, line and reason)")
     for issue in catalog.issues:
+        if issue.code == "skipped-ddl":
+            continue
         console.print(f"[yellow]warning[/] {issue.path}:{issue.span.start.line + 1}: {issue.message} [dim]({issue.code})[/]")
     return 0

@@ -35,7 +35,7 @@ _BLOCK_START = re.compile(
     r"(?:CREATE\s+(?:OR\s+(?:REPLACE|ALTER)\s+)?(?:(?:NON)?EDITIONABLE\s+)?(?:TRIGGER|PROCEDURE|PROC|FUNCTION|PACKAGE|TYPE\s+BODY)\b|DECLARE\b|BEGIN\b)",
     re.IGNORECASE,
 )
-_BLOCK_END_LINE = re.compile(r"(?:^|\n)END\b[^;\n]*$", re.IGNORECASE)
+_BLOCK_END_LINE = re.compile(r"END\b[^;\n]*", re.IGNORECASE)
 _COPY_STDIN = re.compile(r"COPY\b[^;]*?\bFROM\s+STDIN\b", re.IGNORECASE)
 _COPY_END = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
 _DELIMITER_LINE = re.compile(r"DELIMITER[ \t]+(\S+)[ \t\r]*$", re.IGNORECASE)
@@ -99,7 +99,7 @@ def split(text: str, dialect: str = "") -> list[Statement]:
             if block_dialect and delimiter == ";" and _BLOCK_START.match(text, skip_comments_and_blanks(text, chunk, n)):
                 # procedural code: Oracle/DB2 blocks end at a column-0 ``END ...;`` line (or
                 # a ``/`` line); T-SQL blocks run to ``GO``.
-                if dialect in _GO_DIALECTS or not _BLOCK_END_LINE.search(text, _line_start(text, begin), begin):
+                if dialect in _GO_DIALECTS or not _BLOCK_END_LINE.fullmatch(text, _line_start(text, begin), begin):
                     pos = begin + 1
                     continue
             statement = emit(begin, True)

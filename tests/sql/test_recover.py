@@ -1,0 +1,96 @@
+"""Every table and column of the public corpus reaches the catalog; what cannot be read
+is reported once with file, line and reason."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.replay import apply_ops
+from querywright.server.sql.workspace import parse_schema_text
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+SAKILA_TABLES = {"actor", "address", "category", "city", "country", "customer", "film", "film_actor", "film_category", "film_text", "inventory", "language", "payment", "rental", "staff", "store"}
+
+
+def _catalog(name: str, dialect: str) -> tuple[Catalog, object]:
+    parsed = parse_schema_text((CORPUS / name).read_text("utf-8"), name, dialect)
+    catalog = Catalog(dialect=dialect)
+    apply_ops(catalog, parsed.ops)
+    catalog.skipped.extend(parsed.skipped)
+    return catalog, parsed
+
+
+@pytest.mark.parametrize(
+    ("name", "dialect"),
+    [("sakila-sql-server.sql", "tsql"), ("sakila-oracle.sql", "oracle"), ("sakila-sqlite.sql", "sqlite"), ("sakila-db2.sql", "postgres"), ("sakila-mysql.sql", "mysql")],
+)
+def test_every_sakila_table_and_column_reaches_the_catalog(name: str, dialect: str) -> None:
+    catalog, _ = _catalog(name, dialect)
+    tables = {t.name.lower(): t for t in catalog if t.kind == "table"}
+    assert set(tables) == SAKILA_TABLES
+    assert sum(len(t.columns) for t in tables.values()) == 89
+    assert [c.lower() for c in tables["film"].columns][:3] == ["film_id", "title", "description"]
+
+
+def test_sqlite_blob_sub_type_text_keeps_the_column_and_reports_once() -> None:
+    catalog, parsed = _catalog("sakila-sqlite.sql", "sqlite")
+    film = catalog.find("film")
+    assert film is not None and "description" in film.columns and film.columns["description"].location.line == 220
+    assert [(s.line, s.statement.split()[0]) for s in catalog.skipped] == [(220, "description"), (331, "description")]
+
+
+def test_adventureworks_create_schema_elements_are_qualified() -> None:
+    catalog, _ = _catalog("adventureworks-postgres.sql", "postgres")
+    tables = [t for t in catalog if t.kind == "table"]
+    assert len(tables) == 68 and sum(len(t.columns) for t in tables) == 456
+    person = catalog.find("person", "person")
+    assert person is not None and person.schema and person.schema.lower() == "person"
+    assert "businessentityid" in person.columns and person.location.line == 81
+
+
+def test_tsql_default_for_sets_the_column_default() -> None:
+    catalog, _ = _catalog("sakila-sql-server.sql", "tsql")
+    assert catalog.find("actor").columns["last_update"].default == "(getdate())"
+
+
+def test_virtual_generated_column_keeps_its_table() -> None:
+    parsed = parse_schema_text("CREATE TABLE rating (id INT PRIMARY KEY,\n  score numeric(4,2) GENERATED ALWAYS AS (round(id * 1.5, 2)) VIRTUAL,\n  note text);", "m.sql", "postgres")
+    catalog = Catalog(dialect="postgres")
+    apply_ops(catalog, parsed.ops)
+    table = catalog.find("rating")
+    assert table is not None and list(table.columns) == ["id", "score", "note"]
+    assert table.columns["score"].type.startswith("DECIMAL(4") and table.primary_key == ("id",)
+    assert [(s.path, s.line) for s in parsed.skipped] == [("m.sql", 2)]
+
+
+def test_unreadable_column_kept_with_unknown_type_and_bad_constraint_dropped() -> None:
+    parsed = parse_schema_text("CREATE TABLE t (a INT, ??? weird, CONSTRAINT c CHECK (a >>> ), b TEXT);", "t.sql", "postgres")
+    catalog = Catalog(dialect="postgres")
+    apply_ops(catalog, parsed.ops)
+    assert catalog.find("t") is not None and "b" in catalog.find("t").columns
+    assert parsed.skipped
+
+
+def test_sqlglot_warnings_stay_in_the_debug_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    _catalog("sakila-postgres.sql", "postgres")
+    assert not [r for r in caplog.records if r.name.startswith("sqlglot")]
+
+
+def test_schema_cli_json_lists_skipped_and_prints_nothing_on_stderr(tmp_path: Path) -> None:
+    shutil.copy(CORPUS / "sakila-sqlite.sql", tmp_path / "sakila-sqlite.sql")
+    (tmp_path / "querywright.toml").write_text('dialect = "sqlite"\n')
+    done = subprocess.run([sys.executable, "-m", "querywright.cli.main", "schema", "--workspace", str(tmp_path), "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert [(s["path"], s["line"]) for s in data["skipped"]] == [("sakila-sqlite.sql", 220), ("sakila-sqlite.sql", 331)]
+    assert all(s["reason"] and s["statement"] for s in data["skipped"])
+    assert "WARNING" not in done.stderr
