@@ -186,7 +186,7 @@ def schema_elements(code: str) -> tuple[str, list[tuple[int, str]]] | None:
     """``CREATE SCHEMA x <elements>``: the schema and each element (offset in ``code``,
     text with table/view names qualified by the schema); None when not that form."""
     head = _SCHEMA_HEAD.match(code)
-    if not head:
+    if not head or len(code) > MAX_RECOVER_CHARS:
         return None
     schema = head.group(1)
     starts = [m.start() for m in _ELEMENT.finditer(code, head.end()) if _top_level(code, head.end(), m.start())]

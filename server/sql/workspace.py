@@ -52,11 +52,12 @@ class _FileParser:
         self.issues: list[Issue] = []
         self.skipped: list[Skipped] = []
 
-    def skip(self, start: int, end: int, snippet: str, reason: str) -> None:
+    def skip(self, start: int, end: int, snippet: str, reason: str, diagnose: bool = True) -> None:
         span = self.index.span(start, end)
         line = span.start.line + 1
         self.skipped.append(Skipped(self.path, line, _snippet(snippet), reason))
-        self.issues.append(Issue("skipped-ddl", Severity.INFO, f"statement skipped for the schema: {reason}", span, path=self.path))
+        if diagnose:
+            self.issues.append(Issue("skipped-ddl", Severity.INFO, f"statement skipped for the schema: {reason}", span, path=self.path))
 
     def statement(self, statement: Statement) -> None:
         if statement.kind != "sql" or statement.is_blank:
@@ -115,7 +116,10 @@ class _FileParser:
             if statement.unterminated:
                 self.skip(code_start, statement.end, statement.code, f"unterminated {statement.unterminated}")
                 return
-            if _CREATE_TABLE.match(statement.code) and self.recover(statement, span):
+            if _CREATE_TABLE.match(statement.code) and self.recover(statement, span, parsed.issue is None):
+                if parsed.issue is not None:  # the syntax error stays visible in the editor
+                    issue = parsed.issue
+                    self.issues.append(Issue(issue.code, Severity.WARNING, f"{issue.message} (the table is read column by column)", issue.span, path=self.path))
                 return
             reason = parsed.issue.message if parsed.issue is not None else f"{statement.first_keyword()} statement not understood in dialect {self.dialect}"
             self.skip(code_start, statement.end, statement.code, reason)
@@ -129,7 +133,7 @@ class _FileParser:
             log.debug("cannot extract DDL at %s:%s: %r", self.path, span.start.line + 1, exc)
             self.skip(code_start, statement.end, statement.code, f"statement not understood for the schema: {exc}")
 
-    def recover(self, statement: Statement, span: Span) -> bool:
+    def recover(self, statement: Statement, span: Span, diagnose: bool = True) -> bool:
         code = statement.code
         recovered = recover_create_table(code, self.dialect)
         if recovered is None:
@@ -154,11 +158,11 @@ class _FileParser:
             sub = Statement(statement.index, start, start, statement.end, self.index.text[start : statement.end], True)
             self.code(sub, start)
         for clause in recovered.partial:
-            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not fully understood; the column is kept with the part that parses")
+            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not fully understood; the column is kept with the part that parses", diagnose)
         for clause in recovered.unknown:
-            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not understood; the column is kept with an unknown type")
+            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not understood; the column is kept with an unknown type", diagnose)
         for clause in recovered.dropped:
-            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "table clause not understood; dropped")
+            self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "table clause not understood; dropped", diagnose)
         return True
 
 
