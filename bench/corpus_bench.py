@@ -58,7 +58,9 @@ PROBE = textwrap.dedent(
 
 
 def probe(root: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", PROBE, str(root)], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(root)], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -66,7 +68,9 @@ def workspace(tmp: Path, name: str, dialect: str) -> Path:
     root = tmp / name.removesuffix(".sql")
     (root / "schema").mkdir(parents=True)
     shutil.copy(CORPUS / name, root / "schema" / name)
-    (root / "querywright.toml").write_text(f'dialect = "{dialect}"\nschema_paths = ["schema/*.sql"]\n')
+    (root / "querywright.toml").write_text(
+        f'dialect = "{dialect}"\nschema_paths = ["schema/*.sql"]\n'
+    )
     return root
 
 
@@ -79,25 +83,57 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for name, dialect in FILES.items():
-            rows.append((name, dialect, (CORPUS / name).stat().st_size, probe(workspace(tmp, name, dialect))))
+            rows.append(
+                (
+                    name,
+                    dialect,
+                    (CORPUS / name).stat().st_size,
+                    probe(workspace(tmp, name, dialect)),
+                )
+            )
         gen = tmp / "generated"
-        subprocess.run([sys.executable, str(HERE / "gen_workspace.py"), str(gen), "--tables", str(args.tables)], check=True, capture_output=True)
-        rows.append((f"generated workspace ({args.tables:,} migrations)", "postgres", sum(p.stat().st_size for p in (gen / "migrations").iterdir()), probe(gen)))
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_workspace.py"),
+                str(gen),
+                "--tables",
+                str(args.tables),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        rows.append(
+            (
+                f"generated workspace ({args.tables:,} migrations)",
+                "postgres",
+                sum(p.stat().st_size for p in (gen / "migrations").iterdir()),
+                probe(gen),
+            )
+        )
     cmd = "python bench/corpus_bench.py " + " ".join(sys.argv[1:])
     lines = [
         "## Corpus catalog: what reaches it, skips, build time, RSS",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
-        f"Command: `{cmd.strip()}`; one fresh process per file. skipped: entries of `schema --json`'s `skipped` (n/a: not reported); issues: catalog issues.",
+        (
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
+            f"Command: `{cmd.strip()}`; one fresh process per file. skipped: entries of `schema --json`'s `skipped` (n/a: not reported); issues: catalog issues."
+        ),
         "",
         "| file | dialect | size | tables | views | columns | skipped | issues | build | peak RSS |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, dialect, size, r in rows:
         skipped = "n/a" if r["skipped"] is None else str(r["skipped"])
-        lines.append(f"| {name} | {dialect} | {size / 1024:.0f} KB | {r['tables']} | {r['views']} | {r['columns']} | {skipped} | {r['issues']} | {r['cold_s'] * 1000:.0f} ms | {r['rss_mb']:.0f} MB |")
+        lines.append(
+            f"| {name} | {dialect} | {size / 1024:.0f} KB | {r['tables']} | {r['views']} | {r['columns']} | {skipped} | {r['issues']} | {r['cold_s'] * 1000:.0f} ms | {r['rss_mb']:.0f} MB |"
+        )
     seed = next(r for name, _, _, r in rows if name == "sakila-postgres-data.sql")
-    lines += ["", f"Seed data read time (sakila-postgres-data.sql, 2.6 MB of COPY rows, target ≤ 1 s): {seed['cold_s']:.2f} s.", ""]
+    lines += [
+        "",
+        f"Seed data read time (sakila-postgres-data.sql, 2.6 MB of COPY rows, target ≤ 1 s): {seed['cold_s']:.2f} s.",
+        "",
+    ]
     report = "\n".join(lines)
     print(report)
     if args.append:

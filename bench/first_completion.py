@@ -31,7 +31,7 @@ from lsprotocol import types
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from lsp_latency import Driver  # noqa: E402  (the stdio client of the latency bench)
+from lsp_latency import Driver
 
 TIMEOUT_S = 60.0
 QUERY = "SELECT a. FROM t500 a;\n"
@@ -62,8 +62,14 @@ async def once(root: Path) -> dict[str, Any]:
         )
     )
     client.initialized(types.InitializedParams())
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="sql", version=1, text=QUERY)))
-    params = types.CompletionParams(types.TextDocumentIdentifier(uri=uri), types.Position(0, len("SELECT a.")))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="sql", version=1, text=QUERY)
+        )
+    )
+    params = types.CompletionParams(
+        types.TextDocumentIdentifier(uri=uri), types.Position(0, len("SELECT a."))
+    )
     requests = 0
     first_correct = None
     first_incomplete = None
@@ -83,7 +89,12 @@ async def once(root: Path) -> dict[str, Any]:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return {"s": elapsed, "requests": requests, "first_correct": first_correct, "first_incomplete": first_incomplete}
+    return {
+        "s": elapsed,
+        "requests": requests,
+        "first_correct": first_correct,
+        "first_incomplete": first_incomplete,
+    }
 
 
 def main() -> None:
@@ -94,7 +105,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
-        subprocess.run([sys.executable, str(HERE / "gen_workspace.py"), str(root), "--tables", str(args.tables)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_workspace.py"),
+                str(root),
+                "--tables",
+                str(args.tables),
+            ],
+            check=True,
+            capture_output=True,
+        )
         runs = [asyncio.run(once(root)) for _ in range(args.repeat)]
     cmd = "python bench/first_completion.py " + " ".join(sys.argv[1:])
     med = statistics.median(r["s"] for r in runs)
@@ -102,8 +123,10 @@ def main() -> None:
     lines = [
         f"## Time to the first correct completion ({args.tables:,} migrations)",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
-        f"Command: `{cmd.strip()}`; {args.repeat} fresh servers over stdio, median (worst).",
+        (
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
+            f"Command: `{cmd.strip()}`; {args.repeat} fresh servers over stdio, median (worst)."
+        ),
         "",
         "| measure | target | median | worst |",
         "|---|---|---|---|",

@@ -23,7 +23,11 @@ def _ours(name: str, dialect: str, tmp_path: Path) -> dict[str, tuple[str, int |
     for key, table in catalog.tables.items():
         short = key.rpartition(".")[2].lower()
         line = table.location.line if table.location else None
-        out[short] = (table.kind, line, [k.lower() for k in table.columns] if table.kind == "table" else [])
+        out[short] = (
+            table.kind,
+            line,
+            [k.lower() for k in table.columns] if table.kind == "table" else [],
+        )
     return out
 
 
@@ -42,4 +46,6 @@ def test_catalog_matches_the_ddl(name: str, tmp_path: Path) -> None:
     for rel in sorted(set(expected) & set(ours)):
         if ours[rel] != expected[rel]:
             problems.append(f"{rel}:\n    ours:     {ours[rel]}\n    expected: {expected[rel]}")
-    assert not problems, f"{name} ({spec['dialect']}): our catalog differs from the DDL:\n" + "\n".join(problems)
+    assert not problems, (
+        f"{name} ({spec['dialect']}): our catalog differs from the DDL:\n" + "\n".join(problems)
+    )

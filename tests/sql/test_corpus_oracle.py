@@ -20,21 +20,86 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
-
 from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.workspace import load_catalog
+from sqlalchemy import create_engine, make_url, text
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 
 _FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("integer", ("int", "integer", "int2", "int4", "int8", "smallint", "bigint", "tinyint", "mediumint", "serial", "bigserial", "smallserial", "serial4", "serial8")),
-    ("numeric", ("numeric", "decimal", "dec", "real", "float", "float4", "float8", "double", "money", "number")),
+    (
+        "integer",
+        (
+            "int",
+            "integer",
+            "int2",
+            "int4",
+            "int8",
+            "smallint",
+            "bigint",
+            "tinyint",
+            "mediumint",
+            "serial",
+            "bigserial",
+            "smallserial",
+            "serial4",
+            "serial8",
+        ),
+    ),
+    (
+        "numeric",
+        (
+            "numeric",
+            "decimal",
+            "dec",
+            "real",
+            "float",
+            "float4",
+            "float8",
+            "double",
+            "money",
+            "number",
+        ),
+    ),
     ("boolean", ("bool", "boolean", "bit")),
-    ("date-time", ("date", "time", "timestamp", "timestamptz", "timetz", "datetime", "datetime2", "smalldatetime", "interval")),
-    ("text", ("char", "character", "varchar", "nchar", "nvarchar", "varchar2", "nvarchar2", "text", "bpchar", "clob", "string", "tinytext", "mediumtext", "longtext")),
-    ("binary", ("bytea", "blob", "binary", "varbinary", "image", "longblob", "mediumblob", "tinyblob")),
+    (
+        "date-time",
+        (
+            "date",
+            "time",
+            "timestamp",
+            "timestamptz",
+            "timetz",
+            "datetime",
+            "datetime2",
+            "smalldatetime",
+            "interval",
+        ),
+    ),
+    (
+        "text",
+        (
+            "char",
+            "character",
+            "varchar",
+            "nchar",
+            "nvarchar",
+            "varchar2",
+            "nvarchar2",
+            "text",
+            "bpchar",
+            "clob",
+            "string",
+            "tinytext",
+            "mediumtext",
+            "longtext",
+        ),
+    ),
+    (
+        "binary",
+        ("bytea", "blob", "binary", "varbinary", "image", "longblob", "mediumblob", "tinyblob"),
+    ),
 )
 _FAMILY_OF = {word: family for family, words in _FAMILIES for word in words}
 
@@ -56,14 +121,16 @@ def build_catalog(tmp_path: Path, name: str, dialect: str) -> Catalog:
     root = tmp_path / "ws"
     (root / "schema").mkdir(parents=True)
     shutil.copy(CORPUS / name, root / "schema" / name)
-    (root / "querywright.toml").write_text(f'dialect = "{dialect}"\nschema_paths = ["schema/*.sql"]\n')
+    (root / "querywright.toml").write_text(
+        f'dialect = "{dialect}"\nschema_paths = ["schema/*.sql"]\n'
+    )
     config, problems = load_config(root)
     assert not problems, problems
     return load_catalog(root, config).catalog
 
 
 def strip_public(key: str) -> str:
-    return key[len("public.") :] if key.startswith("public.") else key
+    return key.removeprefix("public.")
 
 
 def describe_catalog(catalog: Catalog, fold: bool = False, types: bool = True) -> dict[str, object]:
@@ -73,14 +140,22 @@ def describe_catalog(catalog: Catalog, fold: bool = False, types: bool = True) -
     for key, table in catalog.tables.items():
         name = strip_public(key)
         name = name.lower() if fold else name
-        cols = [(k.lower() if fold else k, type_family(c.type) if types and table.kind == "table" else "") for k, c in table.columns.items()]
+        cols = [
+            (
+                k.lower() if fold else k,
+                type_family(c.type) if types and table.kind == "table" else "",
+            )
+            for k, c in table.columns.items()
+        ]
         tables[name] = (table.kind, cols)
         for fk in table.foreign_keys:
             ref = catalog.tables.get(fk.ref_table)
             ref_cols = fk.ref_columns or (ref.primary_key if ref is not None else ())
             low = (lambda xs: tuple(x.lower() for x in xs)) if fold else tuple
             ref_name = strip_public(fk.ref_table)
-            fks.append((name, low(fk.columns), ref_name.lower() if fold else ref_name, low(ref_cols)))
+            fks.append(
+                (name, low(fk.columns), ref_name.lower() if fold else ref_name, low(ref_cols))
+            )
     return {"tables": tables, "fks": sorted(fks)}
 
 
@@ -117,7 +192,7 @@ _INSERT = re.compile(r"^INSERT INTO\b.*?;\s*$", re.MULTILINE | re.DOTALL | re.IG
 def loadable(name: str, sql: str) -> str:
     """What is fed to psql: the DDL as written, minus its data (``\\copy`` of CSV files that
     are not in the corpus, and the ``INSERT`` rows that reference them). Line numbers are kept."""
-    blank = lambda m: "\n" * m.group(0).count("\n")  # noqa: E731
+    blank = lambda m: "\n" * m.group(0).count("\n")
     sql = _INSERT.sub(blank, _COPY_META.sub(blank, sql))
     return sql
 
@@ -139,8 +214,24 @@ def load_into_postgres(postgres_url: str, name: str) -> str:
             conn.execute(text("CREATE ROLE root"))  # the CockroachDB dump gives its objects to root
     admin.dispose()
     sql = loadable(name, (CORPUS / name).read_text(encoding="utf-8"))
-    cmd = [_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres", "-d", db, "-f", "-"]
-    done = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=300)
+    cmd = [
+        _psql(),
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        url.host or "127.0.0.1",
+        "-p",
+        str(url.port or 5432),
+        "-U",
+        url.username or "postgres",
+        "-d",
+        db,
+        "-f",
+        "-",
+    ]
+    done = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, f"PostgreSQL refused {name}: {done.stderr[-2000:]}"
     return str(url.set(database=db))
 
@@ -149,26 +240,34 @@ def describe_postgres(db_url: str) -> dict[str, object]:
     engine = create_engine(db_url)
     tables: dict[str, object] = {}
     with engine.connect() as conn:
-        rels = conn.execute(text(
-            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
-            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-        )).all()
-        cols = conn.execute(text(
-            "SELECT table_schema, table_name, column_name, data_type, udt_name, domain_name FROM information_schema.columns "
-            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema, table_name, ordinal_position"
-        )).all()
-        fk_rows = conn.execute(text(
-            "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text, "
-            "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
-            "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
-            "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' "
-            "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-        )).all()
-        matviews = conn.execute(text(
-            "SELECT n.nspname, c.relname, a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-            "WHERE c.relkind = 'm' ORDER BY n.nspname, c.relname, a.attnum"
-        )).all()
+        rels = conn.execute(
+            text(
+                "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+            )
+        ).all()
+        cols = conn.execute(
+            text(
+                "SELECT table_schema, table_name, column_name, data_type, udt_name, domain_name FROM information_schema.columns "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema, table_name, ordinal_position"
+            )
+        ).all()
+        fk_rows = conn.execute(
+            text(
+                "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text, "
+                "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
+                "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
+                "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' "
+                "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+            )
+        ).all()
+        matviews = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                "WHERE c.relkind = 'm' ORDER BY n.nspname, c.relname, a.attnum"
+            )
+        ).all()
     engine.dispose()
     rels = [*rels, *{(s, t, "VIEW") for s, t, _ in matviews}]
     cols = [*cols, *((s, t, a, "", "", None) for s, t, a in matviews)]
@@ -185,9 +284,15 @@ def describe_postgres(db_url: str) -> dict[str, object]:
             family = type_family(data_type)
         by_rel[(schema, table)].append((column, family))
     for (schema, table), columns in by_rel.items():
-        tables[table if schema == "public" else f"{schema}.{table}"] = (kinds[(schema, table)], columns)
-    unq = lambda r: r.replace('"', "")  # noqa: E731  (regclass quotes mixed-case names)
-    fks = sorted((strip_public(unq(a)), tuple(ac), strip_public(unq(b)), tuple(bc)) for a, b, ac, bc in fk_rows)
+        tables[table if schema == "public" else f"{schema}.{table}"] = (
+            kinds[(schema, table)],
+            columns,
+        )
+    unq = lambda r: r.replace('"', "")
+    fks = sorted(
+        (strip_public(unq(a)), tuple(ac), strip_public(unq(b)), tuple(bc))
+        for a, b, ac, bc in fk_rows
+    )
     return {"tables": tables, "fks": fks}
 
 
@@ -205,10 +310,15 @@ def describe_sqlite(name: str) -> dict[str, object]:
     conn.executescript((CORPUS / name).read_text(encoding="utf-8"))
     tables: dict[str, object] = {}
     fks: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = []
-    rels = conn.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").fetchall()
+    rels = conn.execute(
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
     for rel, kind in rels:
         info = conn.execute(f'PRAGMA table_info("{rel}")').fetchall()
-        tables[rel.lower()] = (kind, [(c[1].lower(), type_family(c[2]) if kind == "table" else "") for c in info])
+        tables[rel.lower()] = (
+            kind,
+            [(c[1].lower(), type_family(c[2]) if kind == "table" else "") for c in info],
+        )
         groups: dict[int, list[tuple[str, str | None, str]]] = {}
         for row in conn.execute(f'PRAGMA foreign_key_list("{rel}")').fetchall():
             groups.setdefault(row[0], []).append((row[3], row[4], row[2]))
@@ -216,8 +326,21 @@ def describe_sqlite(name: str) -> dict[str, object]:
             ref = parts[0][2]
             ref_cols = [p[1] for p in parts]
             if any(c is None for c in ref_cols):  # REFERENCES t: its primary key
-                ref_cols = [c[1] for c in sorted(conn.execute(f'PRAGMA table_info("{ref}")').fetchall(), key=lambda c: c[5]) if c[5]]
-            fks.append((rel.lower(), tuple(p[0].lower() for p in parts), ref.lower(), tuple(str(c).lower() for c in ref_cols)))
+                ref_cols = [
+                    c[1]
+                    for c in sorted(
+                        conn.execute(f'PRAGMA table_info("{ref}")').fetchall(), key=lambda c: c[5]
+                    )
+                    if c[5]
+                ]
+            fks.append(
+                (
+                    rel.lower(),
+                    tuple(p[0].lower() for p in parts),
+                    ref.lower(),
+                    tuple(str(c).lower() for c in ref_cols),
+                )
+            )
     conn.close()
     return {"tables": tables, "fks": sorted(fks)}
 

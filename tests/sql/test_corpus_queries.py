@@ -13,22 +13,26 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from querywright.server.sql.checks import check_text
-
 from sqlalchemy import create_engine, text
 
 from .test_corpus_oracle import CORPUS, build_catalog, load_into_postgres
 
-GOLD = [json.loads(line) for line in (CORPUS / "sakila.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+GOLD = [
+    json.loads(line)
+    for line in (CORPUS / "sakila.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
 
 SAKILA_COMMON = [
     "SELECT first_name, last_name, count(*) FROM actor JOIN film_actor USING (actor_id) GROUP BY first_name, last_name",
     "SELECT a.first_name, c.first_name FROM actor a JOIN customer c USING (first_name, last_name)",
     "SELECT first_name, last_name FROM actor a JOIN customer c USING (first_name, last_name) WHERE last_name LIKE 'S%'",
     "SELECT film_id, title, category_id FROM film NATURAL JOIN film_category",
-    "WITH rented AS (SELECT inventory_id, count(*) AS n FROM rental GROUP BY inventory_id) "
-    "SELECT i.film_id, sum(r.n) FROM inventory i JOIN rented r ON r.inventory_id = i.inventory_id GROUP BY i.film_id",
+    (
+        "WITH rented AS (SELECT inventory_id, count(*) AS n FROM rental GROUP BY inventory_id) "
+        "SELECT i.film_id, sum(r.n) FROM inventory i JOIN rented r ON r.inventory_id = i.inventory_id GROUP BY i.film_id"
+    ),
     "WITH c AS (SELECT city_id, city FROM city) SELECT address, city FROM address JOIN c USING (city_id)",
 ]
 
@@ -38,7 +42,10 @@ QUERIES: dict[tuple[str, str], list[str]] = {
         "SELECT p.amount, c.email FROM public.payment p JOIN public.customer c USING (customer_id)",
     ],
     ("sakila-sqlite.sql", "sqlite"): SAKILA_COMMON,
-    ("sakila-mysql.sql", "mysql"): [*SAKILA_COMMON, "SELECT title FROM sakila.film JOIN sakila.language USING (language_id)"],
+    ("sakila-mysql.sql", "mysql"): [
+        *SAKILA_COMMON,
+        "SELECT title FROM sakila.film JOIN sakila.language USING (language_id)",
+    ],
     ("sakila-sql-server.sql", "tsql"): [
         "SELECT [first_name], [last_name] FROM [dbo].[actor] JOIN [film_actor] ON [film_actor].[actor_id] = [actor].[actor_id]",
         "SELECT TOP 5 f.title, l.name FROM dbo.film f JOIN dbo.language l ON l.language_id = f.language_id",
@@ -56,8 +63,10 @@ QUERIES: dict[tuple[str, str], list[str]] = {
         "SELECT p.firstname, p.lastname, e.jobtitle FROM humanresources.employee e JOIN person.person p USING (businessentityid)",
         "SELECT pr.name, ps.name FROM production.product pr JOIN production.productsubcategory ps USING (productsubcategoryid)",
         "SELECT firstname, emailaddress FROM person.person JOIN person.emailaddress USING (businessentityid)",
-        "WITH orders AS (SELECT customerid, count(*) AS n FROM sales.salesorderheader GROUP BY customerid) "
-        "SELECT c.customerid, o.n FROM sales.customer c JOIN orders o ON o.customerid = c.customerid",
+        (
+            "WITH orders AS (SELECT customerid, count(*) AS n FROM sales.salesorderheader GROUP BY customerid) "
+            "SELECT c.customerid, o.n FROM sales.customer c JOIN orders o ON o.customerid = c.customerid"
+        ),
         "SELECT name, groupname FROM humanresources.department ORDER BY name",
     ],
 }
@@ -79,13 +88,17 @@ def test_queries_have_no_false_positive(name: str, dialect: str, tmp_path: Path)
     catalog = build_catalog(tmp_path, name, dialect)
     found = {sql: _issues(sql, catalog) for sql in QUERIES[(name, dialect)]}
     false = {sql: issues for sql, issues in found.items() if issues}
-    assert not false, f"{name} ({dialect}): false positives:\n" + "\n".join(f"  {sql}\n    -> {issues}" for sql, issues in false.items())
+    assert not false, f"{name} ({dialect}): false positives:\n" + "\n".join(
+        f"  {sql}\n    -> {issues}" for sql, issues in false.items()
+    )
 
 
 @pytest.mark.parametrize("name", ["sakila-postgres.sql", "adventureworks-postgres.sql"])
 def test_postgres_queries_are_valid_on_postgres(name: str, postgres_url: str) -> None:
     engine = create_engine(load_into_postgres(postgres_url, name))
-    queries = QUERIES[(name, "postgres")] + ([q["gold"] for q in GOLD] if name == "sakila-postgres.sql" else [])
+    queries = QUERIES[(name, "postgres")] + (
+        [q["gold"] for q in GOLD] if name == "sakila-postgres.sql" else []
+    )
     with engine.connect() as conn:
         for sql in queries:
             conn.execute(text("EXPLAIN " + sql.replace(":", "\\:")))
