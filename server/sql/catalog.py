@@ -104,7 +104,7 @@ class Catalog:
     tables: dict[str, Table] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    default_schema: str | None = None
+    default_schema: str | None = None  # MySQL/T-SQL ``USE db``: ``db.x`` also names an unqualified ``x``
     # History kept by migration replay, for better messages: what was renamed or dropped.
     renamed_columns: dict[tuple[str, str], tuple[str, Location | None]] = field(default_factory=dict)
     dropped_columns: dict[tuple[str, str], Location | None] = field(default_factory=dict)
@@ -127,7 +127,7 @@ class Catalog:
         key = self.table_key(name, schema, quoted)
         table = self.tables.get(key)
         if table is not None or schema:
-            if table is None and schema and self.key(schema) in ("public", "main", "dbo"):
+            if table is None and schema and (self.key(schema) in ("public", "main", "dbo") or (self.default_schema and self.key(schema) == self.key(self.default_schema))):
                 return self.tables.get(self.key(name, quoted))
             return table
         matches = [t for k, t in self.tables.items() if k.rpartition(".")[2] == key]

@@ -35,6 +35,10 @@ class ParsedSchemaFile:
     ops: tuple[Op, ...]
     issues: tuple[Issue, ...]
     skipped: tuple[Skipped, ...] = ()
+    use_database: str | None = None  # the first ``USE db`` of the file
+
+
+_USE = re.compile(r"\s*USE\s+(\[[^\]]+\]|`[^`]+`|\"[^\"]+\"|[\w$]+)\s*$", re.IGNORECASE)
 
 
 _CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED)\s+)*TABLE\b", re.IGNORECASE)
@@ -51,6 +55,7 @@ class _FileParser:
         self.ops: list[Op] = []
         self.issues: list[Issue] = []
         self.skipped: list[Skipped] = []
+        self.use_database: str | None = None
 
     def skip(self, start: int, end: int, snippet: str, reason: str, diagnose: bool = True) -> None:
         span = self.index.span(start, end)
@@ -65,6 +70,10 @@ class _FileParser:
                 self.skip(statement.code_start, statement.end, statement.code, statement.unterminated)
             return
         code = statement.code
+        use = _USE.match(code)
+        if use:
+            self.use_database = self.use_database or use.group(1).strip("[]`\"")
+            return
         if not statement.unterminated and _CREATE_SCHEMA.match(code):
             self.schema_statement(statement)
             return
@@ -177,7 +186,7 @@ def parse_schema_text(text: str, path: str, dialect: str) -> ParsedSchemaFile:
     parser = _FileParser(text, path, dialect)
     for statement in split_statements(text, dialect):
         parser.statement(statement)
-    return ParsedSchemaFile(path, digest, tuple(parser.ops), tuple(parser.issues), tuple(parser.skipped))
+    return ParsedSchemaFile(path, digest, tuple(parser.ops), tuple(parser.issues), tuple(parser.skipped), parser.use_database)
 
 
 @dataclass
@@ -241,6 +250,7 @@ class SchemaIndex:
                 continue
             catalog.issues.extend(parsed.issues)
             catalog.skipped.extend(parsed.skipped)
+            catalog.default_schema = catalog.default_schema or parsed.use_database
             apply_ops(catalog, parsed.ops)
         self.catalog = catalog
         return catalog

@@ -94,3 +94,17 @@ def test_schema_cli_json_lists_skipped_and_prints_nothing_on_stderr(tmp_path: Pa
     assert [(s["path"], s["line"]) for s in data["skipped"]] == [("sakila-sqlite.sql", 220), ("sakila-sqlite.sql", 331)]
     assert all(s["reason"] and s["statement"] for s in data["skipped"])
     assert "WARNING" not in done.stderr
+
+
+def test_mysql_use_database_makes_qualified_names_resolve(tmp_path: Path) -> None:
+    from querywright.server.sql.workspace import SchemaIndex
+    from querywright.server.config import load_config
+
+    shutil.copy(CORPUS / "sakila-mysql.sql", tmp_path / "sakila-mysql.sql")
+    (tmp_path / "querywright.toml").write_text('dialect = "mysql"\n')
+    config, _problems = load_config(tmp_path)
+    index = SchemaIndex(root=tmp_path, config=config)
+    catalog = index.load()
+    assert catalog.default_schema == "sakila"
+    assert catalog.find("actor", "sakila") is catalog.find("actor") is not None
+    assert catalog.find("actor", "other") is None
