@@ -67,6 +67,7 @@ class CreateTable(Op):
     replace: bool = False
     if_not_exists: bool = False
     query: exp.Expression | None = field(default=None, compare=False)  # AS SELECT / view body
+    parents: tuple[TableRef, ...] = ()  # INHERITS (...) / PARTITION OF: columns come first from these
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,14 @@ class Extractor:
         query = node.expression if isinstance(node.expression, exp.Query) else None
         if query is not None and table.kind == "view":
             table.definition = query.sql(dialect=self.dialect)
-        return [CreateTable(**base, ref=ref, table=table, replace=bool(node.args.get("replace")), if_not_exists=bool(node.args.get("exists")), query=query)]
+        parents: list[TableRef] = []
+        properties = node.args.get("properties")
+        for prop in properties.expressions if isinstance(properties, exp.Properties) else []:
+            if isinstance(prop, exp.InheritsProperty):
+                parents.extend(TableRef.of(t, self.dialect) for t in prop.expressions if isinstance(t, exp.Table))
+            elif isinstance(prop, exp.PartitionedOfProperty) and isinstance(prop.this, exp.Table):
+                parents.append(TableRef.of(prop.this, self.dialect))
+        return [CreateTable(**base, ref=ref, table=table, replace=bool(node.args.get("replace")), if_not_exists=bool(node.args.get("exists")), query=query, parents=tuple(parents))]
 
     def _column(self, node: exp.ColumnDef) -> tuple[Column, ForeignKey | None]:
         kind = node.args.get("kind")

@@ -55,6 +55,16 @@ def _create(catalog: Catalog, op: CreateTable) -> None:
     table = dataclasses.replace(template, columns=dict(template.columns), foreign_keys=list(template.foreign_keys))
     if op.query is not None and not table.columns:
         table.columns = query_columns(catalog, op.query, op)
+    if op.parents:
+        inherited: dict[str, Column] = {}
+        for parent_ref in op.parents:
+            parent_key = _resolve(catalog, parent_ref)
+            if parent_key is None:
+                catalog.issues.append(_warn(op, "missing-parent-table", f"{op.ref.name} inherits from {parent_ref.name}, which does not exist at this point"))
+                continue
+            for key, col in catalog.tables[parent_key].columns.items():
+                inherited.setdefault(key, dataclasses.replace(col, primary_key=False))
+        table.columns = {**inherited, **table.columns}
     catalog.add(op.ref.key, table)
 
 
@@ -94,7 +104,9 @@ def query_columns(catalog: Catalog, query: exp.Expression, op: Op) -> dict[str, 
                 if found:
                     col_type = found.type
                     break
-        out[catalog.key(name)] = Column(name=name, type=col_type, location=loc)
+        alias = projection.args.get("alias") if isinstance(projection, exp.Alias) else (projection.this if isinstance(projection, exp.Column) else None)
+        quoted = bool(isinstance(alias, exp.Identifier) and alias.quoted)
+        out[catalog.key(name, quoted)] = Column(name=name, type=col_type, location=loc)
     return out
 
 
