@@ -79,7 +79,15 @@ def query_columns(catalog: Catalog, query: exp.Expression, op: Op) -> dict[str, 
     for node in [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]:
         table_node = node.this if isinstance(node, (exp.From, exp.Join)) else None
         if isinstance(table_node, exp.Table):
-            table = catalog.find_expression(table_node)
+            alias = table_node.args.get("alias")
+            defined = [c for c in alias.columns if isinstance(c, exp.ColumnDef)] if isinstance(alias, exp.TableAlias) else []
+            if defined:  # a table function with a column definition list: f(...) AS t (a int, ...)
+                table = Table(name=alias.name, columns={
+                    catalog.key(c.name, bool(isinstance(c.this, exp.Identifier) and c.this.quoted)): Column(name=c.name, type=c.args["kind"].sql(dialect=catalog.dialect) if isinstance(c.args.get("kind"), exp.DataType) else "")
+                    for c in defined
+                })
+            else:
+                table = catalog.find_expression(table_node)
             if table is not None:
                 sources[catalog.key(table_node.alias_or_name)] = table
     out: dict[str, Column] = {}
