@@ -132,7 +132,7 @@ def _add(bag: ColumnValues, value: str | None, limits: Limits, budget: _Budget) 
         return
     if value in bag.values:
         return
-    if budget.left < len(value):
+    if budget.left < len(value) + 8:
         bag.complete = False
         return
     budget.left -= len(value) + 8
@@ -229,7 +229,7 @@ class ValueSample:
         budget = self._room()
         for value in bag.values:
             if value not in mine.values:
-                if len(mine.values) >= self.limits.per_column or budget.left < len(value):
+                if len(mine.values) >= self.limits.per_column or budget.left < len(value) + 8:
                     mine.complete = False
                     continue
                 budget.left -= len(value) + 8
