@@ -72,7 +72,10 @@ def build_database(catalog: Catalog) -> sqlite3.Connection:
         if not columns:
             continue
         ddl = ", ".join(f'"{c.name}" {t}'.rstrip() for c, t in columns)
-        conn.execute(f'CREATE TABLE "{table.name}" ({ddl})')
+        try:
+            conn.execute(f'CREATE TABLE "{table.name}" ({ddl})')
+        except sqlite3.Error:  # a type SQLite cannot spell (domains, enums): untyped columns
+            conn.execute(f'CREATE TABLE "{table.name}" ({", ".join(chr(34) + c.name + chr(34) for c, _ in columns)})')
         marks = ", ".join("?" for _ in columns)
         rows = [tuple(_value(table, c, i, t) for c, t in columns) for i in range(1, ROWS_PER_TABLE + 1)]
         conn.executemany(f'INSERT INTO "{table.name}" VALUES ({marks})', rows)

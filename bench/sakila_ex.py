@@ -1,0 +1,295 @@
+"""Execution accuracy of ``querywright ask`` on human-written questions over real rows.
+
+Each question of ``--questions`` (default: the Sakila set, PostgreSQL gold SQL) is asked
+through the product's ``ask`` (one process, one model load) over a temporary workspace
+holding the Sakila DDL and its seed rows. Gold and predicted SQL both run on a real
+PostgreSQL loaded with the same DDL and rows (``--pg-url``, else a throw-away cluster from
+the local PostgreSQL binaries); results are compared as multisets, in order only when the
+gold query has ``ORDER BY``. A failure breakdown is computed from the SQL with sqlglot.
+
+Prints a markdown block; ``--append`` adds it to bench/RESULTS.md:
+``python bench/sakila_ex.py [--limit N] [--json] [--append]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import decimal
+import glob
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import sqlglot
+from sqlglot import exp
+
+from querywright.server.ai.ask import ask
+from querywright.server.ai.refs import BackendConfig, open_completer
+from querywright.server.config import load_config
+from querywright.server.sql.workspace import load_catalog
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "data"
+DEFAULT_QUESTIONS = SHARED / "questions" / "sakila.jsonl"
+DEFAULT_DDL = SHARED / "schemas" / "sakila-postgres.sql"
+DEFAULT_DATA = SHARED / "schemas" / "sakila-postgres-data.sql"
+STATEMENT_TIMEOUT_MS = 10_000
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A temporary PostgreSQL cluster on 127.0.0.1 (libpq URL), removed afterwards."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not bins:
+        raise SystemExit("PostgreSQL binaries not found: pass --pg-url")
+    bindir = os.path.dirname(bins[-1])
+    tmp = tempfile.mkdtemp(prefix="qw-pg-bench-")
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres")
+    data = os.path.join(tmp, "data")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    subprocess.run(_as_postgres([f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres([f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(tmp, "log"), "-o", f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1", "start"]),
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_database(url: str, files: list[Path], dbname: str) -> str:
+    """Create ``dbname`` fresh and load ``files`` into it with psql; its libpq URL."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    target = plain.rsplit("/", 1)[0] + f"/{dbname}"
+    psql = shutil.which("psql") or sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    for path in files:
+        subprocess.run([psql, target, "-q", "-v", "ON_ERROR_STOP=0", "-f", str(path)], check=True, capture_output=True)
+    return target
+
+
+def _norm(value: object) -> object:
+    if isinstance(value, (decimal.Decimal, float)):
+        return round(float(value), 4)
+    return value
+
+
+def execute(conn: psycopg.Connection, sql: str) -> tuple[list[tuple[object, ...]] | None, str | None]:
+    try:
+        with conn.transaction():
+            cur = conn.execute(sql)  # type: ignore[arg-type]
+            rows = cur.fetchall() if cur.description else []
+            raise _Rollback(rows)
+    except _Rollback as done:
+        return [tuple(_norm(v) for v in r) for r in done.rows], None
+    except psycopg.Error as exc:
+        return None, str(exc).splitlines()[0]
+
+
+class _Rollback(Exception):
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        super().__init__("rollback")
+        self.rows = rows
+
+
+def same_result(gold: list[tuple[object, ...]], got: list[tuple[object, ...]], ordered: bool) -> bool:
+    if ordered:
+        return gold == got
+    return collections.Counter(map(repr, gold)) == collections.Counter(map(repr, got))
+
+
+def _parse(sql: str) -> exp.Expression | None:
+    try:
+        return sqlglot.parse_one(sql, read="postgres")
+    except Exception:  # noqa: BLE001 - any parse failure is "unparseable"
+        return None
+
+
+def _tables(tree: exp.Expression) -> set[str]:
+    return {t.name.lower() for t in tree.find_all(exp.Table)}
+
+
+def _literals(tree: exp.Expression) -> set[str]:
+    return {str(lit.this).lower() for lit in tree.find_all(exp.Literal)}
+
+
+def _aggregates(tree: exp.Expression) -> set[str]:
+    return {type(a).__name__ for a in tree.find_all(exp.AggFunc)}
+
+
+def _select_columns(tree: exp.Expression) -> set[str]:
+    select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
+    if select is None:
+        return set()
+    return {c.name.lower() for e in select.expressions for c in e.find_all(exp.Column)}
+
+
+def classify(gold: str, pred: str | None, error: str | None) -> str:
+    """The first way ``pred`` differs from ``gold`` (a coarse, SQL-level label)."""
+    if pred is None:
+        return "no answer"
+    if error is not None:
+        return "fails to run"
+    g, p = _parse(gold), _parse(pred)
+    if g is None or p is None:
+        return "other"
+    gt, pt = _tables(g), _tables(p)
+    if gt != pt:
+        return "missing join" if pt < gt else "wrong table"
+    if _aggregates(g) != _aggregates(p):
+        return "wrong aggregate"
+    if _literals(g) != _literals(p):
+        return "wrong literal"
+    if _select_columns(g) != _select_columns(p):
+        return "wrong columns"
+    if bool(g.find(exp.Where)) != bool(p.find(exp.Where)) or bool(g.find(exp.Group)) != bool(p.find(exp.Group)):
+        return "wrong clauses"
+    return "other"
+
+
+def make_workspace(ddl: Path, data: Path) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="qw-sakila-ws-"))
+    (root / "db").mkdir()
+    shutil.copy(ddl, root / "db" / "01-schema.sql")
+    shutil.copy(data, root / "db" / "02-data.sql")
+    (root / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["db/*.sql"]\n')
+    return root
+
+
+async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str) -> dict[str, object]:
+    root = make_workspace(args.ddl, args.data)
+    try:
+        catalog = load_catalog(root, load_config(root)[0]).catalog
+        completer = open_completer(args.model, BackendConfig(timeout_s=300, n_threads=args.threads, workspace=root))
+        await completer.warm_up()
+        rows: list[dict[str, object]] = []
+        with psycopg.connect(pg_target, autocommit=False) as conn:
+            conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            conn.commit()
+            for record in records:
+                result = await ask(record["question"], catalog, completer, samples=args.samples, grammar=not args.no_grammar)
+                gold_rows, gold_err = execute(conn, record["gold"])
+                got_rows, got_err = (None, None) if result.sql is None else execute(conn, result.sql)
+                ordered = _parse(record["gold"]) is not None and _parse(record["gold"]).find(exp.Order) is not None  # type: ignore[union-attr]
+                right = gold_rows is not None and got_rows is not None and same_result(gold_rows, got_rows, ordered)
+                label = "right" if right else classify(record["gold"], result.sql, got_err)
+                rows.append({
+                    "id": record.get("id"), "question": record["question"], "gold": record["gold"],
+                    "pred": result.sql, "right": right, "label": label, "error": got_err or gold_err,
+                    "issues": list(result.issues), "latency_ms": round(result.latency_ms, 1),
+                    "candidates": result.candidates, "valid_candidates": result.valid_candidates,
+                })  # fmt: skip
+                if args.verbose:
+                    print(f"{label:16} {result.latency_ms / 1000:5.1f}s {record['question']!r} -> {result.sql!r}", file=sys.stderr)
+        await completer.aclose()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    n = len(rows)
+    lat = sorted(float(r["latency_ms"]) for r in rows)  # type: ignore[arg-type]
+    cands = sum(int(r["candidates"]) for r in rows)  # type: ignore[call-overload]
+    valid = sum(int(r["valid_candidates"]) for r in rows)  # type: ignore[call-overload]
+    return {
+        "n": n,
+        "right": sum(1 for r in rows if r["right"]),
+        "answered": sum(1 for r in rows if r["pred"] is not None),
+        "candidates": cands,
+        "valid_candidates": valid,
+        "p50_ms": statistics.median(lat) if lat else 0.0,
+        "p95_ms": lat[min(n - 1, int(round(0.95 * (n - 1))))] if lat else 0.0,
+        "breakdown": dict(collections.Counter(str(r["label"]) for r in rows).most_common()),
+        "rows": rows,
+    }
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}% ({part}/{whole})" if whole else "n/a"
+
+
+def markdown(summary: dict, args: argparse.Namespace, elapsed: float) -> str:
+    lines = [
+        f"\n## Execution accuracy of `ask`: {args.model} on {args.questions.name} ({time.strftime('%Y-%m-%d %H:%M')})\n",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
+        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s); "
+        "scored on a real PostgreSQL loaded with the DDL and seed rows.",
+        f"Command: `python bench/sakila_ex.py {' '.join(a for a in sys.argv[1:] if a != '--append')}` ({elapsed:.0f} s)\n",
+        "| metric | value |",
+        "|---|---|",
+        f"| execution accuracy | {_pct(summary['right'], summary['n'])} |",
+        f"| answered (a valid statement) | {_pct(summary['answered'], summary['n'])} |",
+        f"| candidates valid (raw) | {_pct(summary['valid_candidates'], summary['candidates'])} |",
+        f"| ask latency p50 / p95 | {summary['p50_ms'] / 1000:.1f} s / {summary['p95_ms'] / 1000:.1f} s |",
+        "",
+        "| outcome | questions |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in summary["breakdown"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
+    parser.add_argument("--ddl", type=Path, default=DEFAULT_DDL)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--pg-url", help="PostgreSQL server to load into (default: a throw-away local cluster)")
+    parser.add_argument("--model", default="builtin:smollm2-135m")
+    parser.add_argument("--samples", type=int, default=4)
+    parser.add_argument("--no-grammar", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print the per-question rows and summary as JSON")
+    parser.add_argument("--append", action="store_true", help="append the markdown block to bench/RESULTS.md")
+    parser.add_argument("-v", "--verbose", action="store_true", help="one line per question on stderr")
+    args = parser.parse_args()
+    records = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    if args.limit:
+        records = records[: args.limit]
+    started = time.perf_counter()
+
+    def go(url: str) -> dict:
+        target = load_database(url, [args.ddl, args.data], "qw_bench_sakila")
+        return asyncio.run(evaluate(records, args, target))
+
+    if args.pg_url:
+        summary = go(args.pg_url)
+    else:
+        with throwaway_postgres() as url:
+            summary = go(url)
+    block = markdown(summary, args, time.perf_counter() - started)
+    if args.json:
+        json.dump(summary, sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(block)
+    if args.append:
+        with (REPO / "bench" / "RESULTS.md").open("a", encoding="utf-8") as out:
+            out.write(block)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
