@@ -142,12 +142,34 @@ def read_text(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Issue |
     return decode(data, rel)
 
 
+def _utf16_codec(data: bytes) -> str | None:
+    """``utf-16`` when the bytes carry a UTF-16 BOM, or look like UTF-16 text without one."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) >= 16:
+        odd, even = head[1::2], head[0::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
 def decode(data: bytes, rel: str) -> tuple[str | None, Issue | None]:
+    """Text of a SQL file: UTF-8 (BOM allowed), UTF-16 (BOM or by its NUL pattern), else
+    Latin-1/Windows-1252 with a warning; a binary file (NUL bytes) is skipped."""
     top = Span.at(0, 0)
+    codec = _utf16_codec(data)
+    if codec is not None:
+        try:
+            return data.decode(codec), None
+        except UnicodeDecodeError as exc:
+            return None, Issue("not-utf8", Severity.WARNING, f"{rel} looks like UTF-16 but does not decode (byte {exc.start}); skipped", top, path=rel)
     if b"\x00" in data[:8192]:
         return None, Issue("binary-file", Severity.WARNING, f"{rel} looks binary (NUL bytes); skipped", top, path=rel)
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        text = data.decode("utf-8", errors="replace")
-        return text, Issue("not-utf8", Severity.WARNING, f"{rel} is not valid UTF-8 (byte {exc.start}); undecodable bytes were replaced", top, path=rel)
+        text = data.decode("cp1252", errors="replace")
+        return text, Issue("not-utf8", Severity.WARNING, f"{rel} is not valid UTF-8 (byte {exc.start}); read as Windows-1252/Latin-1", top, path=rel)

@@ -108,3 +108,21 @@ def test_mysql_use_database_makes_qualified_names_resolve(tmp_path: Path) -> Non
     assert catalog.default_schema == "sakila"
     assert catalog.find("actor", "sakila") is catalog.find("actor") is not None
     assert catalog.find("actor", "other") is None
+
+
+def test_utf16_and_latin1_files_are_read_and_a_binary_file_is_skipped(tmp_path: Path) -> None:
+    from querywright.server.config import load_config
+    from querywright.server.sql.workspace import SchemaIndex
+
+    ddl = (CORPUS / "sakila-sqlite.sql").read_text("utf-8")
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "001_sakila_utf16.sql").write_bytes(ddl.encode("utf-16"))
+    (tmp_path / "schema" / "002_cafe.sql").write_bytes("CREATE TABLE café (prénom TEXT);\n".encode("latin-1"))
+    (tmp_path / "schema" / "003_blob.sql").write_bytes(b"\x00\x01CREATE TABLE hidden (id INT);\x00")
+    (tmp_path / "querywright.toml").write_text('dialect = "sqlite"\n')
+    config, _problems = load_config(tmp_path)
+    catalog = SchemaIndex(root=tmp_path, config=config).load()
+    assert catalog.find("film") is not None and len([t for t in catalog if t.kind == "table"]) == 17
+    assert catalog.find("café") is not None and "prénom" in catalog.find("café").columns
+    assert catalog.find("hidden") is None
+    assert {i.path: i.code for i in catalog.issues if i.code in ("not-utf8", "binary-file")} == {"schema/002_cafe.sql": "not-utf8", "schema/003_blob.sql": "binary-file"}
