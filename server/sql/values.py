@@ -51,7 +51,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
 
 from .catalog import Catalog, get_dialect
-from .text import Statement, split_statements
+from .text import Statement, TextIndex, split_statements
 
 TRUNCATED = "…"  # ends a value that was cut at ``Limits.max_chars``
 
@@ -521,10 +521,6 @@ def _add_mixed_rows(seed: SeedFile, table: TableRef, columns: list[ColumnRef] | 
                 _add(bag, value if isinstance(value, str) else None, limits, budget)
 
 
-def _statement_line(text: str, statement: Statement) -> int:
-    return text.count("\n", 0, statement.start) + 1
-
-
 def read_seed(source: str | Iterable[Statement], path: str, dialect: str, limits: Limits | None = None) -> SeedFile:
     """Read the seed rows (``INSERT ... VALUES``, ``COPY ... FROM stdin``) of one file.
 
@@ -538,14 +534,15 @@ def read_seed(source: str | Iterable[Statement], path: str, dialect: str, limits
         if not re.search(r"\b(?:INSERT|REPLACE)\b", rest, re.IGNORECASE):
             return seed
         statements: Iterable[Statement] = split_statements(rest, dialect)
-        text_for_lines = rest
+        lines: TextIndex | None = TextIndex(rest)
     else:
-        statements = source
-        text_for_lines = ""
+        statements, lines = source, None
     for statement in statements:
-        code = statement.code
         keyword = statement.first_keyword()
-        line = _statement_line(text_for_lines, statement) if text_for_lines else statement.index + 1
+        if keyword not in ("COPY", "INSERT", "REPLACE"):
+            continue
+        code = statement.code
+        line = lines.position(statement.start).line + 1 if lines is not None else statement.index + 1
         if keyword == "COPY":
             _read_copy_statement(seed, code, line)
         elif keyword in ("INSERT", "REPLACE"):
