@@ -8,7 +8,10 @@ Rules (``code``: what it flags):
   query that has no FROM clause at all.
 - ``unknown-alias``: ``x.col`` or ``x.*`` where no table or alias ``x`` is in scope.
 - ``ambiguous-column``: an unqualified column that several sources in scope have
-  (fixes qualify it with each alias).
+  (fixes qualify it with each alias); columns merged by ``JOIN ... USING (...)`` and the
+  common columns of a ``NATURAL JOIN`` are one column, not ambiguous.
+A CTE's column list (``WITH RECURSIVE t(n) AS ...``) and a derived table's or VALUES list's
+alias columns (``AS v(id, name)``) name that source's columns.
 A source whose columns are unknowable (a table function, a subquery with ``*`` over an
 unknown table) makes unqualified columns uncertain: nothing is reported rather than a
 false alarm.
@@ -134,6 +137,9 @@ class StatementChecker:
 
     def outputs(self, scope: Scope) -> frozenset[str] | None:
         query = scope.expression
+        named = alias_columns(query.parent) if isinstance(query.parent, (exp.CTE, exp.Subquery)) else None
+        if named is not None:
+            return frozenset(self.key(c) for c in named)
         while isinstance(query, exp.SetOperation):
             query = query.left
         if not isinstance(query, exp.Select):
@@ -153,14 +159,54 @@ class StatementChecker:
         except (OptimizeError, RecursionError):
             scopes = []
         scope_sources: dict[int, dict[str, Source]] = {}
+        self.merged: dict[int, dict[str, list[set[str]]]] = {}
         for scope in scopes:
             scope_sources[id(scope)] = self.sources(scope, cte_names)
+            self.merged[id(scope)] = self.merged_columns(scope.expression, scope_sources[id(scope)])
         seen: set[int] = set()
         for scope in scopes:  # children before parents
             self.check_scope(scope, scope_sources, seen)
         if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)):
             self.check_dml(tree, cte_names)
         return list(self.issues.values())
+
+    def merged_columns(self, select: exp.Expression, sources: dict[str, Source]) -> dict[str, list[set[str]]]:
+        """Columns that USING and NATURAL joins merge: column key -> groups of source keys
+        that share the one merged column (``a JOIN b USING (x)``: ``x`` -> [{a, b}])."""
+        merged: dict[str, list[set[str]]] = {}
+        if not isinstance(select, exp.Select):
+            return merged
+        from_ = select.args.get("from_") or select.args.get("from")
+        if from_ is None or not isinstance(from_.this, exp.Expression):
+            return merged
+        left = [self.key(from_.this.alias_or_name)]
+        for join in select.args.get("joins") or []:
+            right = self.key(join.this.alias_or_name)
+            using = join.args.get("using") or []
+            if using:
+                keys = [self.key(u.this if isinstance(u, exp.Column) else u) for u in using]
+            elif (join.args.get("method") or "").upper() == "NATURAL":
+                right_source = sources.get(right)
+                keys = sorted({k for k in self.column_keys(right_source) if any(self.column_keys(sources.get(l)) and k in self.column_keys(sources.get(l)) for l in left)})
+            else:
+                keys = []
+            for key in keys:
+                groups = merged.setdefault(key, [])
+                holders = {l for l in left if sources.get(l) is not None and sources[l].has(key) is not False}
+                group = next((g for g in groups if g & holders), None)
+                if group is None:
+                    group = set()
+                    groups.append(group)
+                group.update(holders | {right})
+            left.append(right)
+        return merged
+
+    def column_keys(self, source: Source | None) -> set[str]:
+        if source is None:
+            return set()
+        if source.table is not None:
+            return set(source.table.columns)
+        return set(source.columns or ())
 
     def chain(self, scope: Scope, scope_sources: dict[int, dict[str, Source]]) -> Iterator[dict[str, Source]]:
         current: Scope | None = scope
@@ -206,18 +252,27 @@ class StatementChecker:
             return
         if key in aliases:
             return
-        for sources in self.chain(scope, scope_sources):
-            verdicts = [(s, s.has(key)) for s in sources.values()]
-            if any(v is None for _, v in verdicts):
+        current: Scope | None = scope
+        while current is not None:
+            if id(current) not in scope_sources:
+                current = current.parent
+                continue
+            sources = scope_sources[id(current)]
+            verdicts = [(k, s, s.has(key)) for k, s in sources.items()]
+            if any(v is None for _, _, v in verdicts):
                 return  # an unknowable source may hold it
-            having = [s for s, v in verdicts if v]
+            having = [s for _, s, v in verdicts if v]
             if len(having) == 1:
                 return
+            holders = {k for k, _, v in verdicts if v}
+            if len(having) > 1 and any(holders <= g for g in self.merged.get(id(current), {}).get(key, [])):
+                return  # one column merged by USING / NATURAL JOIN
             if len(having) > 1:
                 names = [s.alias for s in having]
                 fixes = tuple(Fix(f"Qualify as {a}.{column.name}", (TextEdit(self.span(column), f"{a}.{column.this.sql()}"),)) for a in names)
                 self.add("ambiguous-column", f"column {column.name} is ambiguous: it is in {', '.join(names)}", column, fixes=fixes)
                 return
+            current = current.parent
         sources = scope_sources[id(scope)]
         if not sources:
             if not any(self.chain(scope, scope_sources)):
@@ -297,6 +352,13 @@ class StatementChecker:
                 self.unknown_alias(column, {alias: Source(target.alias_or_name, table=table)})
                 continue
             self.expect_in(column, self.key(column.this), Source(target.alias_or_name, table=table))
+
+
+def alias_columns(node: exp.Expression | None) -> list[str] | None:
+    """The column list of a CTE or derived table's alias (``t(n)``, ``v(id, name)``), if any."""
+    alias = node.args.get("alias") if node is not None else None
+    columns = alias.args.get("columns") if isinstance(alias, exp.TableAlias) else None
+    return [c.name for c in columns] if columns else None
 
 
 def check_statement(parsed: Parsed, catalog: Catalog, index: TextIndex, path: str | None = None) -> list[Issue]:
