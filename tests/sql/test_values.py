@@ -170,3 +170,8 @@ def test_sakila_data_file_reads_in_under_a_second(sakila: Catalog) -> None:
     start = time.perf_counter()
     collect_values(text, DATA.name, "postgres", sakila)
     assert time.perf_counter() - start < 1.0
+
+
+def test_statements_of_the_dialect_splitter_read_the_copy_blocks_alike(sample: ValueSample, sakila: Catalog) -> None:
+    statements = split_statements(DATA.read_text(encoding="utf-8"), "postgres")
+    assert collect_values(statements, DATA.name, "postgres", sakila).columns == sample.columns
