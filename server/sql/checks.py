@@ -138,6 +138,8 @@ class StatementChecker:
     def outputs(self, scope: Scope) -> frozenset[str] | None:
         query = scope.expression
         named = alias_columns(query.parent) if isinstance(query.parent, (exp.CTE, exp.Subquery)) else None
+        if named is None and isinstance(query, exp.Values):
+            named = alias_columns(query)
         if named is not None:
             return frozenset(self.key(c) for c in named)
         while isinstance(query, exp.SetOperation):
