@@ -7,6 +7,7 @@ edit to one migration costs one file's parse plus a cheap replay.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -16,8 +17,8 @@ from pathlib import Path
 from sqlglot import exp
 
 from ..config import Config
-from .catalog import Catalog, Skipped, Table, get_dialect
-from .ddl import CATALOG_STATEMENT, AlterTable, Extractor, Op, TableRef
+from .catalog import Catalog, Skipped, Table, get_dialect, normalize_name
+from .ddl import CATALOG_STATEMENT, AlterTable, CreateTable, Extractor, Op, TableRef
 from .issues import Issue, Severity, Span
 from .parsing import parse_statement
 from .recover import IRRELEVANT_ALTER, TSQL_DEFAULT_FOR, recover_create_table, schema_elements
@@ -38,6 +39,7 @@ class ParsedSchemaFile:
     use_database: str | None = None  # the first ``USE db`` of the file
 
 
+_SEARCH_PATH = re.compile(r"\s*(?:SET\s+(?:SESSION\s+|LOCAL\s+)?search_path\s*(?:=|TO)\s*(?P<list>[^;]*)|SELECT\s+(?:pg_catalog\.)?set_config\s*\(\s*'search_path'\s*,\s*'(?P<cfg>[^']*)')", re.IGNORECASE)
 _USE = re.compile(r"\s*USE\s+(\[[^\]]+\]|`[^`]+`|\"[^\"]+\"|[\w$]+)\s*$", re.IGNORECASE)
 
 
@@ -56,6 +58,7 @@ class _FileParser:
         self.issues: list[Issue] = []
         self.skipped: list[Skipped] = []
         self.use_database: str | None = None
+        self.search_schema: str | None = None  # first schema of SET search_path: unqualified CREATEs go there
 
     def skip(self, start: int, end: int, snippet: str, reason: str, diagnose: bool = True) -> None:
         span = self.index.span(start, end)
@@ -70,6 +73,12 @@ class _FileParser:
                 self.skip(statement.code_start, statement.end, statement.code, statement.unterminated)
             return
         code = statement.code
+        path = _SEARCH_PATH.match(code)
+        if path:
+            entries = [e.strip().strip('"') for e in (path.group("list") if path.group("list") is not None else path.group("cfg") or "").split(",")]
+            first = next((e for e in entries if e and e.lower() not in ("pg_catalog", "'$user'", "\"$user\"", "$user")), None)
+            self.search_schema = None if first is None or first.lower() == "public" else first.strip("'")
+            return
         use = _USE.match(code)
         if use:
             self.use_database = self.use_database or use.group(1).strip("[]`\"")
@@ -84,6 +93,14 @@ class _FileParser:
         if self.tsql_default(statement):
             return
         self.code(statement, statement.code_start)
+
+    def in_search_schema(self, op: Op) -> Op:
+        """An unqualified CREATE after ``SET search_path = s`` creates ``s.name``."""
+        if self.search_schema is None or not isinstance(op, CreateTable) or op.ref.schema:
+            return op
+        schema = self.search_schema
+        ref = TableRef(op.ref.name, schema, f"{normalize_name(schema, self.dialect)}.{op.ref.key}")
+        return dataclasses.replace(op, ref=ref, table=dataclasses.replace(op.table, schema=schema))
 
     def tsql_default(self, statement: Statement) -> bool:
         """``ALTER TABLE t ADD CONSTRAINT df DEFAULT (expr) FOR col`` (T-SQL) as a default."""
@@ -137,7 +154,7 @@ class _FileParser:
             extractor = Extractor(self.dialect, self.path, span, line_of)
             for node in (tree, *parsed.rest):
                 if not isinstance(node, exp.Command):
-                    self.ops.extend(extractor.ops(node))
+                    self.ops.extend(self.in_search_schema(op) for op in extractor.ops(node))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:  # unexpected tree shape
             log.debug("cannot extract DDL at %s:%s: %r", self.path, span.start.line + 1, exc)
             self.skip(code_start, statement.end, statement.code, f"statement not understood for the schema: {exc}")

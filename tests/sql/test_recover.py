@@ -126,3 +126,14 @@ def test_utf16_and_latin1_files_are_read_and_a_binary_file_is_skipped(tmp_path: 
     assert catalog.find("café") is not None and "prénom" in catalog.find("café").columns
     assert catalog.find("hidden") is None
     assert {i.path: i.code for i in catalog.issues if i.code in ("not-utf8", "binary-file")} == {"schema/002_cafe.sql": "not-utf8", "schema/003_blob.sql": "binary-file"}
+
+
+def test_search_path_places_unqualified_tables_and_pg_dump_empty_path_keeps_names() -> None:
+    text = "SET search_path = sales, public;\nCREATE TABLE orders (id INT);\nSELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.items (id INT, order_id INT);\nALTER TABLE ONLY public.items ADD CONSTRAINT fk FOREIGN KEY (order_id) REFERENCES sales.orders(id);\n"
+    parsed = parse_schema_text(text, "s.sql", "postgres")
+    catalog = Catalog(dialect="postgres")
+    apply_ops(catalog, parsed.ops)
+    assert sorted(catalog.tables) == ["public.items", "sales.orders"]
+    assert catalog.find("orders", "sales") is catalog.find("orders") is not None
+    assert catalog.find("items") is catalog.find("items", "public") is not None
+    assert [fk.ref_table for fk in catalog.find("items").foreign_keys] == ["sales.orders"]
