@@ -339,7 +339,22 @@ class _Builder:
                 self.add(CompletionItem(label, "join", f"join {join.table.display_name}", doc, label, f"0{n:04d}", f"{join.table.name} {label}"))
         self.ctes("1")
         self.tables()
+        self.schemas()
         self.keywords("6")
+
+    def schemas(self) -> None:
+        """Schema names, where the catalog has schemas other than the default one."""
+        cat = self.catalog
+        default = cat.key(cat.default_schema) if cat.default_schema else None
+        seen: dict[str, str] = {}
+        for table in cat.tables.values():
+            if table.schema:
+                key = cat.key(table.schema)
+                if key != default and key not in ("public", "main", "dbo"):
+                    seen.setdefault(key, table.schema)
+        for key, name in sorted(seen.items()):
+            label = self.view.quote(name, key)
+            self.add(CompletionItem(label, "schema", "schema", f"schema **{name}**", label, "5" + key))
 
     def qualified(self) -> None:
         ctx = self.ctx
@@ -367,8 +382,10 @@ class _Builder:
             sources = ctx.all_sources
             if sources:
                 self.source_columns(sources, "1")
-                for n, source in enumerate(sources):
-                    if source.aliased or source.kind == "cte":
+                offered: set[str] = set()
+                for n, source in enumerate(sources):  # every table and alias in scope, as a qualifier
+                    if source.name and source.key not in offered:
+                        offered.add(source.key)
                         name = self.view.quote(source.name, source.key)
                         self.add(CompletionItem(name, "alias", f"{source.kind} {source.written}", "", name, f"2{n:04d}"))
                 self.source_columns(ctx.outer_sources, "4", qualify_all=True)

@@ -31,6 +31,7 @@ KINDS = {
     "function": types.CompletionItemKind.Function,
     "snippet": types.CompletionItemKind.Snippet,
     "join": types.CompletionItemKind.Reference,
+    "schema": types.CompletionItemKind.Module,
 }
 
 
