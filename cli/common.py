@@ -8,10 +8,13 @@ from pathlib import Path
 
 from ..server.config import Config, load_config
 from ..server.errors import ConfigError
+from ..server.redact import mask_text
 
 
 def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", "-w", type=Path, default=Path("."), help="workspace root (default: current directory)")
+    parser.add_argument("--trust-workspace", action="store_true",
+                        help="honour the workspace file's settings that send data elsewhere (database_url, ollama_host, openai: models)")
 
 
 def workspace_root(args: argparse.Namespace) -> Path:
@@ -26,5 +29,5 @@ def workspace_config(root: Path, quiet: bool = False) -> Config:
     config, problems = load_config(root)
     if not quiet:
         for problem in problems:
-            print(f"querywright: config: {problem} (using the default)", file=sys.stderr)
+            print(mask_text(f"querywright: config: {problem} (using the default)"), file=sys.stderr)
     return config

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from ..server import __version__
 from ..server.errors import QuerywrightError
+from ..server.redact import mask_text
 
 # Subcommand modules, in the order they appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -61,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except QuerywrightError as exc:
-        print(f"querywright: error: {exc}", file=sys.stderr)
+        print(mask_text(f"querywright: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("querywright: interrupted", file=sys.stderr)

@@ -22,6 +22,7 @@ from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
 from ..errors import CatalogError
+from ..redact import mask_text
 from ..sql.workspace import SchemaIndex
 from . import commands
 from .commands import CommandRequest
@@ -95,7 +96,7 @@ class QuerywrightServer(LanguageServer):
         return self.session.snapshot(uri)
 
     def log(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
-        self.window_log_message(types.LogMessageParams(type=level, message=message))
+        self.window_log_message(types.LogMessageParams(type=level, message=mask_text(message)))
 
     def status(self, message: str = "") -> dict[str, Any]:
         session = self.session
@@ -103,7 +104,7 @@ class QuerywrightServer(LanguageServer):
             "model": self.backend_status.model or session.config.model,
             "backend": self.backend_status.backend,
             "tables": len(session.schema.catalog) if session.loaded else 0,
-            "message": message or self.backend_status.message,
+            "message": mask_text(message or self.backend_status.message),
         }
 
     def send_status(self, message: str = "") -> None:
@@ -119,7 +120,7 @@ class QuerywrightServer(LanguageServer):
     def show_problems(self, problems: list[Any]) -> None:
         if problems:
             text = "querywright: invalid settings, defaults used: " + "; ".join(str(p) for p in problems)
-            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=mask_text(text)))
 
     async def reload_schema(self) -> int:
         """Rebuild the catalog from disk (in a worker thread), then tell every listener.
@@ -131,7 +132,7 @@ class QuerywrightServer(LanguageServer):
             index = await asyncio.to_thread(self.session.build_schema)
         except CatalogError as exc:
             message = f"cannot load the schema: {exc}"
-            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"querywright: {message}"))
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=mask_text(f"querywright: {message}")))
             index = SchemaIndex(root=self.session.root or Path("."), config=self.session.config)
         catalog = self.session.install_schema(index)
         self.events.catalog_changed.emit()

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from ..errors import CatalogError
+from ..redact import mask_text, mask_url
 from .catalog import Catalog, Column, ForeignKey, Table
 from .issues import Location
 
@@ -28,10 +29,10 @@ def _engine_url(url: str) -> str:
 def introspect(url: str, dialect: str) -> Catalog:
     """Build a catalog from a database; raises ``CatalogError`` with a clear message."""
     try:
-        safe = make_url(url).render_as_string(hide_password=True)
+        safe = mask_url(make_url(url).render_as_string(hide_password=True))
         engine = create_engine(_engine_url(url))
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise CatalogError(f"database_url {url!r} is not usable: {exc}") from exc
+        raise CatalogError(mask_text(f"database_url {mask_url(url)!r} is not usable: {exc}")) from exc
     catalog = Catalog(dialect=dialect)
     try:
         with engine.connect() as conn:
@@ -46,7 +47,7 @@ def introspect(url: str, dialect: str) -> Catalog:
                     table = _table(inspector, name, schema if qualify else None, schema, kind, safe, catalog)
                     catalog.add(catalog.table_key(name, table.schema, quoted=True, schema_quoted=True), table)
     except SQLAlchemyError as exc:
-        raise CatalogError(f"cannot read the schema of {safe}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        raise CatalogError(mask_text(f"cannot read the schema of {safe}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")) from exc
     finally:
         engine.dispose()
     return catalog
