@@ -29,12 +29,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from server.ai.grounding import ValueIndex, ground  # noqa: E402
-from server.sql.catalog import Catalog  # noqa: E402
-from server.sql.replay import apply_ops  # noqa: E402
-from server.sql.text import split_statements  # noqa: E402
-from server.sql.values import collect_values  # noqa: E402
-from server.sql.workspace import parse_schema_text  # noqa: E402
+from querywright.server.ai.grounding import ValueIndex, ground  # noqa: E402
+from querywright.server.sql.catalog import Catalog  # noqa: E402
+from querywright.server.sql.replay import apply_ops  # noqa: E402
+from querywright.server.sql.text import split_statements  # noqa: E402
+from querywright.server.sql.values import collect_values  # noqa: E402
+from querywright.server.sql.workspace import parse_schema_text  # noqa: E402
 
 CORPUS = HERE.parent / "tests" / "sql" / "fixtures" / "corpus"
 

@@ -22,6 +22,10 @@ SECRET_NAMES = re.compile(r"(^\.env(\..*)?$|\.pem$|\.key$|^id_(rsa|ed25519|ecdsa
 MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "schema", "schemas", "ddl", "flyway", "db", "database", "sql_migrations", "changelog"})
 SCHEMA_NAME = re.compile(r"(^V\d+(?:[._]\d+)*__.*|^R__.*|^\d+[_-].*|^schema.*|.*(?:ddl|schema|migration|migrate).*)\.sql$", re.IGNORECASE)
 CREATE_TABLE = re.compile(rb"\bcreate\s+(?:or\s+replace\s+)?(?:\w+\s+){0,3}?table\b", re.IGNORECASE)
+# Seed data read with the schema: pg_dump's COPY blocks anywhere, INSERTs in a file named for data.
+COPY_FROM_STDIN = re.compile(rb"^COPY\s+[^\n]*\bFROM\s+stdin\b", re.IGNORECASE | re.MULTILINE)
+SEED_NAME = re.compile(r".*(?:seed|data|fixture|sample).*\.sql$", re.IGNORECASE)
+INSERT_INTO = re.compile(rb"\binsert\s+into\b", re.IGNORECASE)
 _NUM = re.compile(r"(\d+)")
 _FLYWAY = re.compile(r"^[vV](\d+(?:[._]\d+)*)__")
 
@@ -126,7 +130,9 @@ def _looks_like_schema(root: Path, rel: str) -> bool:
             head = handle.read(65536)
     except OSError:
         return False
-    return bool(CREATE_TABLE.search(head))
+    if CREATE_TABLE.search(head) or COPY_FROM_STDIN.search(head):
+        return True
+    return bool(SEED_NAME.match(parts[-1]) and INSERT_INTO.search(head))
 
 
 def read_text(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Issue | None]:

@@ -294,6 +294,11 @@ _COPY_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"
 _HAS_SEED = re.compile(r"\b(?:INSERT|REPLACE|COPY)\b", re.IGNORECASE)
 
 
+def has_seed_rows(text: str) -> bool:
+    """Whether ``text`` may hold seed rows (a cheap test before ``read_seed``)."""
+    return _HAS_SEED.search(text) is not None
+
+
 def _idents(text: str) -> list[tuple[str, bool]]:
     """Identifiers of a dotted name or a comma list: (name, quoted)."""
     out = []
@@ -521,11 +526,12 @@ def _add_mixed_rows(seed: SeedFile, table: TableRef, columns: list[ColumnRef] | 
                 _add(bag, value if isinstance(value, str) else None, limits, budget)
 
 
-def read_seed(source: str | Iterable[Statement], path: str, dialect: str, limits: Limits | None = None) -> SeedFile:
+def read_seed(source: str | Iterable[Statement], path: str, dialect: str, limits: Limits | None = None, index: TextIndex | None = None) -> SeedFile:
     """Read the seed rows (``INSERT ... VALUES``, ``COPY ... FROM stdin``) of one file.
 
     ``source`` is the file's text (COPY blocks are found in it directly, the rest is cut
-    with ``split_statements``) or its statements already cut."""
+    with ``split_statements``) or its statements already cut; with statements, ``index``
+    (the file's ``TextIndex``) gives the rows their line numbers."""
     seed = SeedFile(path, limits=limits or Limits())
     if isinstance(source, str):
         if not _HAS_SEED.search(source):
@@ -536,7 +542,7 @@ def read_seed(source: str | Iterable[Statement], path: str, dialect: str, limits
         statements: Iterable[Statement] = split_statements(rest, dialect)
         lines: TextIndex | None = TextIndex(rest)
     else:
-        statements, lines = source, None
+        statements, lines = source, index
     for statement in statements:
         keyword = statement.first_keyword()
         if keyword not in ("COPY", "INSERT", "REPLACE"):

@@ -25,6 +25,7 @@ from .recover import IRRELEVANT_ALTER, TSQL_DEFAULT_FOR, recover_create_table, s
 from .replay import apply_ops
 from .sources import FileSets, classify, natural_key, read_text, walk_files
 from .text import Statement, TextIndex, skip_comments_and_blanks, split_statements
+from .values import SeedFile, ValueSample, has_seed_rows, read_seed
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class ParsedSchemaFile:
     issues: tuple[Issue, ...]
     skipped: tuple[Skipped, ...] = ()
     use_database: str | None = None  # the first ``USE db`` of the file
+    seed: SeedFile | None = None  # the file's seed rows (INSERT / COPY), read in the same pass
 
 
 _SEARCH_PATH = re.compile(r"\s*(?:SET\s+(?:SESSION\s+|LOCAL\s+)?search_path\s*(?:=|TO)\s*(?P<list>[^;]*)|SELECT\s+(?:pg_catalog\.)?set_config\s*\(\s*'search_path'\s*,\s*'(?P<cfg>[^']*)')", re.IGNORECASE)
@@ -201,9 +203,11 @@ def parse_schema_text(text: str, path: str, dialect: str) -> ParsedSchemaFile:
     """Parse the catalog statements of one DDL/migration file into ops."""
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     parser = _FileParser(text, path, dialect)
-    for statement in split_statements(text, dialect):
+    statements = split_statements(text, dialect)
+    for statement in statements:
         parser.statement(statement)
-    return ParsedSchemaFile(path, digest, tuple(parser.ops), tuple(parser.issues), tuple(parser.skipped), parser.use_database)
+    seed = read_seed(statements, path, dialect, index=parser.index) if has_seed_rows(text) else None
+    return ParsedSchemaFile(path, digest, tuple(parser.ops), tuple(parser.issues), tuple(parser.skipped), parser.use_database, seed)
 
 
 @dataclass
@@ -216,6 +220,7 @@ class SchemaIndex:
     parsed: dict[str, ParsedSchemaFile] = field(default_factory=dict)
     file_issues: dict[str, Issue] = field(default_factory=dict)
     catalog: Catalog = field(default_factory=Catalog)
+    values: ValueSample = field(default_factory=ValueSample)  # seed rows, kept apart from the schema
 
     @property
     def dialect(self) -> str:
@@ -269,6 +274,8 @@ class SchemaIndex:
             catalog.skipped.extend(parsed.skipped)
             catalog.default_schema = catalog.default_schema or parsed.use_database
             apply_ops(catalog, parsed.ops)
+        seeds = [self.parsed[rel].seed for rel in self.files.schema if rel in self.parsed]
+        self.values = ValueSample.merge_all(seed.resolve(catalog) for seed in seeds if seed is not None)
         self.catalog = catalog
         return catalog
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from server.ai.grounding import ValueIndex, allowed_literals, ground, render_matches
-from server.sql.catalog import Catalog
-from server.sql.replay import apply_ops
-from server.sql.values import ValueSample, collect_values
-from server.sql.workspace import parse_schema_text
+from querywright.server.ai.grounding import ValueIndex, allowed_literals, ground, render_matches
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.replay import apply_ops
+from querywright.server.sql.values import ValueSample, collect_values
+from querywright.server.sql.workspace import parse_schema_text
 
 CORPUS = Path(__file__).resolve().parents[1] / "sql" / "fixtures" / "corpus"
 QUESTIONS = {q["id"]: q["question"] for q in map(json.loads, (CORPUS / "sakila.jsonl").read_text(encoding="utf-8").splitlines())}

@@ -98,9 +98,10 @@ def test_conflicts_become_warnings_and_replay_continues() -> None:
     assert catalog.find("u") is not None
 
 
-def test_unparseable_statement_is_an_issue_and_the_rest_counts() -> None:
+def test_unparseable_statement_is_an_issue_recovered_column_by_column_and_the_rest_counts() -> None:
     catalog = catalog_from("CREATE TABLE ok1 (id INT);\nCREATE TABLE broken (id INT PRIMARY);\nCREATE TABLE ok2 (id INT);")
-    assert sorted(t.name for t in catalog) == ["ok1", "ok2"]
+    assert sorted(t.name for t in catalog) == ["broken", "ok1", "ok2"]
+    assert list(catalog.tables["broken"].columns) == ["id"]
     [issue] = catalog.issues
     assert issue.code == "parse-error" and issue.span.start.line == 1
 

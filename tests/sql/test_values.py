@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from server.sql.catalog import Catalog
-from server.sql.replay import apply_ops
-from server.sql.text import split_statements
-from server.sql.values import TRUNCATED, Limits, ValueSample, collect_fixture_values, collect_values, read_seed
-from server.sql.workspace import parse_schema_text
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.replay import apply_ops
+from querywright.server.sql.text import split_statements
+from querywright.server.sql.values import TRUNCATED, Limits, ValueSample, collect_fixture_values, collect_values, read_seed
+from querywright.server.sql.workspace import parse_schema_text
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 DATA = CORPUS / "sakila-postgres-data.sql"
@@ -175,3 +175,19 @@ def test_sakila_data_file_reads_in_under_a_second(sakila: Catalog) -> None:
 def test_statements_of_the_dialect_splitter_read_the_copy_blocks_alike(sample: ValueSample, sakila: Catalog) -> None:
     statements = split_statements(DATA.read_text(encoding="utf-8"), "postgres")
     assert collect_values(statements, DATA.name, "postgres", sakila).columns == sample.columns
+
+
+def test_workspace_reads_seed_rows_in_the_schema_pass(tmp_path: Path) -> None:
+    """A pg_dump data file (COPY blocks only) is a schema file; its rows reach ``values``."""
+    from querywright.server.config import Config
+    from querywright.server.sql.workspace import load_catalog
+
+    for name in ("sakila-postgres.sql", "sakila-postgres-data.sql"):
+        (tmp_path / name).write_bytes((CORPUS / name).read_bytes())
+    index = load_catalog(tmp_path, Config(dialect="postgres"))
+    assert "sakila-postgres-data.sql" in index.files.schema and not index.files.queries
+    assert "Comedy" in index.values.columns[("category", "name")].values
+    assert "London" in index.values.columns[("city", "city")].values
+    assert len(index.catalog.tables) == 28  # the data file adds rows, not tables
+    index.rebuild()
+    assert "Comedy" in index.values.columns[("category", "name")].values
