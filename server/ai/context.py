@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..sql.issues import Position
 from ..sql.text import Statement, TextIndex, split_statements, statement_at
 
 Mode = Literal["continue", "comment", "none"]
@@ -102,6 +103,8 @@ def inline_context(text: str, offset: int, dialect: str, statements: list[Statem
         statement = None
     if statement is not None and offset > statement.end and statement.terminated:
         statement = None  # after the ';'
+    if statement is not None and offset >= statement.code_start and _opens_statement(index, position.line, statement):
+        statement = None  # a question after a blank line starts a new statement
     if statement is None or offset < statement.code_start:
         if line.strip() == "" and position.line > 0:
             question = comment_question(index, position.line - 1)
@@ -113,6 +116,20 @@ def inline_context(text: str, offset: int, dialect: str, statements: list[Statem
         return InlineContext("none", reason="inside a comment")
     suffix = text[offset : statement.end]
     return InlineContext("continue", prefix, suffix, _leading_question(statement))
+
+
+def _opens_statement(index: TextIndex, line: int, statement: Statement) -> bool:
+    """The cursor's blank ``line`` is right below a ``--`` comment block that follows a
+    blank line inside ``statement`` (an unfinished statement above it, no ``;``): the
+    comment is a question that starts a new statement, not part of the one above."""
+    if line == 0 or index.line_text(line).strip():
+        return False
+    top = line - 1
+    while top >= 0 and _COMMENT_LINE.match(index.line_text(top)):
+        top -= 1
+    if top == line - 1 or top < 0 or index.line_text(top).strip():
+        return False
+    return index.offset(Position(top, 0)) > statement.code_start
 
 
 def _in_line_comment(prefix: str) -> bool:
