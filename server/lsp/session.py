@@ -8,6 +8,7 @@ work can run on it safely and drop its result if the document moved on.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ..sql.text import Statement, TextIndex, split_statements
 from ..sql.workspace import SchemaIndex
 
 CONFIG_FILES = ("querywright.toml", "pyproject.toml")
+FIRST_LOAD_WAIT_S = 3.0  # how long a request waits for the initial catalog
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -95,6 +97,18 @@ class Session:
         self.loaded = False
         self.documents: dict[str, Document] = {}
         self.checks = CheckCache()
+        self._first_load = asyncio.Event()
+
+    async def wait_first_load(self, timeout: float = FIRST_LOAD_WAIT_S) -> bool:
+        """Wait (at most ``timeout`` seconds) until a catalog has been installed once;
+        True when one has. A session without a workspace root has nothing to wait for."""
+        if self.loaded or self._first_load.is_set() or self.root is None:
+            return True
+        try:
+            await asyncio.wait_for(self._first_load.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     # ------------------------------------------------------------------ config
     def configure(self, root: Path | None, editor_settings: dict[str, Any] | None) -> tuple[bool, list[ConfigProblem]]:
@@ -124,6 +138,7 @@ class Session:
         """Adopt a built index, then overlay the unsaved text of open schema documents."""
         self.schema = index
         self.loaded = True
+        self._first_load.set()
         for doc in self.documents.values():
             if doc.rel is not None and index.is_schema_file(doc.rel):
                 index.update(doc.rel, doc.text)

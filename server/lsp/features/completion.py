@@ -3,6 +3,8 @@
 Trigger characters are ``.`` (columns of an alias, tables of a schema) and space; a
 space only opens the list where something is expected next (a table after FROM/JOIN,
 a join condition, a column or expression after a clause keyword), not after every word.
+A request that arrives while the initial catalog is still being read waits for it (at
+most ``FIRST_LOAD_WAIT_S``); past that it answers ``isIncomplete`` so the editor asks again.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def register(server: QuerywrightServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, options)
     @guarded(server, "completion")
-    def completion(params: types.CompletionParams) -> types.CompletionList | None:
+    async def completion(params: types.CompletionParams) -> types.CompletionList | None:
+        ready = await server.session.wait_first_load()
         snapshot = server.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
@@ -81,5 +84,8 @@ def register(server: QuerywrightServer) -> None:
         result = complete(snapshot.text, positions.offset(params.position), snapshot.catalog, snapshot.statement_list)
         context = params.context
         if context is not None and context.trigger_kind == types.CompletionTriggerKind.TriggerCharacter and context.trigger_character == " " and not wanted_after_space(result):
-            return types.CompletionList(is_incomplete=False, items=[])
-        return to_lsp(result, positions)
+            return types.CompletionList(is_incomplete=not ready, items=[])
+        listed = to_lsp(result, positions)
+        if not ready:  # the initial catalog is still being read: the editor asks again
+            listed.is_incomplete = True
+        return listed
