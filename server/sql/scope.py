@@ -26,6 +26,8 @@ STOP_WORDS = frozenset(
     ["SET", "LIMIT", "OFFSET", "WINDOW", "USING", "ON", "WHERE", "VALUES", "RETURNING", "DEFAULT", "SELECT", "FROM", "JOIN", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "NATURAL", "OUTER", "GROUP", "ORDER", "UNION", "INTERSECT", "EXCEPT", "MINUS", "QUALIFY", "FETCH", "HAVING", "TABLESAMPLE", "PIVOT", "UNPIVOT", "AS", "LATERAL", "ONLY", "WITH", "INTO", "SEMI", "ANTI", "ASOF", "POSITIONAL", "APPLY", "BY"]
 )
 MAX_DEPTH = 8
+# Set-returning functions of one column: without a column list, the alias names the column.
+SINGLE_COLUMN_FUNCTIONS = frozenset({"generate_series", "unnest", "json_array_elements", "jsonb_array_elements", "json_array_elements_text", "jsonb_array_elements_text", "regexp_split_to_table"})
 
 
 @functools.lru_cache(maxsize=512)
@@ -412,6 +414,8 @@ class Structure:
         last = item.parts[-1]
         name, key = (alias.text, catalog.key(alias.text, alias.quoted)) if alias else (last.text, catalog.key(last.text, last.quoted))
         if item.function:
+            if not aliases and alias is not None and last.text.lower() in SINGLE_COLUMN_FUNCTIONS:
+                aliases = (alias.text,)  # PostgreSQL: `generate_series(1, 3) g` has the one column g
             return Source(name, key, "function", None, aliases or None, alias is not None, item.via, written, item.lo, item.hi, item.keyword)
         if len(item.parts) == 1:
             cte = ctes.get(catalog.key(last.text, last.quoted))

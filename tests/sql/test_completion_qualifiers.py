@@ -79,3 +79,18 @@ def test_no_schema_items_for_default_schema_only(sakila: Catalog) -> None:
 def test_tables_of_schema(adventureworks: Catalog, schema: str, tables: set[str]) -> None:
     got = labels(f"SELECT * FROM {schema}.|", adventureworks)
     assert {label for label, kind in got if kind in ("table", "view")} == tables
+
+
+@pytest.mark.parametrize(
+    ("sql", "columns"),
+    [
+        ("SELECT | FROM generate_series(1, 10) AS g(n)", ["n"]),
+        ("SELECT | FROM generate_series(1, 10) g", ["g"]),
+        ("SELECT | FROM (VALUES (1, 'a')) AS v(id, name)", ["id", "name"]),
+        ("WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT | FROM t", ["n"]),
+        ("SELECT | FROM actor a CROSS JOIN LATERAL (SELECT count(*) AS films FROM film_actor fa WHERE fa.actor_id = a.actor_id) x", ["films"]),
+    ],
+)
+def test_columns_of_function_values_lateral_and_recursive_sources(sakila: Catalog, sql: str, columns: list[str]) -> None:
+    got = labels(sql, sakila)
+    assert set(columns) <= {label for label, kind in got if kind == "column"}
