@@ -1,6 +1,10 @@
 """``textDocument/inlineCompletion`` (LSP 3.18), comment -> SQL, and the model commands.
 
-Thin glue over ``ai.suggest`` / ``ai.host``:
+Thin glue over ``ai.structural``, ``ai.suggest`` / ``ai.host``:
+
+- a structural continuation (``ai.structural``: FK join condition, GROUP BY items, ...)
+  is answered at once, without the debounce or the model; the model is asked only where
+  there is none, so these positions work without a model or with its backend down;
 
 - registered *with* ``InlineCompletionOptions`` (pygls 2.1.1 advertises the provider
   only then); items carry ``range=Range(cursor, cursor)`` so the editor shows ghost text
@@ -29,6 +33,7 @@ from ...ai.ask import ask
 from ...ai.completer import BackendState
 from ...ai.context import comment_question
 from ...ai.host import ModelHost
+from ...ai.structural import continuation
 from ...errors import ModelError
 from ..boundary import guarded
 from ..commands import CommandRequest, command
@@ -117,11 +122,16 @@ def register(server: QuerywrightServer) -> None:
     async def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
         uri = params.text_document.uri
         snapshot = server.snapshot(uri)
-        if snapshot is None or snapshot.is_schema or host.completer is None:
+        if snapshot is None or snapshot.is_schema or not snapshot.config.inline.enabled:
             return None
         positions = Positions(snapshot.index, server.utf16)
         offset = positions.offset(params.position)
         cursor = positions.to_lsp(snapshot.index.position(offset))  # clamped into the document
+        certain = continuation(snapshot.text, offset, snapshot.catalog, snapshot.statement_list)
+        if certain is not None:  # structural: at once, no debounce, no model
+            return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=certain, range=types.Range(cursor, cursor))])
+        if host.completer is None:
+            return None
         cancel = asyncio.Event()
 
         def is_current() -> bool:
