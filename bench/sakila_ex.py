@@ -34,12 +34,11 @@ from pathlib import Path
 
 import psycopg
 import sqlglot
-from sqlglot import exp
-
 from querywright.server.ai.ask import ask
 from querywright.server.ai.refs import BackendConfig, open_completer
 from querywright.server.config import load_config
 from querywright.server.sql.workspace import load_catalog
+from sqlglot import exp
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
@@ -75,7 +74,7 @@ def throwaway_postgres() -> Iterator[str]:
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]), capture_output=True)
+        subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]), capture_output=True, check=False)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -86,7 +85,7 @@ def load_database(url: str, files: list[Path], dbname: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
         conn.execute(f'CREATE DATABASE "{dbname}"')
     target = plain.rsplit("/", 1)[0] + f"/{dbname}"
-    psql = shutil.which("psql") or sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    psql = shutil.which("psql") or max(glob.glob("/usr/lib/postgresql/*/bin/psql"))
     for path in files:
         subprocess.run([psql, target, "-q", "-v", "ON_ERROR_STOP=0", "-f", str(path)], check=True, capture_output=True)
     return target
@@ -219,7 +218,7 @@ async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str
         "candidates": cands,
         "valid_candidates": valid,
         "p50_ms": statistics.median(lat) if lat else 0.0,
-        "p95_ms": lat[min(n - 1, int(round(0.95 * (n - 1))))] if lat else 0.0,
+        "p95_ms": lat[min(n - 1, round(0.95 * (n - 1)))] if lat else 0.0,
         "breakdown": dict(collections.Counter(str(r["label"]) for r in rows).most_common()),
         "rows": rows,
     }
@@ -232,9 +231,11 @@ def _pct(part: int, whole: int) -> str:
 def markdown(summary: dict, args: argparse.Namespace, elapsed: float) -> str:
     lines = [
         f"\n## Execution accuracy of `ask`: {args.model} on {args.questions.name} ({time.strftime('%Y-%m-%d %H:%M')})\n",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s); "
-        "scored on a real PostgreSQL loaded with the DDL and seed rows.",
+        (
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
+            f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s); "
+            "scored on a real PostgreSQL loaded with the DDL and seed rows."
+        ),
         f"Command: `python bench/sakila_ex.py {' '.join(a for a in sys.argv[1:] if a != '--append')}` ({elapsed:.0f} s)\n",
         "| metric | value |",
         "|---|---|",
