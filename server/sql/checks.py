@@ -61,6 +61,20 @@ class Source:
         return sorted(self.columns or ())
 
 
+# Columns every row of a table has without the DDL naming them (upper-case names).
+PSEUDO_COLUMNS: dict[str, frozenset[str]] = {
+    "oracle": frozenset({"ROWNUM", "ROWID", "LEVEL", "ORA_ROWSCN", "CONNECT_BY_ISLEAF", "CONNECT_BY_ISCYCLE"}),
+    "sqlite": frozenset({"ROWID", "OID", "_ROWID_"}),
+    "postgres": frozenset({"CTID", "XMIN", "XMAX", "CMIN", "CMAX", "TABLEOID"}),
+    "tsql": frozenset({"$IDENTITY", "$ROWGUID"}),
+}
+
+
+def is_pseudo_column(name: str, dialect: str) -> bool:
+    """Whether ``name`` is a system column of the dialect (``ROWNUM``, ``rowid``, ``ctid``)."""
+    return name.upper() in PSEUDO_COLUMNS.get(dialect.lower(), frozenset())
+
+
 def suggest(name: str, options: list[str], n: int = 3) -> list[str]:
     lowered = {o.lower(): o for o in options}
     return [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
@@ -275,6 +289,8 @@ class StatementChecker:
                 self.add("ambiguous-column", f"column {column.name} is ambiguous: it is in {', '.join(names)}", column, fixes=fixes)
                 return
             current = current.parent
+        if is_pseudo_column(column.name, self.catalog.dialect):
+            return
         sources = scope_sources[id(scope)]
         if not sources:
             if not any(self.chain(scope, scope_sources)):
@@ -292,7 +308,7 @@ class StatementChecker:
 
     def expect_in(self, column: exp.Column, key: str, source: Source) -> None:
         verdict = source.has(key)
-        if verdict is not False:
+        if verdict is not False or (source.table is not None and is_pseudo_column(column.name, self.catalog.dialect)):
             return
         hint = suggest(column.name, source.column_names())
         owner = source.table.display_name if source.table else source.alias

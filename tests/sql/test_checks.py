@@ -94,3 +94,23 @@ def test_example_workspaces_flag_exactly_the_planted_mistakes() -> None:
         ("queries/funnel.sql", 11, "unknown-column"),
         ("queries/funnel.sql", 14, "unknown-column"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "codes"),
+    [
+        ("oracle", "SELECT name FROM t WHERE ROWNUM <= 5", []),
+        ("oracle", "SELECT t.ROWID, name FROM t", []),
+        ("sqlite", "SELECT rowid, name FROM t", []),
+        ("postgres", "SELECT ctid, name FROM t", []),
+        ("postgres", "SELECT name FROM t WHERE ROWNUM <= 5", ["unknown-column"]),
+        ("sqlite", "SELECT t.nope FROM t", ["unknown-column"]),
+    ],
+)
+def test_system_columns_of_the_dialect_are_known(dialect: str, sql: str, codes: list[str]) -> None:
+    from querywright.server.sql.replay import apply_ops
+    from querywright.server.sql.workspace import parse_schema_text
+
+    catalog = Catalog(dialect=dialect)
+    apply_ops(catalog, parse_schema_text("CREATE TABLE t (id INT, name VARCHAR(20));", "t.sql", dialect).ops)
+    assert [i.code for i in check_text(sql, catalog)] == codes
