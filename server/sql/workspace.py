@@ -144,8 +144,11 @@ class _FileParser:
             if statement.unterminated:
                 self.skip(code_start, statement.end, statement.code, f"unterminated {statement.unterminated}")
                 return
-            if _CREATE_TABLE.match(statement.code) and self.recover(statement, span, parsed.issue is None):
-                if parsed.issue is not None:  # the syntax error stays visible in the editor
+            lossless = self.recover(statement, span, parsed.issue is None) if _CREATE_TABLE.match(statement.code) else None
+            if lossless is not None:
+                # A table read whole clause by clause is valid DDL sqlglot does not know (T-SQL
+                # NONCLUSTERED keys): no warning. Where something was lost, the syntax error stays visible.
+                if parsed.issue is not None and not lossless:
                     issue = parsed.issue
                     self.issues.append(Issue(issue.code, Severity.WARNING, f"{issue.message} (the table is read column by column)", issue.span, path=self.path))
                 return
@@ -161,11 +164,13 @@ class _FileParser:
             log.debug("cannot extract DDL at %s:%s: %r", self.path, span.start.line + 1, exc)
             self.skip(code_start, statement.end, statement.code, f"statement not understood for the schema: {exc}")
 
-    def recover(self, statement: Statement, span: Span, diagnose: bool = True) -> bool:
+    def recover(self, statement: Statement, span: Span, diagnose: bool = True) -> bool | None:
+        """Read a CREATE TABLE sqlglot rejects clause by clause: None when it cannot be read,
+        else whether every clause was read (what was not is reported as skipped)."""
         code = statement.code
         recovered = recover_create_table(code, self.dialect)
         if recovered is None:
-            return False
+            return None
         index = self.index
         code_start = statement.code_start
         head = Extractor(self.dialect, self.path, span, lambda local: index.position(code_start).line + 1)
@@ -191,7 +196,7 @@ class _FileParser:
             self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "column clause not understood; the column is kept with an unknown type", diagnose)
         for clause in recovered.dropped:
             self.skip(code_start + clause.offset, code_start + clause.offset + len(clause.text), clause.text, "table clause not understood; dropped", diagnose)
-        return True
+        return not (recovered.partial or recovered.unknown or recovered.dropped)
 
 
 def _snippet(text: str, limit: int = 120) -> str:

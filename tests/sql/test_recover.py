@@ -40,6 +40,13 @@ def test_every_sakila_table_and_column_reaches_the_catalog(name: str, dialect: s
     assert [c.lower() for c in tables["film"].columns][:3] == ["film_id", "title", "description"]
 
 
+def test_tsql_tables_read_whole_clause_by_clause_raise_no_warning() -> None:
+    """Valid T-SQL that sqlglot does not know (``PRIMARY KEY NONCLUSTERED``) is read whole
+    by recovery: the user's correct schema file gets no warnings and nothing is skipped."""
+    _, parsed = _catalog("sakila-sql-server.sql", "tsql")
+    assert [i.message for i in parsed.issues] == [] and parsed.skipped == ()
+
+
 def test_sqlite_blob_sub_type_text_keeps_the_column_and_reports_once() -> None:
     catalog, parsed = _catalog("sakila-sqlite.sql", "sqlite")
     film = catalog.find("film")
