@@ -2,7 +2,7 @@
 
 ``python bench/structural_latency.py [--rounds 200] [--append bench/RESULTS.md]``
 
-Loads the real Sakila schema (tests/ai/fixtures/sakila/sakila-postgres.sql, BSD 2-Clause),
+Loads the real Sakila schema (tests/sql/fixtures/corpus/sakila-postgres.sql, BSD 2-Clause),
 then times ``continuation`` at each structural prompt (JOIN ... ON, GROUP BY, ORDER BY of
 a ranking query, INSERT INTO t () ``--rounds`` times and prints p50/p95/max per prompt and
 the first (cold) call as a markdown section; ``--append`` adds it to a results file.
@@ -26,7 +26,7 @@ from querywright.server.sql.catalog import Catalog  # noqa: E402
 from querywright.server.sql.replay import apply_ops  # noqa: E402
 from querywright.server.sql.workspace import parse_schema_text  # noqa: E402
 
-DDL = ROOT / "tests" / "ai" / "fixtures" / "sakila" / "sakila-postgres.sql"
+DDL = ROOT / "tests" / "sql" / "fixtures" / "corpus" / "sakila-postgres.sql"
 PROMPTS = {
     "JOIN ... ON": "SELECT c.first_name, p.amount FROM customer c JOIN payment p ON ",
     "GROUP BY": "SELECT c.first_name, c.last_name, SUM(p.amount) AS total FROM customer c JOIN payment p ON p.customer_id = c.customer_id GROUP BY ",

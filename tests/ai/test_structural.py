@@ -1,4 +1,4 @@
-"""Structural continuations over the real Sakila schema (BSD 2-Clause, fixtures/sakila/LICENSE.sakila)."""
+"""Structural continuations over the real Sakila schema (BSD 2-Clause, tests/sql/fixtures/corpus/LICENSE.sakila)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.replay import apply_ops
 from querywright.server.sql.workspace import parse_schema_text
 
-DDL = Path(__file__).resolve().parent / "fixtures" / "sakila" / "sakila-postgres.sql"
+DDL = Path(__file__).resolve().parents[1] / "sql" / "fixtures" / "corpus" / "sakila-postgres.sql"
 
 
 @pytest.fixture(scope="module")

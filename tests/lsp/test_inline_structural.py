@@ -1,5 +1,5 @@
 """Structural ghost text over stdio (pytest-lsp), on a workspace holding the real Sakila
-schema (BSD 2-Clause, tests/ai/fixtures/sakila/LICENSE.sakila): the FK join condition
+schema (BSD 2-Clause, tests/sql/fixtures/corpus/LICENSE.sakila): the FK join condition
 after ``JOIN payment p ON`` comes back at once with an empty range at the cursor, with
 no model configured and with the model's backend down."""
 
@@ -17,7 +17,7 @@ from querywright.server.ai.context import inline_context
 
 from .conftest import open_document
 
-SAKILA = Path(__file__).resolve().parents[1] / "ai" / "fixtures" / "sakila"
+SAKILA = Path(__file__).resolve().parents[1] / "sql" / "fixtures" / "corpus"
 QUERY = "SELECT c.first_name, p.amount\nFROM customer c\nJOIN payment p ON "
 
 
