@@ -18,6 +18,27 @@ from ..server import __version__
 from ..server.errors import QuerywrightError
 from ..server.redact import mask_text
 
+# Optional modules and the extra that installs each (``pip install 'querywright[EXTRA]'``).
+OPTIONAL_EXTRAS: dict[str, str] = {
+    "psycopg": "postgres",
+    "xllamacpp": "local",
+    "gguf": "local",
+    "torch": "train",
+    "transformers": "train",
+    "peft": "train",
+    "trl": "train",
+    "datasets": "train",
+}
+
+
+def missing_extra_message(module: str | None) -> str | None:
+    """The one-line install hint for a missing optional module, or None when it is not one."""
+    extra = OPTIONAL_EXTRAS.get((module or "").split(".")[0])
+    if extra is None:
+        return None
+    return f"the Python module {module!r} is not installed: pip install 'querywright[{extra}]'"
+
+
 # Subcommand modules, in the order they appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "schema_cmd",
@@ -63,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except QuerywrightError as exc:
         print(mask_text(f"querywright: error: {exc}"), file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        message = missing_extra_message(exc.name)
+        if message is None:
+            raise
+        print(f"querywright: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("querywright: interrupted", file=sys.stderr)

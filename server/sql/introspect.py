@@ -16,6 +16,18 @@ from ..redact import mask_text, mask_url
 from .catalog import Catalog, Column, ForeignKey, Table
 from .issues import Location
 
+# Python modules of database drivers and the extra (or package) that provides each.
+DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pg8000": "postgres", "asyncpg": "postgres"}
+
+
+def missing_driver_message(url: str, module: str) -> str:
+    """One line telling which driver ``url`` needs and how to install it."""
+    extra = DRIVER_EXTRAS.get(module.split(".")[0])
+    hint = f"pip install 'querywright[{extra}]'" if extra == "postgres" and module.startswith("psycopg") else (
+        f"pip install {module.split('.')[0]}" + (" (or use postgresql+psycopg:// with pip install 'querywright[postgres]')" if extra else ""))
+    return f"database_url {mask_url(url)!r} needs the Python module {module!r}, which is not installed: {hint}"
+
+
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "sys", "mysql", "performance_schema"}
 
 
@@ -31,6 +43,8 @@ def introspect(url: str, dialect: str) -> Catalog:
     try:
         safe = mask_url(make_url(url).render_as_string(hide_password=True))
         engine = create_engine(_engine_url(url))
+    except ModuleNotFoundError as exc:
+        raise CatalogError(missing_driver_message(url, exc.name or "?")) from exc
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise CatalogError(mask_text(f"database_url {mask_url(url)!r} is not usable: {exc}")) from exc
     catalog = Catalog(dialect=dialect)
