@@ -26,6 +26,7 @@ from typing import Any
 
 from ..server.ai.models import sha256_file
 from ..server.errors import ModelError, QuerywrightError, TrainingError
+from ..server.redact import mask_url
 from . import gguf
 from .progress import Progress
 
@@ -339,7 +340,7 @@ def finish(options: ExportOptions, staged: StagedExport, progress: Progress) -> 
         "config": {**staged.train_config,
                    "export": {"mode": options.mode, "quant": options.quant}},
         "metrics": options.metrics, "files": files,
-        "ollama": {"model": ollama_model, "host": options.ollama_host} if ollama_model else None,
+        "ollama": {"model": ollama_model, "host": mask_url(options.ollama_host)} if ollama_model else None,
     }
     progress.update(5, message="writing the manifest")
     path = write_manifest(out, manifest)

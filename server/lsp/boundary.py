@@ -20,6 +20,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 from ..errors import QuerywrightError
+from ..redact import mask_text
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -37,12 +38,13 @@ def report(server: LanguageServer, where: str, exc: BaseException) -> str:
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         message = f"{where} failed: {type(exc).__name__}: {exc}\n{detail}"
         level = types.MessageType.Error
+    message = mask_text(message)  # an error may quote a database URL or a key
     log.warning("%s", message)
     try:
         server.window_log_message(types.LogMessageParams(type=level, message=message))
     except (RuntimeError, OSError, AttributeError):  # no client connected (tests of the core)
         pass
-    return f"{where}: {exc}"
+    return mask_text(f"{where}: {exc}")
 
 
 def guarded(server: LanguageServer, where: str, empty: Any = None, rpc_error: bool = False) -> Callable[[F], F]:

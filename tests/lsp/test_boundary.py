@@ -65,3 +65,17 @@ def test_protocol_errors_pass_through() -> None:
     with pytest.raises(JsonRpcInvalidParams):
         handler()
     assert server.logged == []
+
+
+def test_failure_quoting_a_database_url_is_logged_with_its_password_masked() -> None:
+    server = RecordingServer()
+
+    @guarded(server, "reload", rpc_error=True)  # type: ignore[arg-type]
+    def handler() -> None:
+        raise RuntimeError("cannot connect to postgresql://ro:s3cret-pw@db.example/app")
+
+    with pytest.raises(JsonRpcInternalError) as raised:
+        handler()
+    [entry] = server.logged
+    assert "s3cret-pw" not in entry.message and "ro:***@db.example" in entry.message
+    assert "s3cret-pw" not in str(raised.value)
