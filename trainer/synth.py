@@ -76,9 +76,9 @@ class LiveValues:
     """Distinct column values read (read-only, a few per column) from the configured database."""
 
     def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine
+        from ..server.sql.introspect import readonly_engine
 
-        self.engine = create_engine(url)
+        self.engine = readonly_engine(url)
 
     def values(self, table: Table, column: Column, limit: int = 20) -> list[Any]:
         from sqlalchemy import text

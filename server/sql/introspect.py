@@ -1,14 +1,16 @@
 """Read a live database's schema read-only through SQLAlchemy's inspector.
 
 Works for any SQLAlchemy URL whose driver is installed (SQLite built in; PostgreSQL with
-the ``postgres`` extra). Only catalog queries run; SQLite files are opened read-only.
+the ``postgres`` extra). Only catalog queries run. ``readonly_engine`` is the one way the
+product opens a live database: SQLite files through a ``mode=ro`` URI, PostgreSQL sessions
+with ``default_transaction_read_only`` and a ``statement_timeout``.
 Locations point at the database (``path`` = the URL without password, ``line`` = 1).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from ..errors import CatalogError
@@ -31,6 +33,9 @@ def missing_driver_message(url: str, module: str) -> str:
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "sys", "mysql", "performance_schema"}
 
 
+STATEMENT_TIMEOUT_MS = 5000
+
+
 def _engine_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
@@ -38,11 +43,36 @@ def _engine_url(url: str) -> str:
     return url
 
 
+def readonly_engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Engine:
+    """An engine on ``url`` whose sessions cannot write and whose statements are bounded.
+
+    PostgreSQL: every session starts with ``default_transaction_read_only=on`` and
+    ``statement_timeout`` (libpq options, so they hold before the first statement), and each
+    transaction is begun ``READ ONLY`` as well. SQLite: the file is opened ``mode=ro``.
+    Raises what ``create_engine`` raises (a missing driver, a malformed URL).
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        options = f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)}"
+        connect_args = {"options": options} if parsed.get_driver_name() in ("psycopg", "psycopg2", "psycopg2cffi") else {}
+        engine = create_engine(url, connect_args=connect_args)
+
+        @event.listens_for(engine, "begin")
+        def _read_only(conn) -> None:  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            if not connect_args:
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
+
+        return engine
+    return create_engine(_engine_url(url))
+
+
 def introspect(url: str, dialect: str) -> Catalog:
     """Build a catalog from a database; raises ``CatalogError`` with a clear message."""
     try:
         safe = mask_url(make_url(url).render_as_string(hide_password=True))
-        engine = create_engine(_engine_url(url))
+        engine = readonly_engine(url)
     except ModuleNotFoundError as exc:
         raise CatalogError(missing_driver_message(url, exc.name or "?")) from exc
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
