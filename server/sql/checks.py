@@ -10,7 +10,6 @@ Rules (``code``: what it flags):
 - ``ambiguous-column``: an unqualified column that several sources in scope have
   (fixes qualify it with each alias); columns merged by ``JOIN ... USING (...)`` and the
   common columns of a ``NATURAL JOIN`` are one column, not ambiguous.
-- ``type-mismatch``: an operation the database rejects by type (see ``types.py``).
 A CTE's column list (``WITH RECURSIVE t(n) AS ...``) and a derived table's or VALUES list's
 alias columns (``AS v(id, name)``) name that source's columns.
 A source whose columns are unknowable (a table function, a subquery with ``*`` over an
@@ -32,7 +31,6 @@ from .catalog import Catalog, Table
 from .issues import Fix, Issue, Related, Severity, Span, TextEdit
 from .parsing import Parsed, node_span, parse_statement
 from .text import Statement, TextIndex, split_statements
-from .types import type_issues
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "sys", "sqlite_master", "mysql", "performance_schema"})
 SYSTEM_TABLES = frozenset({"dual", "sqlite_master", "sqlite_schema", "sqlite_sequence"})
@@ -186,7 +184,6 @@ class StatementChecker:
             self.check_scope(scope, scope_sources, seen)
         if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)):
             self.check_dml(tree, cte_names)
-        type_issues(tree, self.catalog, lambda message, node: self.add("type-mismatch", message, node))
         return list(self.issues.values())
 
     def merged_columns(self, select: exp.Expression, sources: dict[str, Source]) -> dict[str, list[set[str]]]:
