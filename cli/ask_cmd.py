@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ..server.sql.workspace import load_catalog
 
     root = workspace_root(args)
-    config = workspace_config(root, quiet=args.json, trusted=args.trust_workspace)
+    config = workspace_config(root, quiet=args.json)
     catalog = load_catalog(root, config).catalog
     ref = args.model or config.model
     backend = BackendConfig(ollama_host=config.ollama_host, workspace=root, timeout_s=args.timeout)

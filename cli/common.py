@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..server.config import Config, allowlisted, load_config
+from ..server.config import Config, load_config
 from ..server.errors import ConfigError
 from ..server.redact import mask_text
 
@@ -24,13 +24,9 @@ def workspace_root(args: argparse.Namespace) -> Path:
     return root.resolve()
 
 
-def workspace_config(root: Path, quiet: bool = False, trusted: bool = False) -> Config:
-    """The workspace's config; each bad setting is printed to stderr and its default used.
-
-    The workspace file's settings that send data elsewhere count only when ``trusted``
-    (``--trust-workspace``) or the root is in the user's trusted-workspaces allowlist.
-    """
-    config, problems = load_config(root, trusted=trusted or allowlisted(root))
+def workspace_config(root: Path, quiet: bool = False) -> Config:
+    """The workspace's config; each bad setting is printed to stderr and its default used."""
+    config, problems = load_config(root)
     if not quiet:
         for problem in problems:
             print(mask_text(f"querywright: config: {problem} (using the default)"), file=sys.stderr)

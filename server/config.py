@@ -4,27 +4,18 @@ Sources, lowest to highest precedence: built-in defaults (from the schema), edit
 settings (LSP initializationOptions / workspace/configuration), the workspace file
 (``querywright.toml``, else ``[tool.querywright]`` in ``pyproject.toml``). A bad key never
 stops anything: it is reported as a ``ConfigProblem`` and its default is used.
-
-Settings that send data somewhere (``database_url``, ``ollama_host``, ``openai:`` models) are
-taken from the workspace file only when the workspace is trusted: the editor says so (the
-reserved editor setting ``trusted``), the CLI's ``--trust-workspace``, or the user-level
-allowlist ``$XDG_CONFIG_HOME/querywright/trusted-workspaces``. Otherwise they are dropped
-with a warning. A plain-HTTP model endpoint off this machine always gets a warning.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import ipaddress
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jsonschema
 
@@ -34,10 +25,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_FILE = "querywright.toml"
-TRUSTED_KEY = "trusted"  # reserved editor setting: the editor trusts the workspace
-ALLOWLIST_NAME = "trusted-workspaces"
-# Workspace-file settings that can send the schema, documents or queries elsewhere.
-OUTBOUND_KEYS = ("database_url", "ollama_host", "model")
 
 
 @dataclass(frozen=True)
@@ -147,84 +134,12 @@ def read_workspace_settings(root: Path) -> tuple[dict[str, Any], str | None, lis
     return {}, None, []
 
 
-def allowlist_path(env: dict[str, str] | None = None) -> Path:
-    """The user-level list of trusted workspace roots (one absolute path per line)."""
-    env = dict(os.environ) if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
-    return Path(base) / "querywright" / ALLOWLIST_NAME
-
-
-def allowlisted(root: Path, env: dict[str, str] | None = None) -> bool:
-    """Whether ``root`` is listed in the user's trusted-workspaces file."""
-    try:
-        lines = allowlist_path(env).read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return False
-    target = root.resolve()
-    for line in lines:
-        entry = line.strip()
-        if entry and not entry.startswith("#") and Path(entry).is_absolute():
-            try:
-                if Path(entry).expanduser().resolve() == target:
-                    return True
-            except OSError:
-                continue
-    return False
-
-
-def _sends_data(key: str, value: Any) -> bool:
-    if key == "model":
-        return isinstance(value, str) and value.startswith("openai:")
-    return key in OUTBOUND_KEYS
-
-
-def _untrusted(clean: dict[str, Any], source: str) -> tuple[dict[str, Any], list[ConfigProblem]]:
-    """Drop the settings of an untrusted workspace file that would send data elsewhere."""
-    kept = {k: v for k, v in clean.items() if not _sends_data(k, v)}
-    problems = [ConfigProblem(source, key, "ignored: this workspace is not trusted and the setting would send data "
-                              "elsewhere (trust it in the editor, with --trust-workspace, or in " + str(allowlist_path()) + ")")
-                for key in clean if key not in kept]
-    return kept, problems
-
-
-def _plain_http_elsewhere(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return False
-    if parts.scheme != "http" or host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
-
-
-def endpoint_warnings(config: Config) -> list[ConfigProblem]:
-    """A warning for each model endpoint reached over plain HTTP off this machine."""
-    urls = {"ollama_host": config.ollama_host}
-    if config.model.startswith("openai:"):
-        urls["model"] = config.model[len("openai:"):].split("#", 1)[0]
-    return [ConfigProblem("settings", key, f"{url!r} is plain HTTP to another machine: the schema and documents sent to "
-                          "the model travel unencrypted")
-            for key, url in urls.items() if _plain_http_elsewhere(url)]
-
-
-def load_config(root: Path | None, editor_settings: dict[str, Any] | None = None,
-                trusted: bool | None = None) -> tuple[Config, list[ConfigProblem]]:
-    """Resolve the configuration for a workspace; never raises on bad settings.
-
-    ``trusted`` None: the editor's reserved ``trusted`` setting decides (absent = untrusted).
-    """
+def load_config(root: Path | None, editor_settings: dict[str, Any] | None = None) -> tuple[Config, list[ConfigProblem]]:
+    """Resolve the configuration for a workspace; never raises on bad settings."""
     problems: list[ConfigProblem] = []
     values: dict[str, Any] = {}
-    editor = dict(editor_settings or {})
-    said = editor.pop(TRUSTED_KEY, None)
-    if trusted is None:
-        trusted = said is True
-    if editor:
-        clean, found = _validate(editor, "editor settings")
+    if editor_settings:
+        clean, found = _validate(editor_settings, "editor settings")
         values = _merge(values, clean)
         problems += found
     if root is not None:
@@ -232,17 +147,13 @@ def load_config(root: Path | None, editor_settings: dict[str, Any] | None = None
         problems += found
         if name:
             clean, found = _validate(raw, name)
-            problems += found
-            if not trusted:
-                clean, found = _untrusted(clean, name)
-                problems += found
             values = _merge(values, clean)
+            problems += found
     dialect = values.get("dialect")
     if dialect is not None and not _known_dialect(dialect):
         problems.append(ConfigProblem("settings", "dialect", f"unknown dialect {dialect!r}; using postgres"))
         values.pop("dialect")
-    config = _build(values)
-    return config, problems + endpoint_warnings(config)
+    return _build(values), problems
 
 
 def _known_dialect(name: str) -> bool:

@@ -30,7 +30,7 @@ def test_sqlite_file(tmp_path: Path) -> None:
     (tmp_path / "querywright.toml").write_text(f'dialect = "sqlite"\ndatabase_url = "sqlite:///{db}"\n')
     from querywright.server.config import load_config
 
-    config, problems = load_config(tmp_path, trusted=True)
+    config, problems = load_config(tmp_path)
     assert not problems
     catalog = load_catalog(tmp_path, config).catalog
     assert sorted(t.name for t in catalog) == ["big_orders", "orders", "users"]
