@@ -10,7 +10,8 @@ Format ``qw-1`` is SmolLM2-Instruct's ChatML, laid out for prefix caching::
     CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT, ...);
     ...<|im_end|>
     <|im_start|>user
-    {question}<|im_end|>
+    {question}
+    -- 'Comedy' is a value of category.name      (value hints, when grounding found any)<|im_end|>
     <|im_start|>assistant
     {SQL prefix the model continues}
 
@@ -29,7 +30,7 @@ Format ``qw-1`` is SmolLM2-Instruct's ChatML, laid out for prefix caching::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 PROMPT_FORMAT = "qw-1"
 
@@ -79,10 +80,15 @@ def system_text(schema_ddl: str, dialect: str) -> str:
     return f"{head}\n{schema}" if schema else head
 
 
-def user_text(question: str | None, suffix: str = "") -> str:
-    """The user turn's content: the question, else the completion task; plus the text
-    that follows the cursor when there is any."""
+def user_text(question: str | None, suffix: str = "", hints: Sequence[str] = ()) -> str:
+    """The user turn's content: the question, else the completion task; then the value
+    hints (``-- 'Comedy' is a value of category.name``, from ``grounding``), one per line;
+    plus the text that follows the cursor when there is any."""
     task = " ".join((question or "").split()) or DEFAULT_TASK
+    for hint in hints:
+        line = " ".join(str(hint).split())
+        if line:
+            task += f"\n{line}"
     rest = suffix.strip()
     if rest:
         task += f"\nThe statement must end with: {rest}"
@@ -95,12 +101,15 @@ def build_prompt(
     question: str | None,
     prefix: str = "",
     suffix: str = "",
+    hints: Sequence[str] = (),
 ) -> str:
     """The full prompt; the model's output continues ``prefix`` (the SQL left of the
-    cursor, possibly empty). ``schema_ddl`` is the schema slice (see ``schema_slice``)."""
+    cursor, possibly empty). ``schema_ddl`` is the schema slice (see ``schema_slice``);
+    ``hints`` are value-grounding lines for the user turn (none: the prompt is exactly
+    the one of a record without hints)."""
     return (
         f"{IM_START}system\n{system_text(schema_ddl, dialect)}{IM_END}\n"
-        f"{IM_START}user\n{user_text(question, suffix)}{IM_END}\n"
+        f"{IM_START}user\n{user_text(question, suffix, hints)}{IM_END}\n"
         f"{IM_START}assistant\n{prefix.lstrip()}"
     )
 
@@ -139,7 +148,7 @@ def clean_sql(sql: str) -> str:
 
 def format_training_example(record: Mapping[str, object]) -> tuple[str, str]:
     """(prompt, completion) for a training record (``schemas/training-record.schema.json``;
-    keys ``schema``, ``dialect``, ``question``, ``sql``). Train with the loss on the
+    keys ``schema``, ``dialect``, ``question``, ``sql``, optional ``hints``). Train with the loss on the
     completion only; it ends with ``;<|im_end|>`` so the model learns to stop."""
     try:
         schema = str(record["schema"])
@@ -148,7 +157,9 @@ def format_training_example(record: Mapping[str, object]) -> tuple[str, str]:
         sql = str(record["sql"])
     except KeyError as exc:
         raise ValueError(f"training record lacks key {exc.args[0]!r}") from None
-    prompt = build_prompt(schema, dialect, question)
+    raw_hints = record.get("hints") or ()
+    hints = [str(h) for h in raw_hints] if isinstance(raw_hints, (list, tuple)) else []
+    prompt = build_prompt(schema, dialect, question, hints=hints)
     return prompt, f"{clean_sql(sql)}{STATEMENT_END}{IM_END}"
 
 
