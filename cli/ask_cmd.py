@@ -28,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from ..server.sql.workspace import load_catalog
 
     root = workspace_root(args)
-    config = workspace_config(root, quiet=args.json)
-    catalog = load_catalog(root, config).catalog
+    config = workspace_config(root, quiet=args.json, trusted=args.trust_workspace)
+    loaded = load_catalog(root, config)
+    catalog = loaded.catalog
     ref = args.model or config.model
     backend = BackendConfig(ollama_host=config.ollama_host, workspace=root, timeout_s=args.timeout)
     completer = open_completer(ref, backend)
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     async def answer():  # type: ignore[no-untyped-def]
         try:
             return await ask(
-                args.question, catalog, completer,
+                args.question, catalog, completer, values=loaded.values,
                 samples=max(1, args.samples), grammar=config.inline.grammar and not args.no_grammar,
             )  # fmt: skip
         finally:

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from ..server.sql.workspace import load_catalog
 
     root = workspace_root(args)
-    config = workspace_config(root)
+    config = workspace_config(root, trusted=args.trust_workspace)
     index = load_catalog(root, config)
     catalog = index.catalog
     max_bytes = int(config.max_file_size_mb * 1024 * 1024)

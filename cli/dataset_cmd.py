@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
+
+from .common import add_trust_argument
 
 
 def register(subparsers: Any) -> None:
@@ -34,6 +37,7 @@ def register(subparsers: Any) -> None:
     build.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto")
     build.add_argument("--json", action="store_true", help="print the summary as JSON")
     build.add_argument("-o", "--output", required=True, help="output folder")
+    add_trust_argument(build)
     build.set_defaults(func=run_build)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
@@ -53,9 +57,17 @@ def run_build(args: argparse.Namespace) -> int:
     if workspace is not None and not workspace.is_dir():
         raise TrainingError(f"workspace {workspace} is not a folder")
     progress = "none" if args.json and args.progress == "auto" else args.progress
+    config = None
+    if workspace is not None:
+        from ..server.config import allowlisted, load_config
+        from ..server.redact import mask_text
+
+        config, problems = load_config(workspace, trusted=args.trust_workspace or allowlisted(workspace))
+        for problem in problems:
+            print(mask_text(f"querywright: config: {problem}"), file=sys.stderr)
     summary = build_dataset(workspace, Path(args.output), public=args.public, spider=Path(args.spider) if args.spider else None,
                             weights=weights, split_by_schema=args.split_by_schema, synthetic=args.synthetic,
-                            public_limit=args.public_limit, seed=args.seed, progress=progress)
+                            public_limit=args.public_limit, seed=args.seed, progress=progress, config=config)
     if args.json:
         print(json.dumps(summary.to_json()))
     else:

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from ..server.sql.workspace import load_catalog
 
     root = workspace_root(args)
-    config = workspace_config(root)
+    config = workspace_config(root, trusted=args.trust_workspace)
     index = load_catalog(root, config)
     catalog = index.catalog
     if args.json:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from ...config import TRUSTED_KEY
 from ..boundary import guarded
 from ..session import CONFIG_FILES, uri_to_path
 
@@ -35,11 +36,20 @@ def _settings(value: Any) -> dict[str, Any]:
     return {}
 
 
+def _trust(settings: dict[str, Any], trusted: bool) -> dict[str, Any]:
+    """Settings with the workspace-trust flag given at ``initialize`` (pulled settings lack it)."""
+    return {**settings, TRUSTED_KEY: trusted}
+
+
 def register(server: QuerywrightServer) -> None:
+    trust = {"trusted": False}  # what the client said at initialize; absent = untrusted
+
     @server.feature(types.INITIALIZE)
     @guarded(server, "initialize")
     def initialize(params: types.InitializeParams) -> None:
-        server.session.configure(_root(params), _settings(params.initialization_options))
+        settings = _settings(params.initialization_options)
+        trust["trusted"] = settings.get(TRUSTED_KEY) is True
+        server.session.configure(_root(params), _trust(settings, trust["trusted"]))
 
     @server.feature(types.INITIALIZED)
     @guarded(server, "initialized")
@@ -61,7 +71,7 @@ def register(server: QuerywrightServer) -> None:
             else:
                 if pulled and isinstance(pulled[0], dict):
                     settings = pulled[0]
-        await server.reconfigure(settings)
+        await server.reconfigure(_trust(settings, trust["trusted"]))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     @guarded(server, "didChangeWorkspaceFolders")
