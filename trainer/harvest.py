@@ -5,13 +5,16 @@ SQL strings in Python, JS/TS, Java, Go and Ruby code (``trainer.extract``), and 
 (Jinja stripped; ``ref('x')`` → ``x``, ``source('s', 't')`` → ``t``; each validated model
 becomes a view later models may select from). Every pair is checked against the workspace
 catalog with its placeholders swapped for typed literals, deduplicated, and kept with its
-provenance. Files are found by ``walk_files`` (``.gitignore`` honoured, secrets never read);
-unreadable, binary, oversized and non-UTF-8 files are skipped and counted.
+provenance. Files are found by ``walk_files`` (``.gitignore`` honoured, secrets files never
+read, symlinks out of the workspace skipped); unreadable, binary, oversized and non-UTF-8
+files are skipped and counted. String literals and question text that look like secrets or
+personal data are masked in the records (``server.privacy``) unless ``keep_literals``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import textwrap
 from collections.abc import Callable
@@ -21,6 +24,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from ..server.config import Config, load_config
+from ..server.privacy import mask_free_text, mask_sql_literals
 from ..server.sql.catalog import Catalog, Table
 from ..server.sql.ddl import CreateTable, TableRef
 from ..server.sql.issues import Span
@@ -39,6 +43,8 @@ from .records import (
     validate_sql,
 )
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".sql", *LANGUAGES)
 _JINJA_REF = re.compile(r"\{\{\s*ref\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?['\"]([^'\"]+)['\"]\s*(?:,[^)]*)?\)\s*\}\}")
 _JINJA_SOURCE = re.compile(r"\{\{\s*source\s*\(\s*['\"][^'\"]*['\"]\s*,\s*['\"]([^'\"]+)['\"]\s*\)\s*\}\}")
@@ -56,6 +62,7 @@ class HarvestResult:
     dropped: Drops = field(default_factory=Drops)
     files: int = 0
     candidates: int = 0
+    masked: int = 0  # literals and question fragments masked as secrets or personal data
     catalog: Catalog | None = None
 
 
@@ -111,9 +118,10 @@ def dbt_candidate(text: str, rel: str) -> Candidate | None:
 class Harvester:
     """Validates candidates against a catalog, dedupes them and builds records."""
 
-    def __init__(self, catalog: Catalog, schema_id: str) -> None:
+    def __init__(self, catalog: Catalog, schema_id: str, keep_literals: bool = False) -> None:
         self.catalog = dataclasses.replace(catalog, tables=dict(catalog.tables), issues=[])
         self.schema_id = schema_id
+        self.keep_literals = keep_literals
         self.result = HarvestResult(catalog=self.catalog)
         self._seen: set[tuple[str, str]] = set()
 
@@ -137,13 +145,24 @@ class Harvester:
             self.result.dropped.add("duplicate")
             return None
         self._seen.add(key)
+        question, schema = candidate.question, schema_slice(self.catalog, tree)
+        if not self.keep_literals:
+            sql, question, schema = self._masked(sql, question, schema)
         record = make_record(
-            source="harvest", dialect=self.catalog.dialect, schema=schema_slice(self.catalog, tree),
-            schema_id=self.schema_id, question=candidate.question, sql=sql, complexity=complexity_of(tree),
+            source="harvest", dialect=self.catalog.dialect, schema=schema,
+            schema_id=self.schema_id, question=question, sql=sql, complexity=complexity_of(tree),
             provenance={"path": rel, "line": max(1, candidate.line), "kind": kind, "question_from": candidate.question_from},
         )
         self.result.records.append(record)
         return record
+
+    def _masked(self, sql: str, question: str, schema: str) -> tuple[str, str, str]:
+        """The pair with its secret-looking and personal literals replaced by placeholders."""
+        sql, in_sql = mask_sql_literals(sql)
+        question, in_question = mask_free_text(question)
+        schema, in_schema = mask_sql_literals(schema)
+        self.result.masked += in_sql + in_question + in_schema
+        return sql, question, schema
 
     def add_model(self, name: str, candidate: Candidate, rel: str) -> bool:
         """Validate a dbt model; when valid, add it as a view for later models."""
@@ -167,13 +186,16 @@ def harvest(
     index: SchemaIndex | None = None,
     catalog: Catalog | None = None,
     max_files: int | None = None,
+    keep_literals: bool | None = None,
     on_file: Callable[[int, int], None] | None = None,
 ) -> HarvestResult:
     """Every validated (question, SQL) pair of the repository at ``root``.
 
     ``config`` defaults to the workspace's own (``querywright.toml``); the catalog to the one
     its DDL/migrations build (pass a loaded ``index`` to reuse it, whose schema files are then
-    not harvested, or any ``catalog``). ``on_file(done, total)`` is called after each file.
+    not harvested, or any ``catalog``). ``keep_literals`` None: the config's
+    ``keep_literals`` (default False: sensitive literals are masked). ``on_file(done, total)``
+    is called after each file.
     """
     root = Path(root).resolve()
     if config is None:
@@ -182,9 +204,15 @@ def harvest(
         index = index or load_catalog(root, config)
         catalog = index.catalog
     schema_files = set(index.files.schema) if index is not None else set()
-    harvester = Harvester(catalog, f"workspace:{root.name}")
+    keep = config.keep_literals if keep_literals is None else keep_literals
+    harvester = Harvester(catalog, f"workspace:{root.name}", keep_literals=keep)
     result = harvester.result
-    files = [f for f in walk_files(root, config.exclude, suffixes=SUFFIXES) if f not in schema_files]
+    outside: list[str] = []
+    files = [f for f in walk_files(root, config.exclude, suffixes=SUFFIXES, outside=outside) if f not in schema_files]
+    for rel in outside:
+        log.warning("%s is a symlink that leads out of the workspace: not read", rel)
+    if outside:
+        result.dropped.add("file:outside-workspace", len(outside))
     if max_files is not None and len(files) > max_files:
         result.dropped.add("file-limit", len(files) - max_files)
         files = files[:max_files]
@@ -225,7 +253,7 @@ def _add_models(harvester: Harvester, models: list[tuple[str, Candidate, str]]) 
         failed = []
         progress = False
         for name, candidate, rel in pending:
-            trial = Harvester(harvester.catalog, harvester.schema_id)
+            trial = Harvester(harvester.catalog, harvester.schema_id, harvester.keep_literals)
             if trial.add(candidate, rel, "dbt") is None:
                 failed.append((name, candidate, rel))
                 continue

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pathspec
 
+from ..privacy import SECRET_FILE
 from .issues import Issue, Severity, Span
 
 ALWAYS_IGNORED = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "dist", "build", "target", ".idea", ".vscode")
-SECRET_NAMES = re.compile(r"(^\.env(\..*)?$|\.pem$|\.key$|^id_(rsa|ed25519|ecdsa|dsa)$|\.p12$|\.pfx$|credentials|secrets?\.)", re.IGNORECASE)
+SECRET_NAMES = SECRET_FILE  # the one list of secrets files (server/privacy.py)
 MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "schema", "schemas", "ddl", "flyway", "db", "database", "sql_migrations", "changelog"})
 SCHEMA_NAME = re.compile(r"(^V\d+(?:[._]\d+)*__.*|^R__.*|^\d+[_-].*|^schema.*|.*(?:ddl|schema|migration|migrate).*)\.sql$", re.IGNORECASE)
 CREATE_TABLE = re.compile(rb"\bcreate\s+(?:or\s+replace\s+)?(?:\w+\s+){0,3}?table\b", re.IGNORECASE)
@@ -55,9 +56,20 @@ def is_secret(name: str) -> bool:
     return bool(SECRET_NAMES.search(name))
 
 
-def walk_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, ...] | None = (".sql",)) -> list[str]:
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` (a symlink followed to its end) lies inside the workspace ``root``."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(root)
+    except (OSError, ValueError):
+        return False
+
+
+def walk_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, ...] | None = (".sql",),
+               outside: list[str] | None = None) -> list[str]:
     """Workspace files (POSIX paths relative to ``root``), honouring .gitignore files
-    at the root and in subfolders, ``exclude`` globs, and never secrets."""
+    at the root and in subfolders, ``exclude`` globs, and never secrets nor symlinks that
+    lead out of the workspace (symlinked folders are not followed); those symlinks are
+    appended to ``outside`` when given."""
     root = root.resolve()
     specs: list[tuple[str, pathspec.PathSpec]] = [("", _spec(list(exclude)))]
     out: list[str] = []
@@ -94,8 +106,12 @@ def walk_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, .
             if is_secret(f):
                 continue
             rel = f"{rel_dir}/{f}" if rel_dir else f
-            if not ignored(rel, False):
+            if ignored(rel, False):
+                continue
+            if inside(root, Path(dirpath) / f):
                 out.append(rel)
+            elif outside is not None:
+                outside.append(rel)
     return sorted(out, key=natural_key)
 
 
