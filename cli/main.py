@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from ..server import __version__
 from ..server.errors import QuerywrightError
-from ..server.redact import mask_text
+from ..server.redact import MaskingFormatter, mask_text
 
 # Optional modules and the extra that installs each (``pip install 'querywright[EXTRA]'``).
 OPTIONAL_EXTRAS: dict[str, str] = {
@@ -72,11 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(MaskingFormatter("%(levelname)s %(name)s: %(message)s"))  # no credential reaches a log line
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -38,6 +38,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_FILE = "querywright.toml"
+# The database password comes from the environment (the editor's SecretStorage puts it
+# there), never from a settings file: it fills a database_url that names a user but no password.
+PASSWORD_ENV = "QUERYWRIGHT_DATABASE_PASSWORD"
 TRUSTED_KEY = "trusted"  # reserved editor setting: the editor trusts the workspace
 ALLOWLIST_NAME = "trusted-workspaces"
 # Workspace-file settings that can send the schema, documents or queries elsewhere.
@@ -151,6 +154,12 @@ def read_workspace_settings(root: Path) -> tuple[dict[str, Any], str | None, lis
             data = tool["querywright"]
         return data, path.name, []
     return {}, None, []
+
+
+def database_password(env: dict[str, str] | None = None) -> str | None:
+    """The database password given in the environment (``QUERYWRIGHT_DATABASE_PASSWORD``)."""
+    value = (os.environ if env is None else env).get(PASSWORD_ENV)
+    return value or None
 
 
 def allowlist_path(env: dict[str, str] | None = None) -> Path:

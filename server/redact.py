@@ -4,10 +4,13 @@
 secret-looking query parameters (``password=``, ``token=``, ``api_key=`` ...);
 ``mask_text`` does the same for every URL inside a longer text and also hides bare API
 keys (``sk-...``, ``ghp_...``, ``Bearer ...``). Both are pure and never raise.
+``MaskingFormatter`` applies ``mask_text`` to every formatted log record (message, arguments
+and traceback), so a library that logs a URL cannot leak its password.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 MASK = "***"
@@ -50,3 +53,10 @@ def mask_url(url: str | None) -> str:
 def mask_secret(value: str | None) -> str:
     """A secret value shown only as its presence: ``***`` (or empty when unset)."""
     return MASK if value else ""
+
+
+class MaskingFormatter(logging.Formatter):
+    """A log formatter whose output went through ``mask_text``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))

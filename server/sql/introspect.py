@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from ..config import database_password
 from ..errors import CatalogError
 from ..redact import mask_text, mask_url
 from .catalog import Catalog, Column, ForeignKey, Table
@@ -53,10 +54,13 @@ def readonly_engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) 
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
+    password = database_password()
+    if password and parsed.username and parsed.password is None:  # from the editor's SecretStorage, via the environment
+        parsed = parsed.set(password=password)
     if backend == "postgresql":
         options = f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)}"
         connect_args = {"options": options} if parsed.get_driver_name() in ("psycopg", "psycopg2", "psycopg2cffi") else {}
-        engine = create_engine(url, connect_args=connect_args)
+        engine = create_engine(parsed, connect_args=connect_args)
 
         @event.listens_for(engine, "begin")
         def _read_only(conn) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +69,7 @@ def readonly_engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) 
                 conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
 
         return engine
-    return create_engine(_engine_url(url))
+    return create_engine(_engine_url(url) if backend == "sqlite" else parsed)
 
 
 def introspect(url: str, dialect: str) -> Catalog:
