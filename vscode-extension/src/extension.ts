@@ -1,6 +1,7 @@
 /** Entry point: wires the server, status bar, schema view and commands together. */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { setDatabasePassword } from './credentials';
 import { onInterpreterChange } from './pythonExtension';
 import { OPEN_DEFINITION, SCHEMA_VIEW, SchemaTree, openDefinition } from './schemaTree';
 import { ServerController } from './server';
@@ -31,6 +32,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.registerTreeDataProvider(SCHEMA_VIEW, tree),
     vscode.commands.registerCommand(OPEN_DEFINITION, openDefinition),
     ...registerCommands(controller, tree),
+    vscode.commands.registerCommand('querywright.setDatabasePassword', async () => {
+      if (await setDatabasePassword(context.secrets)) await controller.restart();
+    }),
+    // Trust changes what the server may honour from the workspace file: start it afresh.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void controller.restart()),
   );
 
   context.subscriptions.push(

@@ -99,3 +99,13 @@ export function probe(python: string, timeoutMs = 20000, module = SERVER_MODULE)
     });
   });
 }
+
+/** Run `python -c "import MODULE"`; resolves to undefined when it imports, else the error's last line. */
+export function importError(python: string, module: string, timeoutMs = 60000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(python, ['-c', `import ${module}`], { timeout: timeoutMs }, (error, _stdout, stderr) => {
+      if (!error) resolve(undefined);
+      else resolve((String(stderr).trim().split('\n').pop() || error.message).trim());
+    });
+  });
+}

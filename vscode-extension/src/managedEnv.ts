@@ -6,11 +6,13 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { venvPython } from './interpreter';
+import { importError, venvPython } from './interpreter';
+import { modulesFor, withExtras } from './requirements';
 
 /**
  * What `pip install` gets: `querywright`, or the requirement in the environment
- * variable QUERYWRIGHT_SERVER_PACKAGE (a pinned version, an extra, a wheel file).
+ * variable QUERYWRIGHT_SERVER_PACKAGE (a pinned version, an extra, a wheel file),
+ * plus the extras the configured model needs (`[local]`: see requirements.ts).
  */
 export const SERVER_PACKAGE = process.env.QUERYWRIGHT_SERVER_PACKAGE || 'querywright';
 
@@ -30,10 +32,24 @@ export class ManagedEnvironment {
   }
 
   /**
-   * Create the venv with `basePython` (when needed) and `pip install` the
-   * server package, showing progress. Resolves to the venv's interpreter.
+   * Health check: the first module of `extras` that does not import in the
+   * venv, with the reason; undefined when all do.
    */
-  async install(basePython: string): Promise<string> {
+  async missing(extras: readonly string[]): Promise<string | undefined> {
+    for (const module of modulesFor(extras)) {
+      const error = await importError(this.python, module);
+      if (error !== undefined) return `${module} (${error})`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Create the venv with `basePython` (when needed) and `pip install` the
+   * server package with `extras`, showing progress; then check that the extras
+   * import. Resolves to the venv's interpreter.
+   */
+  async install(basePython: string, extras: readonly string[] = []): Promise<string> {
+    const requirement = withExtras(SERVER_PACKAGE, extras);
     return vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
@@ -52,8 +68,10 @@ export class ManagedEnvironment {
             throw new Error(`${reason} (on Debian/Ubuntu the venv module comes with: apt install python3-venv)`);
           }
         }
-        progress.report({ message: `pip install ${SERVER_PACKAGE}` });
-        await this.run(this.python, ['-m', 'pip', 'install', '--upgrade', SERVER_PACKAGE], token);
+        progress.report({ message: `pip install ${requirement}` });
+        await this.run(this.python, ['-m', 'pip', 'install', '--upgrade', requirement], token);
+        const missing = await this.missing(extras);
+        if (missing) throw new Error(`installed ${requirement}, but ${missing} does not import`);
         return this.python;
       },
     );

@@ -20,10 +20,12 @@ import {
   type StaticFeature,
 } from 'vscode-languageclient/node';
 import schema from '../../schemas/config.schema.json';
+import { credentialEnvironment } from './credentials';
 import { candidates, probe, serverArgs, type Candidate, type Probe } from './interpreter';
 import { ManagedEnvironment } from './managedEnv';
 import { OwnedCommandsFilter } from './ownedCommands';
 import { selectedInterpreter } from './pythonExtension';
+import { extrasFor } from './requirements';
 import { levelOf, type Level } from './serverLog';
 import { nestSettings, SECTION, type SchemaNode } from './settings';
 import { isServerStatus, type ServerStatus } from './statusText';
@@ -60,6 +62,20 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
   return nestSettings(schema as SchemaNode, (key) => config.get(key));
 }
 
+/**
+ * initializationOptions: the settings plus `trusted`, VS Code's workspace trust.
+ * Untrusted, the server ignores the workspace file's settings that send data
+ * elsewhere; the extension restarts it when trust is granted.
+ */
+export function initializationOptions(): Record<string, unknown> {
+  return { ...serverSettings(), trusted: vscode.workspace.isTrusted };
+}
+
+/** The extras the configured model needs in the managed environment. */
+function neededExtras(): string[] {
+  return extrasFor(vscode.workspace.getConfiguration(SECTION).get<string>('model'));
+}
+
 export class ServerController implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private python: string | undefined;
@@ -67,6 +83,7 @@ export class ServerController implements vscode.Disposable {
   private statusSeen = false;
   private lastStatusLine = '';
   private readonly managed: ManagedEnvironment;
+  private readonly secrets: vscode.SecretStorage;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -75,6 +92,7 @@ export class ServerController implements vscode.Disposable {
     private readonly events: ServerEvents,
   ) {
     this.managed = new ManagedEnvironment(context.globalStorageUri, output);
+    this.secrets = context.secrets;
     const contributed = (context.extension.packageJSON as { contributes?: { commands?: { command: string }[] } })
       .contributes?.commands;
     ownedCommands = new Set((contributed ?? []).map((c) => c.command));
@@ -179,7 +197,7 @@ export class ServerController implements vscode.Disposable {
     if (!python) return;
     this.python = python;
     this.events.onStarting(python);
-    const client = this.createClient(python);
+    const client = this.createClient(python, await credentialEnvironment(this.secrets));
     this.client = client;
     try {
       await client.start();
@@ -221,7 +239,10 @@ export class ServerController implements vscode.Disposable {
     })) {
       const result = await probe(candidate.python);
       this.output.appendLine(`[client] ${candidate.python} (${candidate.source}): ${describeProbe(result)}`);
-      if (result.kind === 'ok') return candidate.python;
+      if (result.kind === 'ok') {
+        if (candidate.source === 'managed') void this.checkManaged(candidate.python);
+        return candidate.python;
+      }
       tried.push({ candidate, result });
     }
 
@@ -266,9 +287,26 @@ export class ServerController implements vscode.Disposable {
     return undefined;
   }
 
+  /**
+   * Health check of the managed environment: the extras the configured model
+   * needs must import there (an environment made before the model changed may
+   * lack them). Offers to install them; the server runs meanwhile.
+   */
+  private async checkManaged(python: string): Promise<void> {
+    const missing = await this.managed.missing(neededExtras());
+    if (!missing) return;
+    this.output.appendLine(`[client] the managed environment lacks ${missing}`);
+    const choice = await vscode.window.showWarningMessage(
+      `querywright: the managed environment lacks ${missing.split(' ')[0]}, which the configured model needs ` +
+        "(querywright[local]). Install it?",
+      'Install',
+    );
+    if (choice === 'Install') await this.installManaged(python);
+  }
+
   private async installManaged(base: string): Promise<void> {
     try {
-      const python = await this.managed.install(base);
+      const python = await this.managed.install(base, neededExtras());
       const result = await probe(python);
       if (result.kind !== 'ok') throw new Error(describeProbe(result));
     } catch (error) {
@@ -281,12 +319,12 @@ export class ServerController implements vscode.Disposable {
     await this.restart();
   }
 
-  private createClient(python: string): LanguageClient {
+  private createClient(python: string, credentials: Record<string, string>): LanguageClient {
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const serverOptions: ServerOptions = {
       command: python,
       args: serverArgs(),
-      options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+      options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1', ...credentials } },
     };
     let crashes = 0;
     const clientOptions: LanguageClientOptions = {
@@ -304,7 +342,7 @@ export class ServerController implements vscode.Disposable {
         },
       },
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: serverSettings(),
+      initializationOptions: initializationOptions(),
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {

@@ -6,6 +6,9 @@ import { test } from 'node:test';
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
   main: string;
   engines: { vscode: string };
+  capabilities: {
+    untrustedWorkspaces: { supported: boolean | string; description: string; restrictedConfigurations: string[] };
+  };
   contributes: {
     commands: { command: string; title: string }[];
     views: Record<string, { id: string }[]>;
@@ -47,4 +50,18 @@ test('vscode-languageclient is 10+ (9.x breaks inline completion) and @types/vsc
   assert.ok(Number(client.replace(/^[^\d]*/, '').split('.')[0]) >= 10, client);
   const engine = pkg.engines.vscode.replace(/^\^/, '');
   assert.equal(pkg.devDependencies['@types/vscode'], engine);
+});
+
+test('Restricted Mode is supported in part: the settings that run programs or send data elsewhere are restricted', () => {
+  const untrusted = pkg.capabilities.untrustedWorkspaces;
+  assert.equal(untrusted.supported, 'limited');
+  assert.ok(untrusted.description.length > 20);
+  assert.deepEqual(new Set(untrusted.restrictedConfigurations), new Set([
+    'querywright.interpreter', 'querywright.database_url', 'querywright.ollama_host', 'querywright.model',
+  ]));
+});
+
+test('the database password command is contributed', () => {
+  const titles = Object.fromEntries(pkg.contributes.commands.map((c) => [c.command, c.title]));
+  assert.equal(titles['querywright.setDatabasePassword'], 'Set database password');
 });
