@@ -182,7 +182,8 @@ def make_workspace(ddl: Path, data: Path) -> Path:
 async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str) -> dict[str, object]:
     root = make_workspace(args.ddl, args.data)
     try:
-        catalog = load_catalog(root, load_config(root)[0]).catalog
+        loaded = load_catalog(root, load_config(root)[0])
+        catalog = loaded.catalog
         completer = open_completer(args.model, BackendConfig(timeout_s=300, n_threads=args.threads, workspace=root))
         await completer.warm_up()
         rows: list[dict[str, object]] = []
@@ -190,7 +191,7 @@ async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str
             conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
             conn.commit()
             for record in records:
-                result = await ask(record["question"], catalog, completer, samples=args.samples, grammar=not args.no_grammar)
+                result = await ask(record["question"], catalog, completer, values=loaded.values, samples=args.samples, grammar=not args.no_grammar)
                 gold_rows, gold_err = execute(conn, record["gold"])
                 got_rows, got_err = (None, None) if result.sql is None else execute(conn, result.sql)
                 ordered = _parse(record["gold"]) is not None and _parse(record["gold"]).find(exp.Order) is not None  # type: ignore[union-attr]

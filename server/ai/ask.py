@@ -1,10 +1,20 @@
 """Question -> one validated SQL statement (``querywright ask``, benchmarks).
 
-Samples several candidates (the first greedy, the rest at a temperature), validates each
-(``validate``), and ranks the valid ones by agreement of their results on a scratch
-SQLite database built from the catalog (``scratch``). When no candidate is valid the
-answer says so: ``sql`` is None and ``issues`` tells why; an invalid statement is never
-returned as the answer.
+1. **Grounding**: the values of the workspace's data that the question mentions
+   (``grounding``: ``Comedy`` is a value of ``category.name``) become hint lines of the prompt.
+2. **Linking**: the prompt shows only the tables the question points at, the foreign-key
+   paths between them and a few neighbours (``linking``), not the whole schema.
+3. **Greedy first**: the greedy candidate is validated (``validate``) and run on the
+   scratch database (the catalog's tables with rows drawn from the data's values,
+   ``scratch``). When it is valid and returns rows, it is the answer: sampling more
+   could not change it for the better often enough to pay for itself.
+4. **Execution-guided choice** otherwise: more candidates are sampled at a temperature,
+   and the valid ones are ranked by execution: a candidate that fails to run loses; one
+   that returns rows beats one that returns none; then candidates whose results agree
+   with more others win (self-consistency); ties go to the earlier (greedy) one.
+
+When no candidate is valid the answer says so: ``sql`` is None and ``issues`` tells why;
+an invalid statement is never returned as the answer.
 """
 
 from __future__ import annotations
@@ -13,12 +23,19 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from ..sql.catalog import Catalog
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from ..sql.catalog import Catalog, get_dialect
+from ..sql.values import ValueSample
 from .completer import Completer, CompletionRequest
 from .grammar import statement_grammar
+from .grounding import ValueIndex, ground, index_for, render_matches
+from .intent import Fit, expectations, fit, repairs
+from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
-from .schema_slice import DEFAULT_TOKEN_BUDGET, slice_schema
-from .scratch import agreement_ranking, build_database
+from .scratch import Outcome, build_database, run
 from .validate import Verdict, validate_statement
 
 MAX_TOKENS = 128
@@ -36,6 +53,9 @@ class AskResult:
     valid_candidates: int = 0
     grammar: bool = False
     verdicts: tuple[Verdict, ...] = field(default=(), repr=False)
+    tables: tuple[str, ...] = ()  # the tables the prompt showed
+    hints: tuple[str, ...] = ()  # the value hints the prompt carried
+    prompt_chars: int = 0
 
     def to_json(self) -> dict[str, object]:
         """The ``querywright ask --json`` contract (plus counts)."""
@@ -48,6 +68,8 @@ class AskResult:
             "candidates": self.candidates,
             "valid_candidates": self.valid_candidates,
             "grammar": self.grammar,
+            "tables": list(self.tables),
+            "hints": list(self.hints),
         }
 
 
@@ -56,46 +78,104 @@ async def ask(
     catalog: Catalog,
     completer: Completer,
     *,
+    values: ValueIndex | ValueSample | None = None,
     samples: int = 4,
     grammar: bool = True,
-    budget_tokens: int = DEFAULT_TOKEN_BUDGET,
+    budget_tokens: int = DEFAULT_LINK_BUDGET,
     cancel: asyncio.Event | None = None,
     seed: int = 1234,
 ) -> AskResult:
-    """Answer ``question`` with the best valid statement over ``catalog``."""
+    """Answer ``question`` with the best valid statement over ``catalog``; ``values`` are
+    the data's values (the workspace's seed rows) for grounding and the scratch rows."""
     started = time.perf_counter()
-    sliced = slice_schema(catalog, "", question, budget_tokens)
+    index = index_for(values)
+    matches = ground(question, index)
+    hints = tuple(render_matches(matches))
+    sliced = link_schema(catalog, question, matches, budget_tokens=budget_tokens)
     lead = statement_start(question)
     use_grammar = grammar and completer.capabilities.grammar and lead == "SELECT"
     gbnf = statement_grammar(catalog, sliced.keys, after_select=True) if use_grammar else None
-    prompt = build_prompt(sliced.ddl, catalog.dialect, question, lead)
-    base = CompletionRequest(prompt=prompt, max_tokens=MAX_TOKENS, stop=STOP_SEQUENCES, grammar=gbnf, seed=seed)
-    outputs = [c.text for c in await completer.complete(base, cancel)]
-    if samples > 1 and not (cancel is not None and cancel.is_set()):
-        more = CompletionRequest(
-            prompt=prompt, max_tokens=MAX_TOKENS, stop=STOP_SEQUENCES, grammar=gbnf,
-            temperature=SAMPLE_TEMPERATURE, n=samples - 1, seed=seed + 1,
-        )  # fmt: skip
-        outputs += [c.text for c in await completer.complete(more, cancel)]
+    prompt = build_prompt(sliced.ddl, catalog.dialect, question, lead, hints=hints)
+    request = CompletionRequest(prompt=prompt, max_tokens=MAX_TOKENS, stop=STOP_SEQUENCES, grammar=gbnf, seed=seed)
+    outputs = [c.text for c in await completer.complete(request, cancel)]
     verdicts = [validate_statement(lead + text, catalog) for text in outputs]
-    valid: list[str] = []
-    for verdict in verdicts:
-        if verdict.ok and verdict.text not in valid:
-            valid.append(verdict.text)
+    sample = values.sample if isinstance(values, ValueIndex) else values
+    conn = build_database(catalog, sample, matches)
+    try:
+        wanted = expectations(question, matches)
+        outcomes: dict[str, Outcome] = {}
+        fits: dict[str, Fit] = {}
+
+        def judge(text: str) -> None:
+            if text not in outcomes:
+                outcomes[text] = run(conn, text, catalog.dialect)
+                fits[text] = fit(_parse(text, catalog.dialect), wanted)
+
+        def repaired(texts: list[str]) -> list[str]:
+            """Valid variants of ``texts`` that fit the question better (``intent.repairs``)."""
+            out: list[str] = []
+            for text in texts:
+                for variant in repairs(_parse(text, catalog.dialect), wanted):
+                    verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog)
+                    if verdict.ok and verdict.text not in out and verdict.text not in texts:
+                        out.append(verdict.text)
+            return out
+
+        greedy = next((v.text for v in verdicts if v.ok), None)
+        fixes = repaired([greedy]) if greedy is not None else []
+        for text in ([greedy] if greedy is not None else []) + fixes:
+            judge(text)
+        settled = any(bool(outcomes[t].rows) and fits[t].missed == 0 for t in outcomes)
+        if samples > 1 and not settled and not (cancel is not None and cancel.is_set()):
+            more = CompletionRequest(
+                prompt=prompt, max_tokens=MAX_TOKENS, stop=STOP_SEQUENCES, grammar=gbnf,
+                temperature=SAMPLE_TEMPERATURE, n=samples - 1, seed=seed + 1,
+            )  # fmt: skip
+            extra = [c.text for c in await completer.complete(more, cancel)]
+            outputs += extra
+            verdicts += [validate_statement(lead + text, catalog) for text in extra]
+        valid: list[str] = []
+        for verdict in verdicts:
+            if verdict.ok and verdict.text not in valid:
+                valid.append(verdict.text)
+        valid += [t for t in fixes + repaired(valid[1:] if greedy is not None else valid) if t not in valid]
+        for text in valid:
+            judge(text)
+    finally:
+        conn.close()
     name = completer.name
+    shown = tuple(catalog.tables[k].display_name for k in sliced.keys if k in catalog.tables)
+    extras = {"tables": shown, "hints": hints, "prompt_chars": len(prompt)}
     if not valid:
         reasons = tuple(dict.fromkeys(v.reason for v in verdicts if v.reason)) or ("the model returned nothing",)
-        return AskResult(None, False, reasons, _ms(started), name, len(outputs), 0, use_grammar, tuple(verdicts))
-    best = valid[0]
-    if len(valid) > 1:
-        conn = build_database(catalog)
-        try:
-            ranking = agreement_ranking(conn, valid, catalog.dialect)
-        finally:
-            conn.close()
-        best = valid[ranking[0][0]]
+        return AskResult(None, False, reasons, _ms(started), name, len(outputs), 0, use_grammar, tuple(verdicts), **extras)  # type: ignore[arg-type]
+    best = valid[choose([outcomes[t] for t in valid], [fits[t] for t in valid])]
     valid_count = sum(1 for v in verdicts if v.ok)
-    return AskResult(best, True, (), _ms(started), name, len(outputs), valid_count, use_grammar, tuple(verdicts))
+    return AskResult(best, True, (), _ms(started), name, len(outputs), valid_count, use_grammar, tuple(verdicts), **extras)  # type: ignore[arg-type]
+
+
+def choose(outcomes: list[Outcome], fits: list[Fit]) -> int:
+    """The index of the best candidate: one that runs, then the best fit to the
+    question, then one with rows, then the most agreed-on result; ties: the earlier."""
+    votes: dict[str, int] = {}
+    for outcome in outcomes:
+        if outcome.signature is not None:
+            votes[outcome.signature] = votes.get(outcome.signature, 0) + 1
+
+    def key(i: int) -> tuple[int, int, int, int, int]:
+        o = outcomes[i]
+        if o.rows is None:
+            return (1, -fits[i].score, 1, 0, i)
+        return (0, -fits[i].score, 0 if o.rows else 1, -votes[o.signature or ""], i)
+
+    return min(range(len(outcomes)), key=key)
+
+
+def _parse(sql: str, dialect: str) -> exp.Expression | None:
+    try:
+        return sqlglot.parse_one(sql, read=get_dialect(dialect))
+    except (ParseError, TokenError, ValueError):
+        return None
 
 
 def _ms(started: float) -> float:

@@ -93,10 +93,11 @@ class ValueIndex:
 
     by_lower: dict[str, list[_Entry]] = field(default_factory=dict)
     fuzzy: dict[str, list[str]] = field(default_factory=dict)  # first letter -> lowercase values
+    sample: ValueSample | None = None  # what it was built from
 
     @staticmethod
     def build(sample: ValueSample | None) -> ValueIndex:
-        index = ValueIndex()
+        index = ValueIndex(sample=sample)
         if sample is None:
             return index
         for (tkey, ckey), bag in sample:
@@ -122,6 +123,25 @@ class ValueIndex:
 
     def __bool__(self) -> bool:
         return bool(self.by_lower)
+
+
+_INDEXES: dict[int, tuple[ValueSample, ValueIndex]] = {}
+_INDEXES_MAX = 4
+
+
+def index_for(values: ValueIndex | ValueSample | None) -> ValueIndex | None:
+    """The index of ``values``, built once per sample object (samples are replaced, not
+    edited, when the workspace's data changes)."""
+    if values is None or isinstance(values, ValueIndex):
+        return values
+    hit = _INDEXES.get(id(values))
+    if hit is not None and hit[0] is values:
+        return hit[1]
+    index = ValueIndex.build(values)
+    if len(_INDEXES) >= _INDEXES_MAX:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[id(values)] = (values, index)
+    return index
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """A scratch SQLite database built from the catalog, to run candidate queries on.
 
-Used to rank several valid candidates for one question: candidates that return the same
-rows agree, and agreement is evidence (self-consistency). The database is in memory: the
-catalog's tables as SQLite DDL (types transpiled with sqlglot), its views (their SELECT
-transpiled), and a few generated rows per table whose key columns line up, so joins along
-foreign keys find partners. Nothing here touches a real database.
+Used to choose among candidates for one question by execution (``execution_ranking``): a
+candidate that fails to run loses, one that returns rows beats one that returns none,
+and candidates that return the same rows agree (self-consistency). The database is in
+memory: the catalog's tables as SQLite DDL (types transpiled with sqlglot), its views
+(their SELECT transpiled), and a few rows per table whose key columns line up, so joins
+along foreign keys find partners. Non-key values come from the workspace's data when a
+value sample is given (the values a question mentions first, so that a filter on
+``'Comedy'`` finds its row), else they are generated. Nothing here touches a real database.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..sql.catalog import Catalog, Column, Table
+from ..sql.values import ValueSample
 
 ROWS_PER_TABLE = 6
 QUERY_TIMEOUT_S = 0.5
@@ -46,22 +51,55 @@ def sqlite_type(column: Column, dialect: str) -> str:
         return "TEXT"
 
 
-def _value(table: Table, column: Column, row: int, affinity: str) -> object:
+def _is_key(column: Column) -> bool:
     name = column.name.lower()
+    return column.primary_key or name == "id" or name.endswith("_id")
+
+
+def _value(table: Table, column: Column, row: int, affinity: str) -> object:
     kind = affinity.upper()
-    if column.primary_key or name == "id" or name.endswith("_id"):
+    if _is_key(column):
         return row
     if "BOOL" in column.type.upper():
         return row % 2
-    if any(t in kind for t in ("INT", "REAL", "FLOAT", "DOUBLE", "NUMERIC", "DECIMAL")):
+    if any(t in kind for t in _NUMERIC):
         return (row * 7) % 23 + row
     if any(t in column.type.upper() for t in ("TIME", "DATE")):
         return f"2026-0{(row % 9) + 1}-1{row % 10} 10:00:00"
     return f"{_TEXT_SAMPLES[(row - 1) % len(_TEXT_SAMPLES)]}_{table.name}_{row}"
 
 
-def build_database(catalog: Catalog) -> sqlite3.Connection:
-    """An in-memory SQLite database shaped like ``catalog`` with a few rows per table."""
+_NUMERIC = ("INT", "REAL", "FLOAT", "DOUBLE", "NUMERIC", "DECIMAL")
+
+
+class _Mentioned(Protocol):
+    table_key: str
+    column_key: str
+    value: str
+
+
+def _data_values(table_key: str, column_key: str, affinity: str, sample: ValueSample | None, first: Sequence[str]) -> list[object]:
+    """Values of the data for one column: the mentioned ones first, then the sample's."""
+    raw = list(dict.fromkeys([*first, *(sample.columns[(table_key, column_key)].values if sample and (table_key, column_key) in sample.columns else ())]))
+    numeric = any(t in affinity.upper() for t in _NUMERIC)
+    out: list[object] = []
+    for value in raw[:ROWS_PER_TABLE]:
+        if numeric:
+            try:
+                out.append(float(value) if "." in value else int(value))
+            except ValueError:
+                continue
+        else:
+            out.append(value)
+    return out
+
+
+def build_database(catalog: Catalog, sample: ValueSample | None = None, mentioned: Sequence[_Mentioned] = ()) -> sqlite3.Connection:
+    """An in-memory SQLite database shaped like ``catalog`` with a few rows per table;
+    non-key columns hold values of ``sample`` (``mentioned`` ones first) where it has any."""
+    first: dict[tuple[str, str], list[str]] = {}
+    for match in mentioned:
+        first.setdefault((match.table_key, match.column_key), []).append(match.value)
     conn = sqlite3.connect(":memory:", check_same_thread=False)
     views: list[Table] = []
     for table in catalog:
@@ -77,7 +115,15 @@ def build_database(catalog: Catalog) -> sqlite3.Connection:
         except sqlite3.Error:  # a type SQLite cannot spell (domains, enums): untyped columns
             conn.execute(f'CREATE TABLE "{table.name}" ({", ".join(chr(34) + c.name + chr(34) for c, _ in columns)})')
         marks = ", ".join("?" for _ in columns)
-        rows = [tuple(_value(table, c, i, t) for c, t in columns) for i in range(1, ROWS_PER_TABLE + 1)]
+        data = {
+            c.name: _data_values(table.key or table.name, key, t, sample, first.get((table.key or table.name, key), ()))
+            for (key, c), (_, t) in zip(table.columns.items(), columns)
+            if not _is_key(c)
+        }  # fmt: skip
+        rows = [
+            tuple(data[c.name][(i - 1) % len(data[c.name])] if data.get(c.name) else _value(table, c, i, t) for c, t in columns)
+            for i in range(1, ROWS_PER_TABLE + 1)
+        ]  # fmt: skip
         conn.executemany(f'INSERT INTO "{table.name}" VALUES ({marks})', rows)
     for view in views:
         if view.definition:
@@ -117,15 +163,30 @@ def run(conn: sqlite3.Connection, sql: str, dialect: str, timeout_s: float = QUE
         conn.set_progress_handler(None, 0)
 
 
+def execution_ranking(outcomes: Sequence[Outcome]) -> list[int]:
+    """Indexes of ``outcomes``, best first: those that ran before those that failed, those
+    with rows before empty ones, then by how many others returned the same rows; ties keep
+    the given order (the greedy candidate first)."""
+    votes: dict[str, int] = {}
+    for outcome in outcomes:
+        if outcome.signature is not None:
+            votes[outcome.signature] = votes.get(outcome.signature, 0) + 1
+
+    def key(i: int) -> tuple[int, int, int, int]:
+        o = outcomes[i]
+        if o.rows is None:
+            return (1, 1, 0, i)
+        return (0, 0 if o.rows else 1, -votes[o.signature or ""], i)
+
+    return sorted(range(len(outcomes)), key=key)
+
+
 def agreement_ranking(conn: sqlite3.Connection, candidates: Sequence[str], dialect: str) -> list[tuple[int, int, Outcome]]:
-    """``(index, votes, outcome)`` per candidate, best first: candidates whose results
-    agree with the most others first (ties: the earlier candidate, i.e. the greedy one);
-    candidates that fail to run last."""
+    """``(index, votes, outcome)`` per candidate, best first (``execution_ranking`` over
+    their outcomes on ``conn``)."""
     outcomes = [run(conn, sql, dialect) for sql in candidates]
     votes: dict[str, int] = {}
     for outcome in outcomes:
         if outcome.signature is not None:
             votes[outcome.signature] = votes.get(outcome.signature, 0) + 1
-    ranked = [(i, votes.get(o.signature, 0) if o.signature is not None else 0, o) for i, o in enumerate(outcomes)]
-    ranked.sort(key=lambda item: (-item[1], item[0]))
-    return ranked
+    return [(i, votes.get(outcomes[i].signature or "", 0) if outcomes[i].signature is not None else 0, outcomes[i]) for i in execution_ranking(outcomes)]

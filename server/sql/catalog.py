@@ -77,6 +77,7 @@ class Table:
     location: Location | None = None
     definition: str | None = None  # the SELECT of a view
     key: str = ""  # the catalog key it is stored under (keeps quoting: "Order" vs order)
+    parents: tuple[str, ...] = ()  # catalog keys of the tables it inherits from / is a partition of
 
     @property
     def display_name(self) -> str:

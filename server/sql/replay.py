@@ -57,14 +57,17 @@ def _create(catalog: Catalog, op: CreateTable) -> None:
         table.columns = query_columns(catalog, op.query, op)
     if op.parents:
         inherited: dict[str, Column] = {}
+        parent_keys: list[str] = []
         for parent_ref in op.parents:
             parent_key = _resolve(catalog, parent_ref)
             if parent_key is None:
                 catalog.issues.append(_warn(op, "missing-parent-table", f"{op.ref.name} inherits from {parent_ref.name}, which does not exist at this point"))
                 continue
+            parent_keys.append(parent_key)
             for key, col in catalog.tables[parent_key].columns.items():
                 inherited.setdefault(key, dataclasses.replace(col, primary_key=False))
         table.columns = {**inherited, **table.columns}
+        table.parents = tuple(parent_keys)
     catalog.add(op.ref.key, table)
 
 

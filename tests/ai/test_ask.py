@@ -82,12 +82,22 @@ def test_agreement_ranking_prefers_majority(catalog: Catalog) -> None:
 
 
 async def test_ask_ranks_valid_candidates(catalog: Catalog) -> None:
-    backend = Script(" email FROM users WHERE id = 1", [" count(*) FROM users", " COUNT(id) FROM users", " shoe FROM users"])
-    result = await ask("How many users are there?", catalog, backend, samples=4)
-    assert result.valid and result.sql == "SELECT count(*) FROM users"
+    # The greedy answer returns no rows and filters on a value the question never
+    # names: sampling goes on, and the candidates that run, return rows and agree win.
+    backend = Script(" email FROM users WHERE id = 99999", [" email FROM users", " email FROM users", " shoe FROM users"])
+    result = await ask("Which emails do the users have?", catalog, backend, samples=4)
+    assert result.valid and result.sql == "SELECT email FROM users"
     assert result.candidates == 4 and result.valid_candidates == 3
     assert backend.requests[0].grammar is not None
     assert backend.requests[0].prompt.endswith("assistant\nSELECT")
+
+
+async def test_ask_repairs_greedy_to_fit_the_question(catalog: Catalog) -> None:
+    # "How many" wants a count; a filter on a key the question never mentions is dropped.
+    backend = Script(" email FROM users WHERE id = 1", [" shoe FROM users"])
+    result = await ask("How many users are there?", catalog, backend, samples=4)
+    assert result.valid and result.sql == "SELECT COUNT(*) FROM users"
+    assert result.candidates == 1  # the repaired greedy answer settled it: no sampling
 
 
 async def test_ask_is_honest_when_nothing_is_valid(catalog: Catalog) -> None:

@@ -1,0 +1,251 @@
+"""What the words of a question say the answer's SQL must look like.
+
+"How many films ..." wants a ``COUNT``; "the total amount" a ``SUM``; "for each rating" a
+``GROUP BY``; "the most films" an ordering by a count; a value the question mentions
+(``Comedy``, found by ``grounding``) a filter on that value, so a table holding it. These
+are properties of English questions, not of any one schema. ``expectations`` reads them
+off a question; ``fit`` scores a parsed candidate against them (higher is better), and
+``ask`` uses the score to decide whether the greedy candidate can stand and to rank the
+candidates it samples otherwise. A question that asks nothing recognisable expects
+nothing, and every candidate fits it equally.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from .grounding import ValueMatch
+
+_COUNT = re.compile(r"\b(how many|number of|count)\b", re.IGNORECASE)
+_SUM = re.compile(r"\b(total|sum)\b", re.IGNORECASE)
+_AVG = re.compile(r"\b(average|mean|avg)\b", re.IGNORECASE)
+_MAX = re.compile(r"\b(highest|maximum|max|largest|biggest|longest|latest|most expensive|oldest|greatest)\b", re.IGNORECASE)
+_MIN = re.compile(r"\b(lowest|minimum|min|smallest|shortest|earliest|cheapest|least expensive|youngest)\b", re.IGNORECASE)
+_GROUP = re.compile(r"\b(for each|for every|in each|per|by each|of each|each \w+)\b", re.IGNORECASE)
+_MOST = re.compile(r"\b(the most|the fewest|the least|the largest number|the highest number)\b", re.IGNORECASE)
+_DISTINCT = re.compile(r"\b(different|distinct|unique)\b", re.IGNORECASE)
+_ORDER = re.compile(r"\b(order|sorted|alphabetical|ascending|descending|ranked)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(not|never|no|without)\b", re.IGNORECASE)
+
+AGGREGATES = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "max": exp.Max, "min": exp.Min}
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What the question asks for (empty: nothing recognisable)."""
+
+    aggregates: frozenset[str] = frozenset()  # any of these aggregate functions
+    group: bool = False  # a GROUP BY
+    ranking: bool = False  # ORDER BY ... LIMIT (the most / the fewest)
+    distinct: bool = False
+    order: bool = False
+    negation: bool = False
+    values: tuple[ValueMatch, ...] = ()  # values the question mentions
+    text: str = ""  # the question, lower case
+
+    @property
+    def empty(self) -> bool:
+        return not (self.aggregates or self.group or self.ranking or self.distinct or self.order or self.values)
+
+
+def expectations(question: str, matches: Sequence[ValueMatch] = ()) -> Expectations:
+    """The expectations of ``question`` (its value matches from ``grounding``)."""
+    text = " ".join((question or "").split())
+    aggregates: set[str] = set()
+    ranking = bool(_MOST.search(text))
+    if _COUNT.search(text):
+        aggregates.add("count")
+    if _SUM.search(text):
+        aggregates.add("sum")
+    if _AVG.search(text):
+        aggregates.add("avg")
+    if not ranking and _MAX.search(text):
+        aggregates.add("max")
+    if not ranking and _MIN.search(text):
+        aggregates.add("min")
+    return Expectations(
+        aggregates=frozenset(aggregates),
+        group=bool(_GROUP.search(text)),
+        ranking=ranking,
+        distinct=bool(_DISTINCT.search(text)),
+        order=bool(_ORDER.search(text)),
+        negation=bool(_NEGATION.search(text)),
+        values=tuple(matches),
+        text=text.lower(),
+    )
+
+
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                 "eight": "8", "nine": "9", "ten": "10", "twenty": "20", "hundred": "100"}
+
+
+@dataclass(frozen=True)
+class Fit:
+    """``score``: met expectations count up, missed ones down; ``missed``: how many
+    expectations the candidate does not meet (0: nothing speaks against it)."""
+
+    score: int = 0
+    missed: int = 0
+
+
+def _filter_literals(tree: exp.Expression) -> list[exp.Literal]:
+    """Literals compared against in WHERE / HAVING (not LIMIT counts or select items)."""
+    out: list[exp.Literal] = []
+    for clause in (*tree.find_all(exp.Where), *tree.find_all(exp.Having)):
+        out.extend(clause.find_all(exp.Literal))
+    return out
+
+
+def _in_question(literal: exp.Literal, wanted: Expectations) -> bool:
+    """A filter literal the question (or a value it mentions) accounts for."""
+    text = str(literal.this).lower()
+    if literal.is_string:
+        bare = text.strip("%_ ")
+        if not bare or bare in wanted.text:
+            return True
+        return any(bare in m.value.lower() or m.value.lower() in bare for m in wanted.values)
+    digits = set(re.findall(r"\d+(?:\.\d+)?", wanted.text))
+    digits |= {n for w, n in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", wanted.text)}
+    if text in digits:
+        return True
+    if text in {"0", "1"} and not _against_key(literal):
+        return True  # a flag (``active = 1``), not an invented key
+    try:
+        return any(float(text) == float(d) * k for d in digits for k in (1, 60))  # "three hours" -> 180
+    except ValueError:
+        return False
+
+
+def _against_key(literal: exp.Literal) -> bool:
+    """Whether the literal is compared with a key column (``film_id = 1``)."""
+    parent = literal.parent
+    if not isinstance(parent, exp.Binary):
+        return False
+    other = parent.left if parent.right is literal else parent.right
+    name = other.name.lower() if isinstance(other, exp.Column) else ""
+    return name == "id" or name.endswith("_id")
+
+
+def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
+    """How well a parsed candidate answers what ``wanted`` describes."""
+    if tree is None:
+        return Fit(0, 0)
+    score = missed = 0
+
+    def met(ok: bool, gain: int = 1, loss: int = 1) -> None:
+        nonlocal score, missed
+        if ok:
+            score += gain
+        else:
+            score -= loss
+            missed += 1
+
+    found = {name for name, kind in AGGREGATES.items() if tree.find(kind) is not None}
+    has_group = tree.find(exp.Group) is not None
+    has_order = tree.find(exp.Order) is not None
+    has_limit = tree.find(exp.Limit) is not None
+    if wanted.aggregates:
+        met(bool(found & wanted.aggregates), 2, 2)
+    elif found and not (wanted.group or wanted.ranking):
+        met(False)  # an aggregate nobody asked for ("MAX(film_id)" for a list)
+    if wanted.group:
+        met(has_group)
+    if wanted.ranking:
+        met(has_order and has_limit, 2, 1)
+    if wanted.order:
+        met(has_order)
+    if wanted.distinct and tree.find(exp.Distinct) is not None:
+        score += 1
+    if wanted.values:
+        literals = {str(lit.this).lower() for lit in tree.find_all(exp.Literal) if lit.is_string}
+        tables = {t.name.lower() for t in tree.find_all(exp.Table)}
+        by_text: dict[str, list[ValueMatch]] = {}
+        for match in wanted.values:
+            by_text.setdefault(match.text.lower(), []).append(match)
+        for options in by_text.values():
+            used = [m for m in options if any(m.value.lower() in lit for lit in literals)]
+            if any(m.table.rpartition(".")[2].lower() in tables for m in used):
+                score += 2
+            else:
+                met(bool(used))
+    for literal in _filter_literals(tree):
+        if not _in_question(literal, wanted):
+            met(False)  # a literal the question never mentions ("film_id = 1000")
+    return Fit(score, missed)
+
+
+def _same_kind_aggregates(tree: exp.Expression) -> list[exp.Expression]:
+    return [node for node in tree.find_all(*AGGREGATES.values())]
+
+
+def _wanted_aggregate(name: str, arg: exp.Expression | None, distinct: bool) -> exp.Expression:
+    if name == "count":
+        if distinct and arg is not None and not isinstance(arg, exp.Star):
+            inner = arg.expressions[0] if isinstance(arg, exp.Distinct) and arg.expressions else arg
+            return exp.Count(this=exp.Distinct(expressions=[inner.copy()]))
+        return exp.Count(this=exp.Star())
+    kind = AGGREGATES[name]
+    inner = arg.expressions[0] if isinstance(arg, exp.Distinct) and arg.expressions else arg
+    return kind(this=(inner or exp.Star()).copy())
+
+
+def _drop_invented(tree: exp.Expression, wanted: Expectations) -> exp.Expression | None:
+    """``tree`` without the WHERE conjuncts that compare with a literal the question
+    never mentions; None when there is none."""
+    where = tree.args.get("where")
+    if not isinstance(where, exp.Where):
+        return None
+    conjuncts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    kept = [c for c in conjuncts if all(_in_question(lit, wanted) for lit in c.find_all(exp.Literal))]
+    if len(kept) == len(conjuncts):
+        return None
+    out = tree.copy()
+    if kept:
+        out.set("where", exp.Where(this=exp.and_(*[c.copy() for c in kept])))
+    else:
+        out.set("where", None)
+    return out
+
+
+def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expression]:
+    """Variants of a candidate that meet more of what the question asks: the aggregate
+    the question names instead of another one (``AVG`` -> ``SUM`` for "the total"),
+    ``COUNT(DISTINCT x)`` for "how many different"; ``SELECT COUNT(*)`` for a "how many"
+    answered with a list; filters on literals the question never mentions dropped.
+    Each variant is still to be validated and run by the caller."""
+    if not isinstance(tree, exp.Select) or wanted.empty:
+        return []
+    out: list[exp.Expression] = []
+    base = _drop_invented(tree, wanted)
+    if base is not None:
+        out.append(base)
+    for start in [tree, *out]:
+        if len(wanted.aggregates) != 1 or start.args.get("group") is not None:
+            continue
+        (name,) = wanted.aggregates
+        found = _same_kind_aggregates(start)
+        if found and not any(isinstance(node, AGGREGATES[name]) for node in found):
+            fixed = start.copy()
+            for node in _same_kind_aggregates(fixed):
+                node.replace(_wanted_aggregate(name, node.this, wanted.distinct))
+            out.append(fixed)
+        elif not found and name == "count" and not wanted.group:
+            counted = start.copy()
+            counted.set("expressions", [exp.Count(this=exp.Star())])
+            counted.set("distinct", None)
+            counted.set("order", None)
+            counted.set("limit", None)
+            out.append(counted)
+        elif found and name == "count" and wanted.distinct:
+            fixed = start.copy()
+            for node in _same_kind_aggregates(fixed):
+                arg = node.this
+                if isinstance(node, exp.Count) and not isinstance(arg, (exp.Distinct, exp.Star)) and arg is not None:
+                    node.replace(_wanted_aggregate("count", arg, True))
+            if fixed != start:
+                out.append(fixed)
+    return out

@@ -1,0 +1,50 @@
+"""What a question's words ask of its SQL, and the repairs that meet it."""
+
+from __future__ import annotations
+
+import sqlglot
+from querywright.server.ai.grounding import ValueMatch
+from querywright.server.ai.intent import expectations, fit, repairs
+
+
+def _fit(question: str, sql: str, matches: tuple[ValueMatch, ...] = ()) -> int:
+    return fit(sqlglot.parse_one(sql, read="postgres"), expectations(question, matches)).score
+
+
+def _repairs(question: str, sql: str) -> list[str]:
+    return [r.sql("postgres") for r in repairs(sqlglot.parse_one(sql, read="postgres"), expectations(question))]
+
+
+def test_expectations_from_words() -> None:
+    wanted = expectations("For each rating, how many films have it?")
+    assert wanted.aggregates == {"count"} and wanted.group
+    assert expectations("Which category has the most films?").ranking
+    assert expectations("How many different ratings are there?").distinct
+    assert expectations("List the languages").empty
+
+
+def test_fit_prefers_the_asked_aggregate() -> None:
+    question = "What is the total amount of all payments?"
+    assert _fit(question, "SELECT SUM(amount) FROM payment") > _fit(question, "SELECT AVG(amount) FROM payment")
+
+
+def test_fit_penalises_invented_literals_not_flags() -> None:
+    question = "Which staff members are active?"
+    assert _fit(question, "SELECT * FROM staff WHERE active = 1") == 0
+    assert _fit("List the films", "SELECT * FROM film WHERE film_id = 1000") < 0
+    assert _fit("Films longer than three hours", "SELECT * FROM film WHERE length > 180") == 0
+
+
+def test_fit_rewards_the_mentioned_value_in_its_table() -> None:
+    match = ValueMatch("category", "name", "Comedy", "Comedy", 1.0, "exact", "category", "name")
+    question = "How many films are in the Comedy category?"
+    good = "SELECT COUNT(*) FROM film JOIN film_category USING (film_id) JOIN category USING (category_id) WHERE category.name = 'Comedy'"
+    assert _fit(question, good, (match,)) > _fit(question, "SELECT COUNT(*) FROM film", (match,))
+
+
+def test_repairs() -> None:
+    assert "SELECT SUM(amount) FROM payment" in _repairs("What is the total amount?", "SELECT AVG(amount) FROM payment")
+    assert "SELECT COUNT(DISTINCT rating) FROM film" in _repairs("How many different ratings?", "SELECT MAX(rating) FROM film")
+    assert "SELECT COUNT(*) FROM film" in _repairs("Count the films.", "SELECT COUNT(*) FROM film WHERE film_id = 1")
+    assert "SELECT COUNT(*) FROM film WHERE release_year = 2006" in _repairs("How many films came out in 2006?", "SELECT title FROM film WHERE release_year = 2006")
+    assert _repairs("List the films", "SELECT title FROM film") == []
