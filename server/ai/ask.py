@@ -32,7 +32,7 @@ from ..sql.values import ValueSample
 from .completer import Completer, CompletionRequest
 from .grammar import statement_grammar
 from .grounding import ValueIndex, ground, index_for, render_matches
-from .intent import Fit, expectations, fit, repairs
+from .intent import Fit, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .scratch import Outcome, build_database, run
@@ -115,7 +115,11 @@ async def ask(
             """Valid variants of ``texts`` that fit the question better (``intent.repairs``)."""
             out: list[str] = []
             for text in texts:
-                for variant in repairs(_parse(text, catalog.dialect), wanted):
+                tree = _parse(text, catalog.dialect)
+                variants = repairs(tree, wanted)
+                for variant in [tree, *variants]:
+                    variants += group_repairs(variant, wanted, lambda name: _columns(catalog, name))
+                for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:
                         out.append(verdict.text)
@@ -169,6 +173,15 @@ def choose(outcomes: list[Outcome], fits: list[Fit]) -> int:
         return (0, -fits[i].score, 0 if o.rows else 1, -votes[o.signature or ""], i)
 
     return min(range(len(outcomes)), key=key)
+
+
+def _columns(catalog: Catalog, name: str) -> list[tuple[str, str | None]]:
+    """(column, referenced table key or None) of the table ``name`` (for group repairs)."""
+    table = catalog.find(name)
+    if table is None:
+        return []
+    refs = {fk.columns[0]: fk.ref_table for fk in table.foreign_keys if len(fk.columns) == 1}
+    return [(c.name, refs.get(k)) for k, c in table.columns.items()]
 
 
 def _parse(sql: str, dialect: str) -> exp.Expression | None:

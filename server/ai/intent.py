@@ -13,7 +13,7 @@ nothing, and every candidate fits it equally.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -249,3 +249,69 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
             if fixed != start:
                 out.append(fixed)
     return out
+
+
+_EACH = re.compile(r"\b(?:for each|for every|in each|by each|of each|each|every|per|by)\s+([a-z][a-z_]*)(?:\s+([a-z][a-z_]*))?", re.IGNORECASE)
+
+
+def group_nouns(question: str) -> list[str]:
+    """The words after "each" / "per" ("for each rating" -> ``rating``; "each film
+    category" -> ``film_category``, ``film``)."""
+    out: list[str] = []
+    for match in _EACH.finditer(question or ""):
+        first, second = match.group(1).lower(), (match.group(2) or "").lower()
+        if second:
+            out.append(f"{first}_{second}")
+        out.append(first)
+    return out
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Callable[[str], list[tuple[str, str | None]]]) -> list[exp.Expression]:
+    """For a question that asks "for each X" answered without GROUP BY over one table:
+    the candidate grouped by X's column of that table (a column named X, or the foreign
+    key to a table named X), selecting that column and the aggregates (``COUNT(*)`` when
+    the question counts and the candidate has none). ``columns(table)`` lists a table's
+    (column, referenced table or None)."""
+    if not isinstance(tree, exp.Select) or not wanted.group or tree.args.get("group") is not None:
+        return []
+    tables = list(tree.find_all(exp.Table))
+    if len(tables) != 1 or tree.args.get("joins"):
+        return []
+    table = tables[0]
+    nouns = [_singular(n) for n in group_nouns(wanted.text)]
+    if not nouns:
+        return []
+    cols = columns(table.name)
+    pick: str | None = None
+    for noun in nouns:
+        for name, ref in cols:
+            low = name.lower()
+            if low == noun or (ref is not None and _singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id")):
+                pick = name
+                break
+        if pick:
+            break
+    if pick is None:
+        return []
+    aggregates = [node.copy() for item in tree.expressions for node in [item] if item.find(*AGGREGATES.values()) is not None]
+    if not aggregates:
+        if "count" in wanted.aggregates or not wanted.aggregates:
+            aggregates = [exp.Count(this=exp.Star())]
+        else:
+            return []
+    out = tree.copy()
+    out.set("expressions", [exp.column(pick), *aggregates])
+    out.set("group", exp.Group(expressions=[exp.column(pick)]))
+    out.set("distinct", None)
+    if not wanted.ranking:
+        out.set("order", None)
+        out.set("limit", None)
+    return [out]

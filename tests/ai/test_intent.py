@@ -48,3 +48,17 @@ def test_repairs() -> None:
     assert "SELECT COUNT(*) FROM film" in _repairs("Count the films.", "SELECT COUNT(*) FROM film WHERE film_id = 1")
     assert "SELECT COUNT(*) FROM film WHERE release_year = 2006" in _repairs("How many films came out in 2006?", "SELECT title FROM film WHERE release_year = 2006")
     assert _repairs("List the films", "SELECT title FROM film") == []
+
+
+def test_group_repairs_group_by_the_each_noun() -> None:
+    from querywright.server.ai.intent import group_repairs
+
+    def columns(table: str) -> list[tuple[str, str | None]]:
+        return {"orders": [("id", None), ("user_id", "users"), ("total", None)], "film": [("film_id", None), ("rating", None)]}[table]
+
+    def fixed(question: str, sql: str) -> list[str]:
+        return [r.sql("postgres") for r in group_repairs(sqlglot.parse_one(sql, read="postgres"), expectations(question), columns)]
+
+    assert fixed("How many orders has each user placed?", "SELECT * FROM orders") == ["SELECT user_id, COUNT(*) FROM orders GROUP BY user_id"]
+    assert fixed("For each rating, how many films have it?", "SELECT COUNT(*) FROM film") == ["SELECT rating, COUNT(*) FROM film GROUP BY rating"]
+    assert fixed("How many orders are there?", "SELECT * FROM orders") == []
