@@ -2,7 +2,7 @@
 
     querywright dataset build [--workspace DIR] [--public FILE|NAME] [--spider DIR]
         [--weights harvest=3,synthetic=1,public=1] [--split-by-schema] [--synthetic N]
-        [--public-limit N] [--seed N] [--progress auto|bar|json|none] [--json] -o DIR
+        [--public-limit N] [--synthesis questions|templates] [--schemas PATH ...] [--jobs N] [--seed N] [--progress auto|bar|json|none] [--json] -o DIR
 
 Sources: pairs harvested from the workspace and synthesized over its catalog, the public set
 (a local parquet/jsonl, or its hub name when online) and Spider-format questions (test split
@@ -33,6 +33,12 @@ def register(subparsers: Any) -> None:
     build.add_argument("--weights", help="per-source weights, e.g. harvest=3,synthetic=1,public=0.5")
     build.add_argument("--split-by-schema", action="store_true", help="keep each schema in one split")
     build.add_argument("--synthetic", type=int, default=300, help="synthesized pairs to aim for (default 300)")
+    build.add_argument("--synthesis", choices=("questions", "templates"), default="questions",
+                       help="question-shaped families with the data's values (default), or the older SQL templates")
+    build.add_argument("--schemas", action="append", default=[], metavar="PATH",
+                       help="also synthesize over these schemas: a Spider tables.json, a .sql file or a folder (repeatable); "
+                            "--synthetic is then per schema")
+    build.add_argument("--jobs", type=int, default=1, help="processes for --schemas synthesis")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto")
     build.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -51,8 +57,8 @@ def run_build(args: argparse.Namespace) -> int:
         weights = parse_weights(args.weights)
     except ValueError as exc:
         raise TrainingError(str(exc)) from exc
-    if not (args.workspace or args.public or args.spider):
-        raise TrainingError("nothing to build from: give --workspace, --public or --spider")
+    if not (args.workspace or args.public or args.spider or args.schemas):
+        raise TrainingError("nothing to build from: give --workspace, --schemas, --public or --spider")
     workspace = Path(args.workspace) if args.workspace else None
     if workspace is not None and not workspace.is_dir():
         raise TrainingError(f"workspace {workspace} is not a folder")
@@ -67,7 +73,8 @@ def run_build(args: argparse.Namespace) -> int:
             print(mask_text(f"querywright: config: {problem}"), file=sys.stderr)
     summary = build_dataset(workspace, Path(args.output), public=args.public, spider=Path(args.spider) if args.spider else None,
                             weights=weights, split_by_schema=args.split_by_schema, synthetic=args.synthetic,
-                            public_limit=args.public_limit, seed=args.seed, progress=progress, config=config)
+                            public_limit=args.public_limit, seed=args.seed, progress=progress, config=config,
+                            synthesis=args.synthesis, schemas=[Path(p) for p in args.schemas], jobs=args.jobs)
     if args.json:
         print(json.dumps(summary.to_json()))
     else:

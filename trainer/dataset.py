@@ -53,7 +53,7 @@ class DatasetSummary:
 
 
 def _workspace_records(workspace: Path, config: Config | None, synthetic: int, seed: int,
-                       summary: DatasetSummary, mode: Mode) -> list[Record]:
+                       summary: DatasetSummary, mode: Mode, synthesis: str = "questions") -> list[Record]:
     from .harvest import harvest
     from .synth import synthesize
 
@@ -70,9 +70,16 @@ def _workspace_records(workspace: Path, config: Config | None, synthetic: int, s
     summary.dropped["harvest"] = dict(harvested.dropped.as_dict())
     records = list(harvested.records)
     if synthetic > 0 and index.catalog.tables:
+        schema_id = f"workspace:{workspace.resolve().name}"
         with Progress("synthesis", synthetic, mode) as bar:
-            made = synthesize(index.catalog, synthetic, seed=seed, schema_id=f"workspace:{workspace.resolve().name}",
-                              database_url=config.database_url, on_pair=lambda done, total: bar.update(done))
+            if synthesis == "questions":
+                from .synth_questions import synthesize_questions
+
+                made = synthesize_questions(index.catalog, synthetic, sample=index.values if index.values else None, seed=seed,
+                                            schema_id=schema_id, on_pair=lambda done, total: bar.update(done))
+            else:
+                made = synthesize(index.catalog, synthetic, seed=seed, schema_id=schema_id,
+                                  database_url=config.database_url, on_pair=lambda done, total: bar.update(done))
         summary.read["synthetic"] = made.attempted
         summary.loaded["synthetic"] = len(made.records)
         summary.dropped["synthetic"] = made.dropped.as_dict()
@@ -97,6 +104,9 @@ def build_dataset(
     seed: int = 0,
     config: Config | None = None,
     progress: Mode = "auto",
+    synthesis: str = "questions",
+    schemas: list[Path] | None = None,
+    jobs: int = 1,
 ) -> DatasetSummary:
     """Gather, dedupe, split, weight, validate and write a dataset under ``out_dir``."""
     out_dir = Path(out_dir)
@@ -105,10 +115,21 @@ def build_dataset(
         "workspace": str(workspace) if workspace else None, "public": str(public) if public else None,
         "spider": str(spider) if spider else None, "weights": weights, "split_by_schema": split_by_schema,
         "synthetic": synthetic, "public_limit": public_limit, "ratios": list(ratios), "seed": seed,
+        "synthesis": synthesis, "schemas": [str(p) for p in schemas or []],
     })
     records: list[Record] = []
     if workspace is not None and (weights["harvest"] > 0 or weights["synthetic"] > 0):
-        records.extend(_workspace_records(Path(workspace), config, synthetic if weights["synthetic"] > 0 else 0, seed, summary, progress))
+        records.extend(_workspace_records(Path(workspace), config, synthetic if weights["synthetic"] > 0 else 0, seed, summary, progress,
+                                          synthesis))
+    if schemas and weights["synthetic"] > 0:
+        from .corpus import corpus_records
+
+        corpus = corpus_records([Path(p) for p in schemas], synthetic, seed=seed, jobs=jobs)
+        summary.read["synthetic"] = summary.read.get("synthetic", 0) + corpus.attempted
+        summary.loaded["synthetic"] = summary.loaded.get("synthetic", 0) + len(corpus.records)
+        _add_drops(summary, {"synthetic": corpus.dropped})
+        summary.synthesis["schemas"] = corpus.schemas
+        records.extend(corpus.records)
     if public is not None and weights["public"] > 0:
         from .public import load_public
 
@@ -130,7 +151,7 @@ def build_dataset(
 
     unique, dup_drops = dedupe(records)
     _add_drops(summary, dup_drops)
-    splits = split(unique, ratios, by_schema=split_by_schema, seed=seed)
+    splits = _holdout_families(split(unique, ratios, by_schema=split_by_schema, seed=seed), split_by_schema)
     if evaluation:
         spider_unique, spider_drops = dedupe(evaluation)
         _add_drops(summary, spider_drops)
@@ -161,6 +182,35 @@ def build_dataset(
     summary.files["summary"] = str(out_dir / "summary.json")
     write_json(out_dir / "summary.json", summary.to_json())
     return summary
+
+
+def _holdout_families(splits: dict[str, list[Record]], by_schema: bool) -> dict[str, list[Record]]:
+    """Records of held-out question families go to test, and only they of their source
+    reach it: a whole family never seen in training is what the test measures. A held-out
+    record whose leak key (its SQL) is also in training is dropped."""
+    from .mixing import leak_key
+    from .synth_questions import is_holdout
+
+    everything = [r for name in SPLITS for r in splits[name]]
+    if not any(is_holdout(r) for r in everything):
+        return splits
+    out: dict[str, list[Record]] = {name: [] for name in SPLITS}
+    for name in SPLITS:
+        for record in splits[name]:
+            questions = str((record.get("provenance") or {}).get("generator", "")).startswith("questions:")
+            if is_holdout(record):
+                continue
+            if questions and name == "test":
+                record["split"] = "train"
+                out["train"].append(record)
+            else:
+                out[name].append(record)
+    training = {leak_key(r, by_schema) for name in ("train", "validation") for r in out[name]}
+    for record in everything:
+        if is_holdout(record) and leak_key(record, by_schema) not in training:
+            record["split"] = "test"
+            out["test"].append(record)
+    return out
 
 
 def _add_drops(summary: DatasetSummary, drops: dict[str, Drops]) -> None:

@@ -146,7 +146,7 @@ def prompt_for(record: dict[str, Any]) -> tuple[str, str]:
 
     start = statement_start(record["question"])
     prompt = build_prompt(record.get("schema") or "", record.get("dialect") or "sqlite",
-                          record["question"], prefix=start)
+                          record["question"], prefix=start, hints=record.get("hints") or ())
     return prompt, start
 
 

@@ -1,0 +1,107 @@
+"""Question-shaped synthesis: real values, joins for names, rows returned, hints as served, family split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from querywright.server.ai.grounding import ground, render_matches
+from querywright.server.sql.values import collect_values
+from querywright.trainer.dataset import build_dataset
+from querywright.trainer.question_families import FAMILIES, HELD_OUT
+from querywright.trainer.records import catalog_from_sql, record_errors
+from querywright.trainer.synth_questions import synthesize_questions
+
+DDL = """
+CREATE TABLE category (category_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE film (film_id INTEGER PRIMARY KEY, title TEXT NOT NULL, rating TEXT, length INTEGER, rental_rate NUMERIC);
+CREATE TABLE film_category (film_id INTEGER REFERENCES film (film_id), category_id INTEGER REFERENCES category (category_id),
+  PRIMARY KEY (film_id, category_id));
+CREATE TABLE actor (actor_id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT);
+CREATE TABLE film_actor (actor_id INTEGER REFERENCES actor (actor_id), film_id INTEGER REFERENCES film (film_id),
+  PRIMARY KEY (actor_id, film_id));
+"""
+SEED = """
+INSERT INTO category (category_id, name) VALUES (1, 'Comedy'), (2, 'Horror'), (3, 'Documentary');
+INSERT INTO film (film_id, title, rating, length, rental_rate) VALUES
+  (1, 'ACADEMY DINOSAUR', 'PG', 86, 0.99), (2, 'ACE GOLDFINGER', 'G', 48, 4.99), (3, 'ADAPTATION HOLES', 'NC-17', 50, 2.99),
+  (4, 'AFFAIR PREJUDICE', 'G', 117, 2.99), (5, 'AGENT TRUMAN', 'PG', 169, 2.99);
+INSERT INTO actor (actor_id, first_name, last_name) VALUES (1, 'PENELOPE', 'GUINESS'), (2, 'NICK', 'WAHLBERG'), (3, 'ED', 'CHASE');
+"""
+
+
+def _catalog():
+    return catalog_from_sql(DDL, "sqlite")
+
+
+def test_every_record_valid_runs_and_returns_rows() -> None:
+    catalog = _catalog()
+    made = synthesize_questions(catalog, 120, seed=3, schema_id="t")
+    assert len(made.records) >= 80
+    families = {r["provenance"]["family"] for r in made.records}
+    assert len(families) >= 15 and families <= set(FAMILIES)
+    for record in made.records:
+        assert record_errors(record) == []
+        assert record["provenance"].get("holdout", False) == (record["provenance"]["family"] in HELD_OUT)
+    assert len(made.records) <= made.executed <= made.attempted
+
+
+def test_literals_are_values_of_the_seed_data_and_hints_match_serving() -> None:
+    catalog = _catalog()
+    sample = collect_values(SEED, "seed.sql", "sqlite", catalog)
+    made = synthesize_questions(catalog, 150, sample=sample, seed=1, schema_id="t")
+    seeded = {"Comedy", "Horror", "Documentary", "PENELOPE", "NICK", "ED", "GUINESS", "WAHLBERG", "CHASE", "PG", "G", "NC-17",
+              "ACADEMY DINOSAUR", "ACE GOLDFINGER", "ADAPTATION HOLES", "AFFAIR PREJUDICE", "AGENT TRUMAN"}
+    named = [r for r in made.records if r["provenance"]["family"] in ("join-name-filter", "join-name-count", "bridge", "filter-value")]
+    assert named
+    for record in named:
+        literal = record["sql"].rsplit("= '", 1)[1].rstrip("'")
+        assert literal in seeded, record["sql"]
+    with_hints = [r for r in made.records if r.get("hints")]
+    assert with_hints
+    for record in made.records:
+        # the sample used for hints is the seed data merged with the scratch rows; on a
+        # seeded literal the serving sample gives the same line for that value
+        for line in render_matches(ground(record["question"], sample)):
+            assert line in record.get("hints", []), (record["question"], line)
+
+
+def test_names_join_the_table_that_holds_them() -> None:
+    catalog = _catalog()
+    sample = collect_values(SEED, "seed.sql", "sqlite", catalog)
+    made = synthesize_questions(catalog, 150, sample=sample, seed=2)
+    for record in made.records:
+        sql = record["sql"]
+        assert "_id = '" not in sql and '_id" = \'' not in sql
+        if record["provenance"]["family"] == "join-name-filter":
+            assert " JOIN " in sql
+
+
+def test_dataset_splits_by_family(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "schema.sql").write_text(DDL + SEED)
+    summary = build_dataset(workspace, tmp_path / "out", synthetic=150, progress="none")
+    assert summary.total > 50
+    split_of = {name: [json.loads(line) for line in (tmp_path / "out" / f"{name}.jsonl").read_text().splitlines()]
+                for name in ("train", "validation", "test")}
+    train_families = {r["provenance"]["family"] for n in ("train", "validation") for r in split_of[n] if r["source"] == "synthetic"}
+    test_families = {r["provenance"]["family"] for r in split_of["test"] if r["source"] == "synthetic"}
+    assert test_families and test_families <= set(HELD_OUT)
+    assert not train_families & set(HELD_OUT)
+
+
+def test_cli_builds_over_a_spider_tables_json(tmp_path: Path) -> None:
+    from querywright.cli.main import main
+
+    tables = [{"db_id": "shop", "table_names_original": ["shop", "item"], "table_names": ["shop", "item"],
+               "column_names_original": [[-1, "*"], [0, "shop_id"], [0, "name"], [0, "city"], [1, "item_id"], [1, "shop_id"], [1, "title"], [1, "price"]],
+               "column_names": [[-1, "*"], [0, "shop id"], [0, "name"], [0, "city"], [1, "item id"], [1, "shop id"], [1, "title"], [1, "price"]],
+               "column_types": ["text", "number", "text", "text", "number", "number", "text", "number"],
+               "primary_keys": [1, 4], "foreign_keys": [[5, 1]]}]
+    path = tmp_path / "tables.json"
+    path.write_text(json.dumps(tables))
+    code = main(["dataset", "build", "--schemas", str(path), "--synthetic", "60", "--progress", "none", "--json", "-o", str(tmp_path / "o")])
+    assert code == 0
+    records = [json.loads(line) for line in (tmp_path / "o" / "train.jsonl").read_text().splitlines()]
+    assert records and all(r["schema_id"] == "spider:shop" for r in records)

@@ -1,0 +1,406 @@
+"""Question families: the shapes people ask SQL questions in, each with several phrasings.
+
+Each family draws tables, columns and literals from a ``synth.Context`` (whose scratch
+database holds the data's own values where the workspace has seed rows) and returns
+``(question, sql)`` or None when the schema has nothing it can use. Questions name things
+the way people do (``film_category`` -> "film categories", ``*_id`` columns are never
+named) and a name filter joins the table that holds the name instead of filtering a
+foreign key with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..server.sql.catalog import Column, ForeignKey
+from .phrasing import column_phrase as cp
+from .phrasing import table_phrase
+from .synth import Context, TableInfo
+
+Result = tuple[str, str] | None
+Family = Callable[[Context], Result]
+
+
+def _say(ctx: Context, phrasings: list[str], **slots: object) -> str:
+    text = ctx.rng.choice(phrasings).format(**slots)
+    text = re.sub(r"\b([Aa]) (?=[aeioAEIO])", r"\1n ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"([^aeiou\W])ys\b", r"\1ies", text)
+    text = re.sub(r"(ss|x|ch|sh)s\b", r"\1es", text)
+    return text[0].upper() + text[1:]
+
+
+def _many(t: TableInfo) -> str:
+    return table_phrase(t.table.name)
+
+
+def _one(t: TableInfo) -> str:
+    return table_phrase(t.table.name, False)
+
+
+def _shown(ctx: Context, value: Any) -> str:
+    """A literal as a person writes it in a question: quoted or bare, sometimes in title case."""
+    text = str(value)
+    if isinstance(value, str) and text.isupper() and ctx.rng.random() < 0.4:
+        text = text.title()
+    return f"'{text}'" if isinstance(value, str) and ctx.rng.random() < 0.5 else text
+
+
+def _named(ctx: Context) -> TableInfo | None:
+    return ctx.pick([t for t in ctx.tables if t.text])
+
+
+def _edge(ctx: Context) -> tuple[TableInfo, ForeignKey, TableInfo] | None:
+    edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text]
+    return ctx.pick(edges)
+
+
+def _join(ctx: Context, child: TableInfo, fk: ForeignKey, parent: TableInfo) -> tuple[str, str, str]:
+    """(FROM ... JOIN ... text, child alias, parent alias)."""
+    taken: set[str] = set()
+    c, p = ctx.alias(child, taken), ctx.alias(parent, taken)
+    ref = ctx.ref_column(fk, parent)
+    assert ref is not None
+    col = child.table.columns[fk.columns[0]]
+    return (f"{ctx.name(child)} AS {c} JOIN {ctx.name(parent)} AS {p} ON {c}.{ctx.ident(col.name)} = {p}.{ctx.ident(ref.name)}", c, p)
+
+
+def _value(ctx: Context, t: TableInfo, col: Column) -> Any | None:
+    value = ctx.value(t, col)
+    if isinstance(value, str) and (not value.strip() or len(value) > 60):
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------- one table
+
+
+def list_column(ctx: Context) -> Result:
+    t = _named(ctx)
+    if t is None:
+        return None
+    col = ctx.pick(t.text + t.numbers) or t.label
+    q = _say(ctx, ["List the {c} of all {T}.", "What are the {c}s of the {T}?", "Show the {c} of every {t}.",
+                   "Give me the {c} of each {t}."], c=cp(col.name), T=_many(t), t=_one(t))
+    return q, f"SELECT {ctx.col(col)} FROM {ctx.name(t)}"
+
+
+def filter_value(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories or len(t.text) > 1])
+    if t is None:
+        return None
+    col = ctx.pick([c for c in t.categories or t.text if c is not t.label] or t.text)
+    value = _value(ctx, t, col)
+    if value is None or col is t.label:
+        return None
+    q = _say(ctx, ["Which {T} have {c} {v}?", "Show the {l} of {T} whose {c} is {v}.", "Find the {l} of the {T} with {c} {v}.",
+                   "What are the {l}s of {T} with a {c} of {v}?", "List {T} where the {c} is {v}."],
+             T=_many(t), c=cp(col.name), l=cp(t.label.name), v=_shown(ctx, value))
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {ctx.col(col)} = {ctx.literal(value, col)}"
+
+
+def count_all(ctx: Context) -> Result:
+    t = ctx.pick(ctx.tables)
+    if t is None:
+        return None
+    q = _say(ctx, ["How many {T} are there?", "Count the {T}.", "What is the total number of {T}?", "How many {T} do we have?"], T=_many(t))
+    return q, f"SELECT COUNT(*) FROM {ctx.name(t)}"
+
+
+def count_filter(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    value = _value(ctx, t, col)
+    if value is None:
+        return None
+    q = _say(ctx, ["How many {T} have {c} {v}?", "Count the {T} whose {c} is {v}.", "What is the number of {T} with a {c} of {v}?"],
+             T=_many(t), c=cp(col.name), v=_shown(ctx, value))
+    return q, f"SELECT COUNT(*) FROM {ctx.name(t)} WHERE {ctx.col(col)} = {ctx.literal(value, col)}"
+
+
+def distinct_values(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    q = _say(ctx, ["What are the different {c}s of {T}?", "List the distinct {c} values of the {T}.", "Show all the different {c}s.",
+                   "Which distinct {c}s do the {T} have?"], c=cp(col.name), T=_many(t))
+    return q, f"SELECT DISTINCT {ctx.col(col)} FROM {ctx.name(t)}"
+
+
+def count_distinct(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    q = _say(ctx, ["How many different {c}s are there?", "Count the distinct {c}s of the {T}.", "How many distinct {c} values do {T} have?"],
+             c=cp(col.name), T=_many(t))
+    return q, f"SELECT COUNT(DISTINCT {ctx.col(col)}) FROM {ctx.name(t)}"
+
+
+def contains_word(ctx: Context) -> Result:
+    t = _named(ctx)
+    if t is None:
+        return None
+    value = _value(ctx, t, t.label)
+    if not isinstance(value, str):
+        return None
+    parts = [w for w in re.findall(r"[A-Za-z]{3,}", value)]
+    if not parts:
+        return None
+    word = ctx.rng.choice(parts)
+    q = _say(ctx, ["Which {T} have a {c} containing {w}?", "Find the {T} whose {c} contains '{w}'.", "List the {c}s that contain the word {w}.",
+                   "Show {T} with {w} in their {c}."], T=_many(t), c=cp(t.label.name), w=word)
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {ctx.col(t.label)} LIKE '%{word}%'"
+
+
+def max_min(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    c = ctx.col(col)
+    q = _say(ctx, ["What are the longest and shortest {c} of the {T}?", "What are the maximum and minimum {c} of all {T}?",
+                   "Show the highest and lowest {c} among {T}.", "Give the largest and smallest {c}."], c=cp(col.name), T=_many(t))
+    return q, f"SELECT MAX({c}), MIN({c}) FROM {ctx.name(t)}"
+
+
+def average_of(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    fn, word = ctx.rng.choice([("AVG", "average"), ("SUM", "total"), ("AVG", "mean")])
+    q = _say(ctx, ["What is the {w} {c} of all {T}?", "Find the {w} {c} of the {T}.", "Compute the {w} {c} over every {t}."],
+             w=word, c=cp(col.name), T=_many(t), t=_one(t))
+    return q, f"SELECT {fn}({ctx.col(col)}) FROM {ctx.name(t)}"
+
+
+def top_n(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers and t.text])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    n = ctx.rng.choice([3, 5, 10])
+    high = ctx.rng.random() < 0.7
+    q = _say(ctx, ["What are the top {n} {T} by {c}?" if high else "Which {n} {T} have the lowest {c}?",
+                   "Show the {l} of the {n} {T} with the " + ("highest" if high else "lowest") + " {c}.",
+                   "List the {n} " + ("most" if high else "least") + " expensive {T} by {c}." if "price" in col.name.lower() or "cost" in col.name.lower()
+                   else "Give the {l}s of the {n} {T} with the " + ("largest" if high else "smallest") + " {c}."],
+             n=n, T=_many(t), c=cp(col.name), l=cp(t.label.name))
+    order = "DESC" if high else "ASC"
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} ORDER BY {ctx.col(col)} {order} LIMIT {n}"
+
+
+def highest_one(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers and t.text])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    high = ctx.rng.random() < 0.6
+    q = _say(ctx, ["Which {t} has the " + ("highest" if high else "lowest") + " {c}?",
+                   "What is the {l} of the {t} with the " + ("largest" if high else "smallest") + " {c}?",
+                   "Find the {t} with the " + ("most" if high else "least") + " {c}."], t=_one(t), c=cp(col.name), l=cp(t.label.name))
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} ORDER BY {ctx.col(col)} {'DESC' if high else 'ASC'} LIMIT 1"
+
+
+def between(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers and t.text])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    values = sorted(v for v in ctx.db.values(t.key, col, 50) if isinstance(v, (int, float)) and not isinstance(v, bool))
+    if len(values) < 3:
+        return None
+    lo, hi = values[len(values) // 4], values[(3 * len(values)) // 4]
+    q = _say(ctx, ["Which {T} have a {c} between {a} and {b}?", "List the {l} of {T} whose {c} is between {a} and {b}.",
+                   "Show {T} with {c} from {a} to {b}."], T=_many(t), c=cp(col.name), l=cp(t.label.name), a=lo, b=hi)
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {ctx.col(col)} BETWEEN {lo!r} AND {hi!r}"
+
+
+def above_average(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers and t.text])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    c = ctx.col(col)
+    q = _say(ctx, ["Which {T} have a {c} above the average?", "List the {l} of {T} whose {c} is higher than the average {c}.",
+                   "Find {T} with more than the average {c}."], T=_many(t), c=cp(col.name), l=cp(t.label.name))
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {c} > (SELECT AVG({c}) FROM {ctx.name(t)})"
+
+
+def group_count(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    q = _say(ctx, ["How many {T} are there for each {c}?", "For each {c}, count the {T}.", "Show the number of {T} per {c}.",
+                   "Count the {T} by {c}."], T=_many(t), c=cp(col.name))
+    return q, f"SELECT {ctx.col(col)}, COUNT(*) FROM {ctx.name(t)} GROUP BY {ctx.col(col)}"
+
+
+def most_common(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    q = _say(ctx, ["What is the most common {c} of {T}?", "Which {c} do the most {T} have?", "Find the {c} shared by the most {T}."],
+             T=_many(t), c=cp(col.name))
+    return q, f"SELECT {ctx.col(col)} FROM {ctx.name(t)} GROUP BY {ctx.col(col)} ORDER BY COUNT(*) DESC LIMIT 1"
+
+
+# --------------------------------------------------------------------------- along a foreign key
+
+
+def join_name_filter(ctx: Context) -> Result:
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    value = _value(ctx, parent, parent.label)
+    if value is None:
+        return None
+    frm, c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["List the {cl} of {CT} of the {pt} {v}.", "Which {CT} belong to the {pt} {v}?", "Show all {CT} whose {pt} is {v}.",
+                   "What are the {cl}s of the {CT} for {pt} {v}?"], cl=cp(child.label.name), CT=_many(child), pt=_one(parent), v=_shown(ctx, value))
+    return q, f"SELECT {ctx.col(child.label, c)} FROM {frm} WHERE {ctx.col(parent.label, p)} = {ctx.literal(value, parent.label)}"
+
+
+def join_name_count(ctx: Context) -> Result:
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    value = _value(ctx, parent, parent.label)
+    if value is None:
+        return None
+    frm, _c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["How many {CT} does the {pt} {v} have?", "How many {CT} are there for {pt} {v}?", "Count the {CT} of the {pt} {v}.",
+                   "What is the number of {CT} in the {v} {pt}?"], CT=_many(child), pt=_one(parent), v=_shown(ctx, value))
+    return q, f"SELECT COUNT(*) FROM {frm} WHERE {ctx.col(parent.label, p)} = {ctx.literal(value, parent.label)}"
+
+
+def count_for_each(ctx: Context) -> Result:
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    frm, _c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["For each {pt}, how many {CT} are there?", "How many {CT} does each {pt} have?", "Show each {pt}'s {pl} and its number of {CT}.",
+                   "Count the {CT} of every {pt}."], CT=_many(child), pt=_one(parent), pl=cp(parent.label.name))
+    return q, f"SELECT {ctx.col(parent.label, p)}, COUNT(*) FROM {frm} GROUP BY {ctx.col(parent.label, p)}"
+
+
+def most_children(ctx: Context) -> Result:
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    frm, _c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["Which {pt} has the most {CT}?", "What is the {pl} of the {pt} with the most {CT}?", "Find the {pt} that has the largest number of {CT}."],
+             CT=_many(child), pt=_one(parent), pl=cp(parent.label.name))
+    return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {ctx.col(parent.label, p)} ORDER BY COUNT(*) DESC LIMIT 1"
+
+
+def at_least(ctx: Context) -> Result:
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    n = ctx.rng.choice([2, 2, 3])
+    frm, _c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["Which {PT} have at least {n} {CT}?", "List the {pl} of {PT} with {n} or more {CT}.", "Show the {PT} that have at least {n} {CT}."],
+             n=n, CT=_many(child), PT=_many(parent), pl=cp(parent.label.name))
+    return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {ctx.col(parent.label, p)} HAVING COUNT(*) >= {n}"
+
+
+def not_in(ctx: Context) -> Result:
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    ref = ctx.ref_column(fk, parent)
+    assert ref is not None
+    q = _say(ctx, ["Which {PT} have no {CT}?", "List the {pl} of {PT} that do not have any {CT}.", "Find the {PT} without {CT}."],
+             CT=_many(child), PT=_many(parent), pl=cp(parent.label.name))
+    fkcol = ctx.ident(child.table.columns[fk.columns[0]].name)
+    return q, (f"SELECT {ctx.col(parent.label)} FROM {ctx.name(parent)} WHERE {ctx.ident(ref.name)} NOT IN "
+               f"(SELECT {fkcol} FROM {ctx.name(child)} WHERE {fkcol} IS NOT NULL)")
+
+
+def average_for_each(ctx: Context) -> Result:
+    edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text and e[0].numbers]
+    edge = ctx.pick(edges)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    col = ctx.pick(child.numbers)
+    frm, c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["What is the average {c} of {CT} for each {pt}?", "For each {pt}, what is the average {c} of its {CT}?",
+                   "Show the average {c} per {pt}."], c=cp(col.name), CT=_many(child), pt=_one(parent))
+    return q, f"SELECT {ctx.col(parent.label, p)}, AVG({ctx.col(col, c)}) FROM {frm} GROUP BY {ctx.col(parent.label, p)}"
+
+
+def parent_attribute(ctx: Context) -> Result:
+    edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text and e[0].text]
+    edge = ctx.pick(edges)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    value = _value(ctx, child, child.label)
+    if value is None:
+        return None
+    frm, c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["What is the {pl} of the {pt} of the {ct} {v}?", "Which {pt} does the {ct} {v} belong to?", "Find the {pt} of {ct} {v}."],
+             pl=cp(parent.label.name), pt=_one(parent), ct=_one(child), v=_shown(ctx, value))
+    return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} WHERE {ctx.col(child.label, c)} = {ctx.literal(value, child.label)}"
+
+
+def bridge_filter(ctx: Context) -> Result:
+    """Many-to-many through a bridge table (``film_actor``): names on both sides."""
+    pairs = [(a, b) for a in ctx.edges for b in ctx.edges
+             if a[0] is b[0] and a[2] is not b[2] and a[1] is not b[1] and a[2].text and b[2].text]
+    pick = ctx.pick(pairs)
+    if pick is None:
+        return None
+    (bridge, fk_a, ta), (_b, fk_b, tb) = pick
+    value = _value(ctx, tb, tb.label)
+    if value is None:
+        return None
+    taken: set[str] = set()
+    x, y, z = ctx.alias(ta, taken), ctx.alias(bridge, taken), ctx.alias(tb, taken)
+    ra, rb = ctx.ref_column(fk_a, ta), ctx.ref_column(fk_b, tb)
+    assert ra is not None and rb is not None
+    ca, cb = bridge.table.columns[fk_a.columns[0]], bridge.table.columns[fk_b.columns[0]]
+    count = ctx.rng.random() < 0.4
+    if count:
+        q = _say(ctx, ["How many {AT} does the {bt} {v} have?", "How many {AT} are associated with {bt} {v}?", "Count the {AT} of {bt} {v}."],
+                 AT=_many(ta), bt=_one(tb), v=_shown(ctx, value))
+    else:
+        q = _say(ctx, ["List the {al} of {AT} of the {bt} {v}.", "Which {AT} are linked to the {bt} {v}?", "What are the {al}s of all {AT} for {bt} {v}?"],
+                 al=cp(ta.label.name), AT=_many(ta), bt=_one(tb), v=_shown(ctx, value))
+    head = "COUNT(*)" if count else ctx.col(ta.label, x)
+    return q, (f"SELECT {head} FROM {ctx.name(ta)} AS {x} JOIN {ctx.name(bridge)} AS {y} ON {x}.{ctx.ident(ra.name)} = {y}.{ctx.ident(ca.name)} "
+               f"JOIN {ctx.name(tb)} AS {z} ON {y}.{ctx.ident(cb.name)} = {z}.{ctx.ident(rb.name)} "
+               f"WHERE {ctx.col(tb.label, z)} = {ctx.literal(value, tb.label)}")
+
+
+FAMILIES: dict[str, Family] = {
+    "list-column": list_column, "filter-value": filter_value, "count-all": count_all, "count-filter": count_filter,
+    "distinct": distinct_values, "count-distinct": count_distinct, "contains": contains_word, "max-min": max_min,
+    "average": average_of, "top-n": top_n, "highest": highest_one, "between": between, "above-average": above_average,
+    "group-count": group_count, "most-common": most_common, "join-name-filter": join_name_filter,
+    "join-name-count": join_name_count, "count-for-each": count_for_each, "most-children": most_children,
+    "at-least": at_least, "not-in": not_in, "average-for-each": average_for_each, "parent-attribute": parent_attribute,
+    "bridge": bridge_filter,
+}
+
+# Families that never reach training: the held-out test split (split by family).
+HELD_OUT = ("count-distinct", "above-average", "parent-attribute")
+
+# Families whose answer is a count or an aggregate: one row always; the first value must be non-zero.
+NONZERO = frozenset({"count-filter", "join-name-count", "bridge"})

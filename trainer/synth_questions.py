@@ -1,0 +1,210 @@
+"""Question-shaped synthesis with real values: (question, SQL, hints) records over a catalog.
+
+The scratch database (``trainer.scratch.ScratchDB``: the catalog's tables, rows whose keys
+line up) gets the workspace's own values where its seed data has any
+(``SchemaIndex.values``, a ``ValueSample``): every non-key column of a sampled table is
+refilled from the sample, so literals drawn from the database are values of the data
+(``'Comedy'``, ``'PENELOPE'``), not invented ones. Schemas without rows keep the generated
+values. Question families (``trainer.question_families``) write the questions; a pair is
+kept only when it checks clean against the catalog, runs on the database and returns rows
+(a count must be non-zero). Each record carries ``hints``: the value-grounding lines that
+serving computes for the same question (``grounding.ground`` + ``render_matches``), so the
+training prompt is the serving prompt. Records of the families in ``HELD_OUT`` are marked
+for the test split (``provenance.holdout``): template memorization cannot pass for skill.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from ..server.ai.grounding import ValueIndex, ground, render_matches
+from ..server.sql.catalog import Catalog
+from ..server.sql.values import SeedFile, ValueSample
+from .question_families import FAMILIES, HELD_OUT, NONZERO
+from .records import Record, complexity_of, make_record, schema_slice, validate_sql
+from .scratch import ScratchDB, family
+from .synth import Context, SynthResult
+
+log = logging.getLogger(__name__)
+
+_KEYLIKE = re.compile(r"(?:^|_)id\Z|Id\Z|ID\Z")
+
+
+def _sqlite(sql: str, dialect: str) -> str | None:
+    if dialect == "sqlite":
+        return sql
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+        for node in tree.find_all(exp.Table):
+            node.set("db", None)
+            node.set("catalog", None)
+        return tree.sql(dialect="sqlite", identify=True)
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+
+
+def _number(text: str) -> int | float | None:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+
+def apply_sample(db: ScratchDB, sample: ValueSample, rng: random.Random) -> int:
+    """Refill the non-key columns of ``db`` with values of ``sample``; returns the columns refilled."""
+    catalog = db.catalog
+    filled = 0
+    for key in db.tables:
+        table = catalog.tables[key]
+        if table.kind != "table":
+            continue
+        fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
+        rowids = [r[0] for r in db.conn.execute(f'SELECT rowid FROM "{table.name}"').fetchall()]
+        for ckey, column in table.columns.items():
+            if ckey in fk_cols or ckey in table.primary_key or column.unique or _KEYLIKE.search(column.name):
+                continue
+            raw = [v for v in sample.values(key, ckey) if v and not v.endswith("…")]
+            kind = family(column.type)
+            values: list[object] = [n for n in map(_number, raw) if n is not None] if kind in ("int", "number") else list(raw)
+            if not values or kind == "bool":
+                continue
+            pool = values[:]
+            rng.shuffle(pool)
+            try:
+                db.conn.executemany(f'UPDATE "{table.name}" SET "{column.name}" = ? WHERE rowid = ?',
+                                    [(pool[i % len(pool)], rid) for i, rid in enumerate(rowids)])
+                filled += 1
+            except sqlite3.Error as exc:
+                log.debug("kept generated values of %s.%s: %s", table.name, column.name, exc)
+    db.conn.commit()
+    return filled
+
+
+def sample_from_db(db: ScratchDB) -> ValueSample:
+    """The database's rows as a value sample (what grounding sees when a schema has no seed rows)."""
+    seed = SeedFile("<scratch>")
+    for key in db.tables:
+        table = db.catalog.tables[key]
+        names = [c.name for c in table.columns.values()]
+        try:
+            rows = db.conn.execute(f'SELECT * FROM "{table.name}"').fetchall()
+        except sqlite3.Error:
+            continue
+        ref = (table.schema, False, table.name, table.name != table.name.lower())
+        cols = [(n, n != n.lower()) for n in names]
+        seed.add_rows(ref, cols, [[None if v is None else str(v) for v in row] for row in rows])  # type: ignore[arg-type]
+    return seed.resolve(db.catalog)
+
+
+def hints_for(question: str, index: ValueIndex) -> list[str]:
+    """The value hints serving computes for ``question`` (same functions, same order)."""
+    return render_matches(ground(question, index))
+
+
+def _returns_rows(ctx: Context, sql: str, name: str) -> tuple[bool, str]:
+    text = _sqlite(sql, ctx.dialect)
+    if text is None:
+        return False, "transpile-error"
+    try:
+        rows = ctx.db.conn.execute(text).fetchmany(50)
+    except sqlite3.Error:
+        return False, "execution-error"
+    if not rows:
+        return False, "no-rows"
+    if name in NONZERO and not rows[0][0]:
+        return False, "zero-count"
+    if all(v is None for v in rows[0]):
+        return False, "null-result"
+    return True, ""
+
+
+def synthesize_questions(
+    catalog: Catalog,
+    n: int = 200,
+    *,
+    sample: ValueSample | None = None,
+    seed: int = 0,
+    schema_id: str | None = None,
+    rows: int = 24,
+    families: Iterable[str] | None = None,
+    on_pair: Callable[[int, int], None] | None = None,
+) -> SynthResult:
+    """Up to ``n`` question-shaped records over ``catalog`` (values from ``sample`` when given)."""
+    started = time.perf_counter()
+    result = SynthResult()
+    rng = random.Random(seed)
+    db = ScratchDB(catalog, rows=rows, seed=seed)
+    try:
+        if sample:
+            apply_sample(db, sample, rng)
+            index = ValueIndex.build(sample.merge(sample_from_db(db)))
+        else:
+            index = ValueIndex.build(sample_from_db(db))
+        ctx = Context(catalog, db, rng)
+        if not ctx.tables:
+            result.dropped.add("no-tables")
+            return result
+        names = sorted(families) if families is not None else sorted(FAMILIES)
+        seen: set[str] = set()
+        draws, budget = 0, n * 8
+        while len(result.records) < n and draws < budget:
+            rng.shuffle(names)
+            for name in names:
+                if len(result.records) >= n or draws >= budget:
+                    break
+                draws += 1
+                pair = FAMILIES[name](ctx)
+                if pair is None:
+                    result.inapplicable += 1
+                    continue
+                question, sql = pair
+                result.attempted += 1
+                tree, reason = validate_sql(sql, catalog)
+                if reason is not None or tree is None:
+                    result.dropped.add(f"check:{reason}")
+                    continue
+                ok, why = _returns_rows(ctx, sql, name)
+                if why not in ("transpile-error", "execution-error"):
+                    result.executed += 1
+                if not ok:
+                    result.dropped.add(why)
+                    continue
+                key = question.lower() + "\x1f" + tree.sql(dialect=ctx.dialect, normalize=True).lower()
+                if key in seen:
+                    result.dropped.add("duplicate")
+                    continue
+                seen.add(key)
+                record = make_record(
+                    source="synthetic", dialect=ctx.dialect, schema=schema_slice(catalog, tree), schema_id=schema_id,
+                    question=question, sql=sql, complexity=complexity_of(tree),
+                    provenance={"generator": f"questions:{name}", "family": name, "seed": seed,
+                                "holdout": name in HELD_OUT or None},
+                )
+                hints = hints_for(record["question"], index)
+                if hints:
+                    record["hints"] = hints
+                result.records.append(record)
+                if on_pair is not None:
+                    on_pair(len(result.records), n)
+    finally:
+        db.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def is_holdout(record: Record) -> bool:
+    """Whether a record belongs to a held-out family (test split only)."""
+    provenance = record.get("provenance") or {}
+    return bool(provenance.get("holdout"))
