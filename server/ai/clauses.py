@@ -70,7 +70,8 @@ def clause_starts(text: str) -> list[int]:
         if i < resume or not (char.isalpha() or char == "_"):
             continue
         word = _WORD.match(text, i)
-        assert word is not None
+        if word is None:  # a letter outside ASCII: not a keyword's start
+            continue
         at_boundary = i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$.")
         keyword = _KEYWORD.match(text, i) if at_boundary and depth <= 0 else None
         if keyword is not None and keyword.end() == len(text) and not keyword.group().isupper():

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
@@ -30,6 +29,7 @@ from ..sql.catalog import Catalog, Column
 from ..sql.completion import catalog_view
 from ..sql.context import Clause, CursorContext, analyze
 from ..sql.joins import join_conditions
+from ..sql.parsing import parse_sql
 from ..sql.text import Statement
 
 _AFTER_ON = re.compile(r"\bON\s+(?P<typed>[\w$.]*)\Z", re.IGNORECASE)
@@ -94,8 +94,8 @@ def _select(head: str, dialect: str) -> exp.Select | None:
     if opens:
         start = opens[-1] + 1
     try:
-        tree = sqlglot.parse_one(head[start:], read=dialect)
-    except SqlglotError:
+        tree = next((t for t in parse_sql(head[start:], dialect) if t is not None), None)
+    except (SqlglotError, RecursionError):
         return None
     return tree if isinstance(tree, exp.Select) else None
 

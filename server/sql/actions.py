@@ -28,6 +28,7 @@ from sqlglot.tokens import Token, TokenType
 
 from .catalog import Catalog, get_dialect
 from .issues import Fix, Span, TextEdit
+from .parsing import parse_sql
 from .resolve import Resolver, Source, local_span, parse_local, statement_tree
 from .text import Statement, TextIndex, split_statements, statement_at
 
@@ -137,7 +138,7 @@ def _tagged_tree(code: str, comments: tuple[_Comment, ...], tag: str, dialect: s
         parts += [code[prev : comment.start], f"/* {tag}{number}_ */"]
         prev = comment.end
     try:
-        trees = get_dialect(dialect).parse("".join(parts) + code[prev:])
+        trees = parse_sql("".join(parts) + code[prev:], dialect)
     except (SqlglotError, RecursionError):
         return None
     return trees[0] if len(trees) == 1 else None

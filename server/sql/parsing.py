@@ -59,13 +59,27 @@ def node_span(node: exp.Expression, statement: Statement, index: TextIndex) -> S
     return index.span(statement.start + start, statement.start + end + 1)
 
 
+# What sqlglot's parser itself sometimes raises on odd input (postgres ``SELECT 1 ?``: a
+# TypeError inside its JSONB operator builder) instead of a ParseError.
+_SQLGLOT_CRASHES = (TypeError, AttributeError, IndexError, KeyError, ValueError, AssertionError)
+
+
+def parse_sql(sql: str, dialect: str) -> list[exp.Expression | None]:
+    """sqlglot's parse of ``sql``; a crash inside sqlglot on odd user text is reported as
+    the ``ParseError`` it should have been, so callers handle one kind of failure."""
+    try:
+        return get_dialect(dialect).parse(sql)
+    except _SQLGLOT_CRASHES as exc:
+        raise ParseError(f"cannot parse: {type(exc).__name__} in sqlglot: {exc}") from exc
+
+
 def parse_statement(statement: Statement, dialect: str, index: TextIndex, path: str | None = None) -> Parsed:
     """Parse ``statement``; never raises for bad SQL."""
     if statement.unterminated:
         start = min(statement.code_start, statement.end) if statement.code_start < statement.end else statement.start
         return Parsed(statement, None, Issue("parse-error", Severity.ERROR, f"unterminated {statement.unterminated}", index.span(start, statement.end), path=path))
     try:
-        trees = get_dialect(dialect).parse(statement.text)
+        trees = parse_sql(statement.text, dialect)
     except ParseError as exc:
         return Parsed(statement, None, _parse_error_issue(exc, statement, index, path))
     except TokenError as exc:

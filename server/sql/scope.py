@@ -17,6 +17,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from .catalog import Catalog, Table, get_dialect
+from .parsing import parse_sql
 
 T = TokenType
 STRING_TOKENS = frozenset({T.STRING, T.BIT_STRING, T.HEX_STRING, T.BYTE_STRING, T.NATIONAL_RAW_STRING, T.NATIONAL_STRING, T.RAW_STRING, T.HEREDOC_STRING, T.UNICODE_STRING})
@@ -36,7 +37,7 @@ def parsed_output_names(sql: str, dialect: str) -> tuple[str, ...] | None:
     functions named as the database names them); None when it does not parse or selects
     ``*`` (the token scan then expands the star through the catalog)."""
     try:
-        trees = get_dialect(dialect).parse(sql)
+        trees = parse_sql(sql, dialect)
     except (ParseError, TokenError, RecursionError):
         return None
     tree = trees[0] if len(trees) == 1 else None

@@ -1,6 +1,7 @@
 """Document sync (incremental): keep the session's documents current and tell listeners.
 
-pygls applies the incremental changes; this module copies the text into the session.
+The session applies the incremental changes itself (``sql.edits``: the LSP's line and
+UTF-16 rules, which pygls' document model does not follow everywhere).
 An open schema file (migration) updates the catalog from its unsaved text, debounced;
 closing it falls back to the file on disk.
 """
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from ...sql.edits import apply_change
 from ..boundary import guarded
 
 if TYPE_CHECKING:
@@ -46,7 +48,14 @@ def register(server: QuerywrightServer) -> None:
     @guarded(server, "didChange")
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        text = server.workspace.get_text_document(uri).source
+        old = session.documents.get(uri)
+        text = old.text if old is not None else server.workspace.get_text_document(uri).source
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                start, end = change.range.start, change.range.end
+                text = apply_change(text, (start.line, start.character), (end.line, end.character), change.text, server.utf16)
+            else:
+                text = change.text
         doc = session.change(uri, text, params.text_document.version)
         if session.loaded and doc.rel is not None and session.is_schema_document(uri):
             _schedule_schema(server, doc.rel, SCHEMA_DEBOUNCE_S)
