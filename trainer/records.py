@@ -16,13 +16,16 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
+from ..server.ai.grounding import ValueMatch
+from ..server.ai.linking import link_schema
+from ..server.ai.schema_slice import rendered_tables
 from ..server.sql.catalog import Catalog, Table
 from ..server.sql.replay import apply_ops
 from ..server.sql.workspace import parse_schema_text
@@ -180,6 +183,17 @@ def schema_slice(catalog: Catalog, tree: exp.Expression | None) -> str:
         extra.extend(k for t, _ in catalog.referencing(key) for k, other in catalog.tables.items() if other is t)
     ordered = list(dict.fromkeys([*keys, *extra]))
     return render_schema(catalog, [k for k in ordered if k in catalog.tables][:12])
+
+
+def serving_slice(catalog: Catalog, tree: exp.Expression | None, question: str, matches: Sequence[ValueMatch] = ()) -> str:
+    """The schema context serving would show the model for ``question`` (``link_schema``'s
+    tables, in its one-line-per-table form), plus any table the statement uses that linking
+    missed: training prompts look like serving prompts, distractor tables included."""
+    linked = link_schema(catalog, question, matches)
+    used = referenced_tables(tree, catalog) if tree is not None else []
+    wanted = set(linked.keys) | set(used)
+    rendered = rendered_tables(catalog)
+    return "\n".join(rendered[k] for k in catalog.tables if k in wanted and k in rendered)
 
 
 # --------------------------------------------------------------------------- validation / IO

@@ -30,7 +30,7 @@ from ..server.ai.grounding import ValueIndex, ground, render_matches
 from ..server.sql.catalog import Catalog
 from ..server.sql.values import SeedFile, ValueSample
 from .question_families import FAMILIES, HELD_OUT, NONZERO
-from .records import Record, complexity_of, make_record, schema_slice, validate_sql
+from .records import Record, complexity_of, make_record, serving_slice, validate_sql
 from .scratch import ScratchDB, family
 from .synth import Context, SynthResult
 
@@ -108,11 +108,6 @@ def sample_from_db(db: ScratchDB) -> ValueSample:
     return seed.resolve(db.catalog)
 
 
-def hints_for(question: str, index: ValueIndex) -> list[str]:
-    """The value hints serving computes for ``question`` (same functions, same order)."""
-    return render_matches(ground(question, index))
-
-
 def _returns_rows(ctx: Context, sql: str, name: str) -> tuple[bool, str]:
     text = _sqlite(sql, ctx.dialect)
     if text is None:
@@ -186,13 +181,15 @@ def synthesize_questions(
                     result.dropped.add("duplicate")
                     continue
                 seen.add(key)
+                matches = ground(question, index)
                 record = make_record(
-                    source="synthetic", dialect=ctx.dialect, schema=schema_slice(catalog, tree), schema_id=schema_id,
+                    source="synthetic", dialect=ctx.dialect, schema=serving_slice(catalog, tree, question, matches),
+                    schema_id=schema_id,
                     question=question, sql=sql, complexity=complexity_of(tree),
                     provenance={"generator": f"questions:{name}", "family": name, "seed": seed,
                                 "holdout": name in HELD_OUT or None},
                 )
-                hints = hints_for(record["question"], index)
+                hints = render_matches(matches)
                 if hints:
                     record["hints"] = hints
                 result.records.append(record)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from querywright.server.ai.grounding import ground, render_matches
+from querywright.server.ai.grounding import ValueIndex, ground, render_matches
+from querywright.server.ai.linking import link_schema
+from querywright.server.ai.schema_slice import rendered_tables
 from querywright.server.sql.values import collect_values
 from querywright.trainer.dataset import build_dataset
 from querywright.trainer.question_families import FAMILIES, HELD_OUT
-from querywright.trainer.records import catalog_from_sql, record_errors
+from querywright.trainer.records import catalog_from_sql, record_errors, referenced_tables, validate_sql
 from querywright.trainer.synth_questions import synthesize_questions
 
 DDL = """
@@ -105,3 +107,20 @@ def test_cli_builds_over_a_spider_tables_json(tmp_path: Path) -> None:
     assert code == 0
     records = [json.loads(line) for line in (tmp_path / "o" / "train.jsonl").read_text().splitlines()]
     assert records and all(r["schema_id"] == "spider:shop" for r in records)
+
+
+def test_schema_context_is_what_serving_shows_plus_the_tables_used() -> None:
+    catalog = _catalog()
+    sample = collect_values(SEED, "seed.sql", "sqlite", catalog)
+    made = synthesize_questions(catalog, 60, sample=sample, seed=2, schema_id="t")
+    rendered = rendered_tables(catalog)
+    index = ValueIndex.build(sample)
+    assert made.records
+    for record in made.records:
+        lines = record["schema"].split("\n")
+        assert all(line in rendered.values() for line in lines), record["schema"]
+        shown = {k for k, line in rendered.items() if line in lines}
+        tree, reason = validate_sql(record["sql"], catalog)
+        assert reason is None and set(referenced_tables(tree, catalog)) <= shown
+        linked = link_schema(catalog, record["question"], ground(record["question"], index))
+        assert set(linked.keys) <= shown
