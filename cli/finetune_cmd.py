@@ -3,11 +3,15 @@
     querywright finetune [--workspace DIR] [--config FILE] [--base REF] [--max-steps N]
                          [--out DIR] [--name NAME] [--current REF] [--resume]
                          [--eval-limit N] [--ollama auto|on|off] [--progress auto|bar|json|none]
+                         [--trust-workspace]
 
 Without a GPU the defaults train a few LoRA steps of the built-in model on the CPU; with one,
 the backend is chosen from measurements. ``--progress json`` prints only JSON lines on stdout
 (``stage``, ``progress``, ``done`` or ``error`` events) for the editor; library output goes
 to stderr. Interrupted (Ctrl-C or SIGTERM): checkpoints are kept, ``--resume`` continues.
+The workspace file's ``database_url`` (which the harvest and the value sample read) counts
+only with ``--trust-workspace`` or for a root in the user's trusted-workspaces file, as for
+the other subcommands.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import sys
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from .common import add_trust_argument, workspace_config
 
 
 def register(subparsers: Any) -> None:
@@ -41,6 +47,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--ollama", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--ollama-host", default="http://127.0.0.1:11434")
     parser.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto")
+    add_trust_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -55,12 +62,15 @@ def run(args: argparse.Namespace) -> int:
 
     as_json = args.progress == "json"
     stdout = sys.stdout
+    root = Path(args.workspace).expanduser()
+    # the workspace's settings, trust-checked once here; each problem goes to stderr
+    settings = workspace_config(root.resolve(), trusted=args.trust_workspace) if root.is_dir() else None
     options = FinetuneOptions(
         workspace=args.workspace, config=args.config, base=args.base, max_steps=args.max_steps,
         out=args.out, name=args.name, current=args.current, resume=args.resume,
         eval_limit=args.eval_limit, synthetic=args.synthetic, public=args.public,
         ollama=args.ollama, ollama_host=args.ollama_host, progress=args.progress,
-        stream=stdout if as_json else None)
+        stream=stdout if as_json else None, settings=settings)
 
     def emit(event: str, **fields: Any) -> None:
         if as_json:

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..server.config import Config
 from ..server.errors import TrainingError
 from .progress import Progress
 
@@ -53,6 +54,7 @@ class FinetuneOptions:
     progress: str = "auto"
     stream: TextIO | None = None  # where JSON progress goes (default: stdout)
     models_dir: Path | None = None  # model registry folder (default: the per-user cache)
+    settings: Config | None = None  # the workspace's config, trust already applied (None: read it untrusted)
 
 
 @dataclass
@@ -159,7 +161,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     stages.begin("dataset").close()
     summary = build_dataset(workspace, run_dir / "data", public=options.public,
                             synthetic=options.synthetic or (300 if cuda else CPU_SYNTHETIC),
-                            progress="none")
+                            progress="none", config=options.settings)
     train_file, test_file = Path(summary.files["train"]), Path(summary.files["test"])
     if not summary.splits.get("train"):
         raise TrainingError(f"no training pairs in {workspace}: it needs a schema (DDL or "
