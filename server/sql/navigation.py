@@ -78,77 +78,106 @@ def target_at(index: TextIndex, statements: list[Statement], catalog: Catalog, o
 
 
 def classify_identifier(ident: exp.Identifier, resolver: Resolver, statement: Statement, index: TextIndex) -> Target | None:
-    """What one identifier of ``resolver``'s tree stands for (None: unknown or not a name)."""
-    catalog = resolver.catalog
-    span = doc_span(ident, statement, index)
-    if span is None:
-        return None
-    parent = ident.parent
-    name = ident.name
-    if isinstance(parent, exp.Table) and parent.this is ident:
-        key = catalog.key(name, bool(ident.quoted))
-        if not parent.db and key in resolver.ctes:
-            cte = resolver.ctes[key]
-            alias = cte.args["alias"].this
-            query = cte.this
-            names = tuple(query.named_selects) if isinstance(query, exp.Select) else ()
-            return Target("cte", name, span, definition=doc_span(alias, statement, index), columns=names, statement=statement)
-        table = catalog.find_expression(parent)
-        return Target("table", table.display_name, span, table=table, statement=statement) if table else None
-    if isinstance(parent, exp.TableAlias):
-        holder = parent.parent
-        if isinstance(holder, exp.CTE):
-            query = holder.this
-            names = tuple(query.named_selects) if isinstance(query, exp.Select) else ()
-            return Target("cte", name, span, definition=span, columns=names, statement=statement)
-        if isinstance(holder, exp.Table):
-            scope = resolver.scope_of(holder)
-            source = resolver.sources(scope).get(catalog.key(name)) if scope else None
-            if source is None:
-                source = Source(name, holder, table=catalog.find_expression(holder))
-            return _source_target("alias", name, span, source, statement, index)
-        if isinstance(holder, exp.Subquery):
-            return Target("alias", name, span, definition=span, statement=statement)
-        return None
-    if isinstance(parent, exp.Column):
-        if parent.args.get("table") is ident:
-            scope = resolver.scope_of(parent)
-            source = resolver.source_named(scope, name) if scope else None
-            if source is None and scope is None:
-                table = resolver.dml_target()
-                target = resolver.tree.this
-                if table is not None and isinstance(target, exp.Table) and catalog.key(target.alias_or_name) == catalog.key(name):
-                    source = Source(name, target, table=table)
-            return _source_target("alias", name, span, source, statement, index) if source else None
-        if parent.this is ident:
-            return _column_target(parent, ident, span, resolver, statement, index)
-        return None
-    if isinstance(parent, exp.Schema) and isinstance(parent.this, exp.Table):  # INSERT INTO t (a, b)
-        table = catalog.find_expression(parent.this)
-        column = table.columns.get(catalog.key(name, bool(ident.quoted))) if table else None
-        return Target("column", name, span, table=table, column=column, statement=statement) if column else None
-    return None
+    """What one identifier of ``resolver``'s tree stands for (None: unknown or not a name).
+    To classify many identifiers of one tree, use one ``Classifier``."""
+    return Classifier(resolver, statement, index).classify(ident)
 
 
-def _column_target(column: exp.Column, ident: exp.Identifier, span: Span, resolver: Resolver, statement: Statement, index: TextIndex) -> Target | None:
-    catalog = resolver.catalog
-    owner = resolver.column_owner(column)
-    key = catalog.key(ident.name, bool(ident.quoted))
-    if owner is not None and owner.table is not None:
-        found = owner.table.columns.get(key)
-        return Target("column", found.name, span, table=owner.table, column=found, statement=statement) if found else None
-    if owner is not None and owner.scope is not None:
-        projection = owner.projection(key, catalog)
-        definition = doc_span(projection, statement, index) if projection is not None else None
-        table, found = _underlying_column(projection, resolver)
-        return Target("cte_column", ident.name, span, table=table, column=found, definition=definition, columns=(owner.alias,), statement=statement)
-    select = column.find_ancestor(exp.Select)
-    if owner is None and not column.table and isinstance(select, exp.Select):
-        for projection in select.expressions:
-            if isinstance(projection, exp.Alias) and catalog.key(projection.alias) == key:
+class Classifier:
+    """Classifies the identifiers of one statement tree. What a lookup needs beyond the
+    resolver (the aliases of a SELECT list) is indexed once per SELECT, so classifying
+    every identifier of a statement stays linear in its size."""
+
+    def __init__(self, resolver: Resolver, statement: Statement, index: TextIndex) -> None:
+        self.resolver = resolver
+        self.statement = statement
+        self.index = index
+        self._select_aliases: dict[int, dict[str, exp.Alias]] = {}
+
+    def select_alias(self, select: exp.Select, key: str) -> exp.Alias | None:
+        """The first projection of ``select`` aliased to the normalised name ``key``."""
+        aliases = self._select_aliases.get(id(select))
+        if aliases is None:
+            aliases = {}
+            for projection in select.expressions:
+                if isinstance(projection, exp.Alias):
+                    aliases.setdefault(self.resolver.catalog.key(projection.alias), projection)
+            self._select_aliases[id(select)] = aliases
+        return aliases.get(key)
+
+    def classify(self, ident: exp.Identifier) -> Target | None:
+        """What ``ident`` stands for (None: unknown or not a name)."""
+        resolver, statement, index = self.resolver, self.statement, self.index
+        catalog = resolver.catalog
+        span = doc_span(ident, statement, index)
+        if span is None:
+            return None
+        parent = ident.parent
+        name = ident.name
+        if isinstance(parent, exp.Table) and parent.this is ident:
+            key = catalog.key(name, bool(ident.quoted))
+            if not parent.db and key in resolver.ctes:
+                cte = resolver.ctes[key]
+                alias = cte.args["alias"].this
+                query = cte.this
+                names = tuple(query.named_selects) if isinstance(query, exp.Select) else ()
+                return Target("cte", name, span, definition=doc_span(alias, statement, index), columns=names, statement=statement)
+            table = catalog.find_expression(parent)
+            return Target("table", table.display_name, span, table=table, statement=statement) if table else None
+        if isinstance(parent, exp.TableAlias):
+            holder = parent.parent
+            if isinstance(holder, exp.CTE):
+                query = holder.this
+                names = tuple(query.named_selects) if isinstance(query, exp.Select) else ()
+                return Target("cte", name, span, definition=span, columns=names, statement=statement)
+            if isinstance(holder, exp.Table):
+                scope = resolver.scope_of(holder)
+                source = resolver.sources(scope).get(catalog.key(name)) if scope else None
+                if source is None:
+                    source = Source(name, holder, table=catalog.find_expression(holder))
+                return _source_target("alias", name, span, source, statement, index)
+            if isinstance(holder, exp.Subquery):
+                return Target("alias", name, span, definition=span, statement=statement)
+            return None
+        if isinstance(parent, exp.Column):
+            if parent.args.get("table") is ident:
+                scope = resolver.scope_of(parent)
+                source = resolver.source_named(scope, name) if scope else None
+                if source is None and scope is None:
+                    table = resolver.dml_target()
+                    target = resolver.tree.this
+                    if table is not None and isinstance(target, exp.Table) and catalog.key(target.alias_or_name) == catalog.key(name):
+                        source = Source(name, target, table=table)
+                return _source_target("alias", name, span, source, statement, index) if source else None
+            if parent.this is ident:
+                return self._column_target(parent, ident, span)
+            return None
+        if isinstance(parent, exp.Schema) and isinstance(parent.this, exp.Table):  # INSERT INTO t (a, b)
+            table = catalog.find_expression(parent.this)
+            column = table.columns.get(catalog.key(name, bool(ident.quoted))) if table else None
+            return Target("column", name, span, table=table, column=column, statement=statement) if column else None
+        return None
+
+    def _column_target(self, column: exp.Column, ident: exp.Identifier, span: Span) -> Target | None:
+        resolver, statement, index = self.resolver, self.statement, self.index
+        catalog = resolver.catalog
+        owner = resolver.column_owner(column)
+        key = catalog.key(ident.name, bool(ident.quoted))
+        if owner is not None and owner.table is not None:
+            found = owner.table.columns.get(key)
+            return Target("column", found.name, span, table=owner.table, column=found, statement=statement) if found else None
+        if owner is not None and owner.scope is not None:
+            projection = owner.projection(key, catalog)
+            definition = doc_span(projection, statement, index) if projection is not None else None
+            table, found = _underlying_column(projection, resolver)
+            return Target("cte_column", ident.name, span, table=table, column=found, definition=definition, columns=(owner.alias,), statement=statement)
+        select = column.find_ancestor(exp.Select)
+        if owner is None and not column.table and isinstance(select, exp.Select):
+            projection = self.select_alias(select, key)
+            if projection is not None:
                 alias = projection.args.get("alias")
                 return Target("select_alias", ident.name, span, definition=doc_span(alias, statement, index), statement=statement)
-    return None
+        return None
 
 
 def _underlying_column(projection: exp.Expression | None, resolver: Resolver) -> tuple[Table | None, Column | None]:
@@ -267,12 +296,12 @@ def _local_uses(target: Target, catalog: Catalog, index: TextIndex, include_decl
     tree = statement_tree(statement, catalog.dialect) if statement is not None else None
     if statement is None or tree is None:
         return []
-    resolver = Resolver(tree, catalog)
+    classifier = Classifier(Resolver(tree, catalog), statement, index)
     spans: list[Span] = []
     for node in tree.walk():
         if not isinstance(node, exp.Identifier):
             continue
-        found = classify_identifier(node, resolver, statement, index)
+        found = classifier.classify(node)
         if found is None or found.kind not in ("alias", "cte") or found.definition != target.definition:
             continue
         if not include_declaration and found.span == found.definition:

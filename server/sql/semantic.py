@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from .catalog import Catalog
 from .issues import Position
-from .navigation import classify_identifier
+from .navigation import Classifier
 from .resolve import Resolver, shift, statement_tree
 from .text import Statement, TextIndex
 
@@ -39,13 +39,12 @@ def statement_tokens(statement: Statement, catalog: Catalog) -> list[Token]:
     tree = statement_tree(local, catalog.dialect)
     if tree is None:
         return []
-    resolver = Resolver(tree, catalog)
-    index = TextIndex(text)
+    classifier = Classifier(Resolver(tree, catalog), local, TextIndex(text))
     out: list[Token] = []
     for node in tree.walk():
         if not isinstance(node, exp.Identifier):
             continue
-        target = classify_identifier(node, resolver, local, index)
+        target = classifier.classify(node)
         if target is None or target.span.start.line != target.span.end.line:
             continue
         if target.kind == "table":
