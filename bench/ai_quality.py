@@ -27,10 +27,10 @@ from pathlib import Path
 
 from querywright.server.ai.ask import ask
 from querywright.server.ai.refs import BackendConfig, open_completer
-from querywright.server.ai.scratch import build_database, run
 from querywright.server.ai.suggest import SuggestionService
 from querywright.server.ai.validate import validate_statement
 from querywright.server.config import InlineConfig, load_config
+from querywright.server.sql.scratch import build_database, run
 from querywright.server.sql.workspace import load_catalog
 
 REPO = Path(__file__).resolve().parent.parent

@@ -27,10 +27,10 @@ from typing import Any
 from ..server.ai.completer import CompletionRequest
 from ..server.errors import QuerywrightError, TrainingError
 from ..server.sql.catalog import Catalog
+from ..server.sql.scratch import database_for, database_key
 from . import metrics
 from .jsonl import read_jsonl
 from .progress import Progress
-from .scratch import build_database, database_key
 
 MAX_TOKENS = 200
 
@@ -178,8 +178,8 @@ def score_output(record: dict[str, Any], output: str,
                  timeout_s: float = metrics.DEFAULT_TIMEOUT_S) -> ExampleResult:
     """Score one output on a database built for ``record`` alone (tests, one-off checks)."""
     try:
-        database: sqlite3.Connection | str = build_database(record)
-    except TrainingError as exc:
+        database: sqlite3.Connection | str = database_for(record)
+    except QuerywrightError as exc:
         database = str(exc)
     catalog = metrics.schema_catalog(record["schema"], record.get("dialect") or "sqlite")
     try:
@@ -232,8 +232,8 @@ def evaluate_model(ref: str, records: Sequence[dict[str, Any]], progress: Progre
         key = database_key(record)
         if key not in databases:
             try:
-                databases[key] = build_database(record)
-            except TrainingError as exc:
+                databases[key] = database_for(record)
+            except QuerywrightError as exc:
                 databases[key] = str(exc)
         dialect = record.get("dialect") or "sqlite"
         schema_key = (record["schema"], dialect)

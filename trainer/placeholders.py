@@ -14,7 +14,7 @@ import re
 from sqlglot import exp
 
 from ..server.sql.catalog import Catalog
-from .scratch import family as type_family
+from ..server.sql.scratch import family as type_family
 
 # Quoted strings, quoted identifiers and comments are matched first and kept, so a ``?`` or
 # ``:x`` inside them is never taken for a placeholder.

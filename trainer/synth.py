@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..server.sql.catalog import Catalog, Column, ForeignKey, Table, get_dialect
+from ..server.sql.scratch import ScratchDB, family
 from .records import (
     Drops,
     Record,
@@ -30,7 +31,6 @@ from .records import (
     schema_slice,
     validate_sql,
 )
-from .scratch import ScratchDB, family
 
 log = logging.getLogger(__name__)
 

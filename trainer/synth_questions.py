@@ -28,10 +28,10 @@ from sqlglot.errors import SqlglotError
 
 from ..server.ai.grounding import ValueIndex, ground, render_matches
 from ..server.sql.catalog import Catalog
+from ..server.sql.scratch import ScratchDB, family
 from ..server.sql.values import SeedFile, ValueSample
 from .question_families import FAMILIES, HELD_OUT, NONZERO
 from .records import Record, complexity_of, make_record, serving_slice, validate_sql
-from .scratch import ScratchDB, family
 from .synth import Context, SynthResult
 
 log = logging.getLogger(__name__)

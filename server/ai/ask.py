@@ -28,6 +28,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..sql.catalog import Catalog, get_dialect
+from ..sql.scratch import Outcome, build_database, run
 from ..sql.values import ValueSample
 from .completer import Completer, CompletionRequest
 from .grammar import statement_grammar
@@ -35,7 +36,6 @@ from .grounding import ValueIndex, ground, index_for, render_matches
 from .intent import Fit, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
-from .scratch import Outcome, build_database, run
 from .validate import Verdict, validate_statement
 
 MAX_TOKENS = 128

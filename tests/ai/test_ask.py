@@ -1,4 +1,4 @@
-"""``ask``: sampling, validation, ranking by agreement on a scratch database, honest
+"""``ask``: sampling, validation, ranking by execution on the scratch database, honest
 failure; and the ``querywright ask`` CLI contract with the real model."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from querywright.server.ai.completer import (
     Completion,
     CompletionRequest,
 )
-from querywright.server.ai.scratch import agreement_ranking, build_database, run
 from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.workspace import load_catalog
@@ -59,26 +58,6 @@ class Script:
 
     async def aclose(self) -> None:
         return None
-
-
-def test_scratch_database_has_every_table_and_view(catalog: Catalog) -> None:
-    conn = build_database(catalog)
-    outcome = run(conn, "SELECT count(*) FROM users u JOIN orders o ON o.user_id = u.id", "postgres")
-    assert outcome.rows == ((6,),)
-    assert run(conn, "SELECT product_id, avg_rating FROM product_ratings", "postgres").rows
-    assert run(conn, "DELETE FROM users", "postgres").error is None
-    assert run(conn, "SELECT count(*) FROM users", "postgres").rows == ((6,),)  # rolled back
-
-
-def test_agreement_ranking_prefers_majority(catalog: Catalog) -> None:
-    conn = build_database(catalog)
-    ranked = agreement_ranking(
-        conn,
-        ["SELECT email FROM users WHERE id = 1", "SELECT count(*) FROM users", "SELECT COUNT(id) FROM users"],
-        "postgres",
-    )
-    assert ranked[0][0] == 1
-    assert ranked[0][1] == 2
 
 
 async def test_ask_ranks_valid_candidates(catalog: Catalog) -> None:

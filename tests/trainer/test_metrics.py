@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from querywright.server.sql.scratch import ScratchDB
 from querywright.trainer import metrics
-from querywright.trainer.scratch import from_setup_sql
 
 SETUP = """
 CREATE TABLE t (a INT, b TEXT);
@@ -21,7 +21,7 @@ SCHEMA = "CREATE TABLE users (id INT PRIMARY KEY, name TEXT, country CHAR(2));\n
 
 @pytest.fixture()
 def conn() -> sqlite3.Connection:
-    return from_setup_sql(SETUP, "sqlite")
+    return ScratchDB.from_setup_sql(SETUP, "sqlite").conn
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.scratch import ScratchDB
 from querywright.server.sql.workspace import load_catalog
 from querywright.trainer.phrasing import column_phrase, table_phrase
 from querywright.trainer.records import catalog_from_sql, record_errors, validate_sql
-from querywright.trainer.scratch import ScratchDB
 from querywright.trainer.synth import synthesize
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
