@@ -149,11 +149,13 @@ STATUSES = ["pending", "paid", "shipped", "delivered", "cancelled"]
 
 
 class ValueMaker:
-    """Plausible values for one column, from its name and type."""
+    """Plausible values for one column, from its name and type. Categorical text (countries,
+    cities, statuses) draws from ``pool`` values, so that GROUP BY and filters find repeats."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, pool: int = 10) -> None:
         self.rng = rng
         self.base = datetime(2024, 1, 1)
+        self.pool = max(1, pool)
 
     def make(self, column: Column, i: int) -> Any:
         name = column.name.lower()
@@ -193,11 +195,11 @@ class ValueMaker:
         if "name" in name and "user" not in name or name in ("author", "customer", "username"):
             return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         if "country" in name:
-            return rng.choice(COUNTRIES)
+            return rng.choice(COUNTRIES[: self.pool])
         if "city" in name or "location" in name:
-            return rng.choice(CITIES)
+            return rng.choice(CITIES[: self.pool])
         if "status" in name or "state" in name:
-            return rng.choice(STATUSES)
+            return rng.choice(STATUSES[: self.pool])
         if name in ("sku", "code") or name.endswith("_code"):
             return f"{name[:3].upper()}-{i:04d}"
         if "phone" in name:
@@ -291,7 +293,7 @@ class ScratchDB:
         self.tables: list[str] = []  # catalog keys of the tables/views that exist here
         self.statements: list[str] = []
         self._rng = random.Random(seed)
-        self._maker = ValueMaker(self._rng)
+        self._maker = ValueMaker(self._rng, pool=max(3, rows // 3))
         self._keys: dict[str, list[Any]] = {}
         first: dict[tuple[str, str], list[str]] = {}
         for match in mentioned:
