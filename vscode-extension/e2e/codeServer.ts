@@ -21,6 +21,11 @@ export interface CodeServerOptions {
   log: string;
   /** Extra environment for code-server and its extension host. */
   env?: Record<string, string>;
+  /**
+   * Keep VS Code's workspace trust on (default off): the folder then opens in
+   * Restricted Mode unless trusted. The settings must also turn it on.
+   */
+  workspaceTrust?: boolean;
 }
 
 /** Settings that keep a fresh profile quiet: no welcome page, trust prompt, chat panel. */
@@ -41,6 +46,16 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
   'update.mode': 'none',
   'git.enabled': false,
   'git.openRepositoryInParentFolders': 'never',
+};
+
+/**
+ * Settings for a profile that opens folders in Restricted Mode: workspace trust on,
+ * no trust prompt at start-up (an untrusted folder then opens restricted).
+ */
+export const RESTRICTED_SETTINGS: Record<string, unknown> = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.emptyWindow': false,
 };
 
 function freePort(): Promise<number> {
@@ -103,7 +118,7 @@ export class CodeServer {
         '--bind-addr', `127.0.0.1:${this.port}`,
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(this.options.workspaceTrust ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
         this.options.workspace,
       ],

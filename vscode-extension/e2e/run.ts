@@ -7,7 +7,8 @@
  * Env: QW_CODE_SERVER (code-server binary), QW_VSIX, QW_PYTHON (interpreter with
  * querywright installed), QW_CHROMIUM (default /usr/bin/chromium),
  * QW_ARTIFACTS (default <repo>/artifacts/vscode-e2e), QW_E2E_DOCS_IMAGE=1 to copy the
- * inline-suggestion screenshot to docs/img/extension.png.
+ * inline-suggestion screenshot to docs/img/extension.png, QW_E2E_ONLY=label,... to run
+ * only those editor sessions (main, restricted, bad-interpreter, managed-install).
  * Prints `N passed, M failed` last; exits 1 when anything failed.
  */
 import { execFile } from 'node:child_process';
@@ -16,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CodeServer } from './codeServer';
+import { CodeServer, RESTRICTED_SETTINGS } from './codeServer';
+import { RecordingServer, redirectWorkspace, restrictedScenario } from './restricted';
 import { columnNames, type Catalog } from './sqlNames';
 import {
   ERROR_WATCH_SCRIPT,
@@ -314,6 +316,10 @@ interface Session {
   label: string;
   settings: Record<string, unknown>;
   env?: Record<string, string>;
+  /** Workspace trust on (Restricted Mode for the untrusted copy); default off. */
+  workspaceTrust?: boolean;
+  /** Edits the workspace copy before the editor opens it. */
+  prepare?: (workspace: string) => void;
 }
 
 /**
@@ -325,6 +331,7 @@ async function withEditor(session: Session, runner: Runner, body: (page: Page, w
   const workspace = join(home, 'shop');
   cpSync(WORKSPACE_SOURCE, workspace, { recursive: true });
   writeFileSync(join(workspace, 'queries', SCRATCH), '');
+  session.prepare?.(workspace);
   const server = new CodeServer({
     binary: session.binary,
     vsix: session.vsix,
@@ -333,6 +340,7 @@ async function withEditor(session: Session, runner: Runner, body: (page: Page, w
     log: join(session.artifacts, `${session.label}-code-server.log`),
     settings: session.settings,
     env: session.env,
+    workspaceTrust: session.workspaceTrust,
   });
   let browser: Browser | undefined;
   try {
@@ -430,12 +438,14 @@ async function main(): Promise<number> {
   mkdirSync(artifacts, { recursive: true });
   const runner = new Runner(artifacts);
   const started = Date.now();
+  const only = (process.env.QW_E2E_ONLY ?? '').split(',').map((l) => l.trim()).filter(Boolean);
+  const wanted = (label: string): boolean => only.length === 0 || only.includes(label);
 
   const catalog = await loadCatalog(python, WORKSPACE_SOURCE);
   const users = catalog.tables.get('users');
   assert(users && USERS_COLUMNS.every((c) => users.has(c)), `the CLI's catalog of users differs: ${[...(users ?? [])].join(', ')}`);
 
-  await withEditor(
+  if (wanted('main')) await withEditor(
     {
       ...base,
       label: 'main',
@@ -464,18 +474,47 @@ async function main(): Promise<number> {
     console.log('docs/img/extension.png updated');
   }
 
+  if (wanted('restricted')) {
+    const recorder = new RecordingServer();
+    await recorder.start();
+    try {
+      await withEditor(
+        {
+          ...base,
+          label: 'restricted',
+          settings: {
+            ...RESTRICTED_SETTINGS,
+            'querywright.interpreter': python,
+            'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+            'editor.suggestOnTriggerCharacters': false,
+            'editor.autoClosingBrackets': 'never',
+            'editor.autoClosingQuotes': 'never',
+          },
+          workspaceTrust: true,
+          prepare: (workspace) => redirectWorkspace(workspace, recorder.url),
+        },
+        runner,
+        (page) => restrictedScenario(runner, page, recorder, SCRATCH),
+      );
+    } finally {
+      await recorder.stop();
+    }
+  }
+
   const missing = '/nonexistent/bin/python3';
-  await withEditor({ ...base, label: 'bad-interpreter', settings: { 'querywright.interpreter': missing } }, runner, (page) =>
+  if (wanted('bad-interpreter')) await withEditor({ ...base, label: 'bad-interpreter', settings: { 'querywright.interpreter': missing } }, runner, (page) =>
     startFailureScenario(runner, page, missing),
   );
 
-  const wheel = await buildWheel(python);
-  await withEditor(
-    { ...base, label: 'managed-install', settings: {}, env: { QUERYWRIGHT_SERVER_PACKAGE: wheel } },
-    runner,
-    (page) => managedInstallScenario(runner, page),
-  );
-  rmSync(join(wheel, '..', '..'), { recursive: true, force: true });
+  if (wanted('managed-install')) {
+    const wheel = await buildWheel(python);
+    await withEditor(
+      { ...base, label: 'managed-install', settings: {}, env: { QUERYWRIGHT_SERVER_PACKAGE: wheel } },
+      runner,
+      (page) => managedInstallScenario(runner, page),
+    );
+    rmSync(join(wheel, '..', '..'), { recursive: true, force: true });
+  }
 
   const passed = runner.outcomes.filter((o) => o.ok).length;
   const failed = runner.outcomes.length - passed;
