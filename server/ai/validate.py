@@ -6,8 +6,10 @@ A candidate is the text a model proposes to insert at the cursor. ``validate_can
    cut at the end of the statement (a top-level ``;``, a blank line);
 2. completes it into its statement (``prefix + candidate + suffix``, the statement-local
    text around the cursor) and parses it with sqlglot in the workspace dialect;
-3. checks it against the catalog (``check_sql``: unknown tables, columns, aliases,
-   ambiguous columns). An unknown name wholly in the user's own text is the user's typo,
+3. checks it with every rule of ``server.sql.checks`` (names, types, grouping, and the
+   AI-only rules: writing to a view, a non-query where the statement will be executed).
+   The rules live there; this module only completes, repairs and blames, keyed on issue
+   codes. An unknown name wholly in the user's own text is the user's typo,
    not the candidate's fault, and does not count (every other finding does); a finding
    with exactly one did-you-mean in the candidate is repaired (and the result checked
    again), any other drops it;
@@ -27,20 +29,13 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from sqlglot import exp
-from sqlglot.errors import OptimizeError, ParseError, TokenError
-from sqlglot.optimizer.scope import traverse_scope
-
-from ..sql.catalog import Catalog, get_dialect
-from ..sql.checks import NO_FROM, check_sql
-from ..sql.issues import Fix, Issue, Position, Severity, Span, TextEdit
+from ..sql.catalog import Catalog
+from ..sql.checks import check_sql
+from ..sql.issues import Issue, Severity
 from ..sql.text import TextIndex, split_statements
 
-_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
-_WRITE = re.compile(r"\s*(?:WITH\b.*?\)\s*)?(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
-_QUALIFIED_STAR = re.compile(r"[\w\"`]\s*\.\s*\*")
 CATALOG_CODES = frozenset({"unknown-table", "unknown-column", "unknown-alias", "ambiguous-column"})
 _CONTROL = re.compile(r"<\|[a-z_]+\|>|</s>|<s>")
 _FENCE = re.compile(r"```[A-Za-z]*\n?(.*?)(?:```|$)", re.DOTALL)
@@ -117,107 +112,10 @@ def _offsets(index: TextIndex, issue: Issue) -> tuple[int, int]:
     return index.offset(issue.span.start), index.offset(issue.span.end)
 
 
-def _errors(statement: str, catalog: Catalog, partial: bool = False) -> list[Issue]:
-    issues = [i for i in check_sql(statement, catalog) if i.severity is Severity.ERROR]
-    if partial and not _FROM.search(statement):
-        issues = [i for i in issues if not i.message.endswith(NO_FROM)]
-        if not issues:
-            issues.extend(_columns_of_no_table(statement, catalog))
-    elif not issues and not _FROM.search(statement):
-        issues.extend(_columns_without_source(statement, catalog))
-    if not issues and _QUALIFIED_STAR.search(statement):
-        issues.extend(_stars_without_source(statement, catalog))
-    if not issues and _WRITE.match(statement):
-        issues.extend(_writes_to_views(statement, catalog))
-    return [_with_convention_fix(i, statement, catalog) for i in issues]
-
-
-def _stars_without_source(statement: str, catalog: Catalog) -> list[Issue]:
-    """``x.*`` where no table or alias ``x`` is in scope (the catalog checks let it pass)."""
-    try:
-        trees = get_dialect(catalog.dialect).parse(statement)
-        scopes = traverse_scope(trees[0]) if trees and trees[0] is not None else []
-    except (ParseError, TokenError, OptimizeError, RecursionError):
-        return []
-    for scope in scopes:
-        names = {catalog.key(alias) for alias in scope.sources} | {alias.lower() for alias in scope.sources}
-        for column in scope.stars:
-            if isinstance(column, exp.Column) and column.table and column.table not in names and catalog.key(column.table) not in names:
-                span = Span(Position(0, 0), Position(0, 0))
-                return [Issue("unknown-star-qualifier", Severity.ERROR, f"unknown table or alias {column.table} in {column.sql()}", span)]
-    return []
-
-
-def _writes_to_views(statement: str, catalog: Catalog) -> list[Issue]:
-    """INSERT/UPDATE/DELETE whose target is a view: the catalog checks accept the name,
-    but a model should not suggest writing to a view."""
-    try:
-        trees = get_dialect(catalog.dialect).parse(statement)
-    except (ParseError, TokenError, RecursionError):
-        return []
-    tree = trees[0] if trees else None
-    target = tree.this if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) else None
-    if isinstance(target, exp.Schema):
-        target = target.this
-    table = catalog.find_expression(target) if isinstance(target, exp.Table) else None
-    if table is not None and table.kind == "view":
-        span = Span(Position(0, 0), Position(0, 0))
-        return [Issue("write-to-view", Severity.ERROR, f"{table.display_name} is a view, not a table", span)]
-    return []
-
-
-_UNKNOWN_IN = re.compile(r"^unknown column (\S+) in ([^\s;]+)")
-
-
-def _with_convention_fix(issue: Issue, statement: str, catalog: Catalog) -> Issue:
-    """``product_id`` on ``products`` means its key ``id``: a small model's common slip,
-    and an unambiguous repair when the table's primary key is the one column ``id`` (it
-    replaces spelling-based guesses such as ``order_id`` -> ``user_id``)."""
-    match = _UNKNOWN_IN.match(issue.message) if issue.code == "unknown-column" else None
-    if match is None or not match.group(1).lower().endswith("_id"):
-        return issue
-    table = catalog.find(match.group(2))
-    base = match.group(1)[:-3].lower()
-    if table is None or len(table.primary_key) != 1 or table.primary_key[0] != catalog.key("id"):
-        return issue
-    if table.name.lower() not in {base, base + "s", base + "es", base[:-1] + "ies" if base.endswith("y") else base}:
-        return issue
-    edit = TextEdit(issue.span, table.columns[table.primary_key[0]].name)
-    return replace(issue, fixes=(Fix(f"Change to '{edit.new_text}'", (edit,), preferred=True),))
-
-
-def _unsourced_columns(statement: str, catalog: Catalog) -> list[exp.Column]:
-    """The columns of a SELECT with no FROM that are not just its select-list aliases
-    (empty for anything else, or when it does not parse: the catalog checks report that)."""
-    try:
-        trees = get_dialect(catalog.dialect).parse(statement)
-    except (ParseError, TokenError, RecursionError):
-        return []
-    tree = trees[0] if trees else None
-    if not isinstance(tree, exp.Select):
-        return []
-    aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
-    return [c for c in tree.find_all(exp.Column) if c.table or c.name.lower() not in aliases]
-
-
-def _columns_without_source(statement: str, catalog: Catalog) -> list[Issue]:
-    """Columns in a SELECT that has no FROM (``SELECT There are``): the catalog checks have
-    no source to check them against, and no database has such a column."""
-    for column in _unsourced_columns(statement, catalog):
-        span = Span(Position(0, 0), Position(0, 0))
-        return [Issue("column-without-table", Severity.ERROR, f"unknown column {column.sql()} (no table in scope)", span)]
-    return []
-
-
-def _columns_of_no_table(statement: str, catalog: Catalog) -> list[Issue]:
-    """A SELECT still without FROM: its unqualified columns (select-list aliases aside)
-    must all be columns of one table or view, else one issue naming them."""
-    names = {catalog.key(c.name) for c in _unsourced_columns(statement, catalog) if not c.table}
-    if not names or any(names <= set(table.columns) for table in catalog):
-        return []
-    span = Span(Position(0, 0), Position(0, 0))
-    listed = ", ".join(sorted(names))
-    return [Issue("column-without-table", Severity.ERROR, f"no table has all of the columns {listed}", span)]
+def _errors(statement: str, catalog: Catalog, partial: bool = False, read_only: bool = False) -> list[Issue]:
+    """The errors of the completed statement under every rule, the AI-only ones included
+    (``server.sql.checks``: one home for the rules)."""
+    return [i for i in check_sql(statement, catalog, ai=True, partial=partial, read_only=read_only) if i.severity is Severity.ERROR]
 
 
 def _blame(issue: Issue, index: TextIndex, start: int, end: int, catalog: Catalog) -> bool:
@@ -240,7 +138,7 @@ def _blame(issue: Issue, index: TextIndex, start: int, end: int, catalog: Catalo
 
 
 def _check(
-    prefix: str, candidate: str, suffix: str, catalog: Catalog, partial: bool = False
+    prefix: str, candidate: str, suffix: str, catalog: Catalog, partial: bool = False, read_only: bool = False
 ) -> tuple[str, list[Issue], list[str]]:
     """Check and repair; returns (candidate, blocking issues, repairs)."""
     repairs: list[str] = []
@@ -248,7 +146,7 @@ def _check(
         statement = prefix + candidate + suffix
         index = TextIndex(statement)
         start, end = len(prefix), len(prefix) + len(candidate)
-        blocking = [i for i in _errors(statement, catalog, partial) if _blame(i, index, start, end, catalog)]
+        blocking = [i for i in _errors(statement, catalog, partial, read_only) if _blame(i, index, start, end, catalog)]
         if not blocking:
             return candidate, [], repairs
         fixable = [i for i in blocking if i.code in CATALOG_CODES and len(i.fixes) == 1]
@@ -282,11 +180,12 @@ def _shorter(candidate: str) -> list[str]:
 
 
 def validate_candidate(
-    raw: str, catalog: Catalog, prefix: str = "", suffix: str = "", *, partial: bool = False
+    raw: str, catalog: Catalog, prefix: str = "", suffix: str = "", *, partial: bool = False, read_only: bool = False
 ) -> Verdict:
     """Validate one model candidate for the cursor between ``prefix`` and ``suffix`` (the
     current statement's text on each side). ``partial``: the statement is still being
-    written (a keystroke suggestion), see the module docstring."""
+    written (a keystroke suggestion), see the module docstring; ``read_only``: the statement
+    will be executed, so only a query passes (``not-read-only``)."""
     started = time.perf_counter()
     cpu_started = time.thread_time()
     candidate = clean_candidate(raw, prefix)
@@ -305,17 +204,18 @@ def validate_candidate(
         return done(False, candidate, "not exactly one statement")
     if statements[0].first_keyword() not in STATEMENT_KEYWORDS:
         return done(False, candidate, "not an SQL statement")
-    fixed, blocking, repairs = _check(prefix, candidate, suffix, catalog, partial)
+    fixed, blocking, repairs = _check(prefix, candidate, suffix, catalog, partial, read_only)
     if not blocking:
         return done(True, fixed, repairs=repairs)
     if not suffix.strip() and blocking[0].code not in CATALOG_CODES:
         for cut in _shorter(candidate):
-            fixed_cut, cut_blocking, cut_repairs = _check(prefix, cut, suffix, catalog, partial)
+            fixed_cut, cut_blocking, cut_repairs = _check(prefix, cut, suffix, catalog, partial, read_only)
             if not cut_blocking:
                 return done(True, fixed_cut, repairs=[*cut_repairs, "shortened to a complete clause"])
     return done(False, candidate, blocking[0].message, blocking, repairs)
 
 
-def validate_statement(sql: str, catalog: Catalog) -> Verdict:
-    """Validate a whole statement (``querywright ask``)."""
-    return validate_candidate(sql, catalog)
+def validate_statement(sql: str, catalog: Catalog, *, read_only: bool = True) -> Verdict:
+    """Validate a whole statement (``querywright ask``). ``ask`` executes its candidates,
+    so by default only a read-only query passes; ``read_only=False`` admits writes."""
+    return validate_candidate(sql, catalog, read_only=read_only)

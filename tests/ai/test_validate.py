@@ -123,11 +123,13 @@ def test_suffix_joined(catalog: Catalog) -> None:
 
 
 def test_validate_statement_whole_and_write_statements(catalog: Catalog) -> None:
-    assert validate_statement("DELETE FROM users WHERE is_active = FALSE", catalog).ok
+    assert validate_statement("DELETE FROM users WHERE is_active = FALSE", catalog, read_only=False).ok
+    refused = validate_statement("DELETE FROM users WHERE is_active = FALSE", catalog)  # ask runs it
+    assert not refused.ok and [i.code for i in refused.issues] == ["not-read-only"]
     assert validate_statement(
         "WITH r AS (SELECT product_id, avg_rating FROM product_ratings) SELECT * FROM r", catalog
     ).ok
-    assert not validate_statement("UPDATE users SET shoe = 1", catalog).ok
+    assert not validate_statement("UPDATE users SET shoe = 1", catalog, read_only=False).ok
 
 
 def test_validation_overhead_p95_under_10ms(catalog: Catalog) -> None:
@@ -202,5 +204,5 @@ def test_statement_still_being_written(catalog: Catalog, prefix: str, candidate:
     verdict = validate_candidate(candidate, catalog, prefix=prefix, partial=True)
     assert verdict.ok is ok, verdict.reason
     if not ok and "FROM" not in candidate:
-        assert "no table has all of the columns" in verdict.reason or "unknown column" in verdict.reason
+        assert {i.code for i in verdict.issues} <= {"columns-of-no-table", "unknown-column"}, verdict.issues
     assert not validate_candidate(", name", catalog, prefix="SELECT email").ok  # not partial

@@ -1,0 +1,189 @@
+"""The type rule: what a strict database rejects although every name resolves.
+
+``check_types`` annotates a copy of the statement with sqlglot's ``annotate_types`` over
+the catalog's column types and reports ``type-mismatch`` (ERROR) only where the operand's
+type is certain (a catalog column, or an explicit ``CAST``) and the dialect refuses the
+operation. PostgreSQL refuses all of these; DuckDB the ones marked (D):
+- ``AVG``/``SUM`` of a text (D), date/time or boolean column;
+- arithmetic (``+ - * / %``) on a text column (D);
+- ``LIKE``/``ILIKE`` on a numeric or date/time column;
+- a numeric column compared with (or ``IN``) a string literal that is not a number
+  (``id = 'abc'``; ``id = '5'`` is fine: the literal is cast) (D); a date/time column
+  compared with (or ``IN``) a bare number.
+SQLite, MySQL and the other dialects coerce, so nothing is reported there. Domains, enums,
+arrays and types sqlglot cannot read are unknown and never reported; any failure of the
+annotation gives no issue.
+
+Speed: the sqlglot schema is built once per catalog (``schema_for``; a new or changed
+catalog builds a new one), and statements with nothing the rule could flag are not
+annotated at all.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
+
+from .catalog import Catalog
+from .issues import Issue
+
+if TYPE_CHECKING:
+    from .checks import Context
+
+DT = exp.DataType.Type
+TEMPORAL = frozenset({DT.DATE, DT.DATETIME, DT.TIME, DT.TIMETZ, DT.TIMESTAMP, DT.TIMESTAMPTZ, DT.TIMESTAMPLTZ, DT.TIMESTAMPNTZ})
+TEXT = frozenset({DT.TEXT, DT.VARCHAR, DT.CHAR, DT.NCHAR, DT.NVARCHAR, DT.BPCHAR})
+NUMERIC = frozenset({DT.TINYINT, DT.SMALLINT, DT.INT, DT.BIGINT, DT.DECIMAL, DT.DOUBLE, DT.FLOAT, DT.SERIAL, DT.SMALLSERIAL, DT.BIGSERIAL, DT.MONEY})
+BOOLEAN = frozenset({DT.BOOLEAN})
+KNOWN = TEMPORAL | TEXT | NUMERIC | BOOLEAN  # every other type (domains, enums, YEAR, ...) is unknown
+COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
+
+# What each strict dialect rejects: the checks below are named by these keys.
+STRICT: dict[str, frozenset[str]] = {
+    "postgres": frozenset({"aggregate-temporal", "aggregate-text", "aggregate-boolean", "arithmetic-text", "like-non-text", "number-vs-text", "temporal-vs-number"}),
+    "duckdb": frozenset({"aggregate-text", "arithmetic-text", "number-vs-text"}),
+}
+
+_SCHEMAS: OrderedDict[int, tuple[weakref.ref[Catalog], tuple[object, ...], MappingSchema]] = OrderedDict()
+_MAX_SCHEMAS = 8
+
+
+def _fingerprint(catalog: Catalog) -> tuple[object, ...]:
+    return (catalog.dialect, len(catalog.tables), catalog.column_count())
+
+
+def _type_sql(type_: str, dialect: str) -> str:
+    """The column type as sqlglot reads it, or ``UNKNOWN`` when it is not a known base type."""
+    try:
+        built = exp.DataType.build(type_, dialect=dialect)
+    except (SqlglotError, ValueError, TypeError, KeyError):
+        return "UNKNOWN"
+    return built.sql(dialect) if built.this in KNOWN else "UNKNOWN"
+
+
+def schema_for(catalog: Catalog) -> MappingSchema:
+    """The sqlglot schema of ``catalog``'s column types, built once per catalog (a changed
+    catalog, or one with the same tables' names in several schemas, gets a fresh one)."""
+    key = id(catalog)
+    fingerprint = _fingerprint(catalog)
+    cached = _SCHEMAS.get(key)
+    if cached is not None and cached[0]() is catalog and cached[1] == fingerprint:
+        _SCHEMAS.move_to_end(key)
+        return cached[2]
+    dialect = catalog.dialect.lower()
+    names = [t.name for t in catalog]
+    mapping: dict[str, dict[str, str]] = {}
+    for table in catalog:
+        if names.count(table.name) > 1:
+            continue  # which one a name means is the search path's business: no types
+        mapping[table.name] = {c.name: _type_sql(c.type or "", dialect) for c in table.columns.values()}
+    schema = MappingSchema(mapping, dialect=dialect, normalize=True)
+    _SCHEMAS[key] = (weakref.ref(catalog), fingerprint, schema)
+    while len(_SCHEMAS) > _MAX_SCHEMAS:
+        _SCHEMAS.popitem(last=False)
+    return schema
+
+
+def _worth_annotating(tree: exp.Expression) -> bool:
+    for node in tree.walk():
+        if isinstance(node, (exp.Avg, exp.Sum, exp.Like, exp.ILike, *ARITHMETIC)):
+            return True
+        if isinstance(node, (*COMPARISONS, exp.In)) and any(isinstance(a, exp.Literal) for a in node.iter_expressions()):
+            return True
+    return False
+
+
+def _certain(node: exp.Expression | None) -> tuple[str, DT] | None:
+    """(what, type) of an operand whose type is certain: a typed column or a CAST."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, (exp.Column, exp.Cast)) and node.type is not None and node.type.this in KNOWN:
+        what = node.name if isinstance(node, exp.Column) else node.sql()
+        return what, node.type.this
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _literal_clash(typed: tuple[str, DT], literal: exp.Expression, allowed: frozenset[str], dialect: str) -> str | None:
+    what, type_ = typed
+    if not isinstance(literal, exp.Literal):
+        return None
+    if type_ in NUMERIC and literal.is_string and not _is_number(literal.this) and "number-vs-text" in allowed:
+        return f"{what} ({type_.value}) compared with '{literal.this}' fails in {dialect}: not a number"
+    if type_ in TEMPORAL and not literal.is_string and "temporal-vs-number" in allowed:
+        return f"{what} ({type_.value}) compared with the number {literal.this} fails in {dialect}: use a date literal such as '2005-06-01'"
+    return None
+
+
+def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> Iterator[tuple[str, exp.Expression]]:
+    for node in tree.walk():
+        if isinstance(node, (exp.Avg, exp.Sum)):
+            typed = _certain(node.this)
+            kind = None if typed is None else "aggregate-temporal" if typed[1] in TEMPORAL else "aggregate-text" if typed[1] in TEXT else "aggregate-boolean" if typed[1] in BOOLEAN else None
+            if typed and kind in allowed:
+                fn = "avg" if isinstance(node, exp.Avg) else "sum"
+                yield f"{fn}() of {typed[0]} ({typed[1].value}) fails in {dialect}: it needs a number", node
+        elif isinstance(node, ARITHMETIC) and "arithmetic-text" in allowed:
+            for side in (node.this, node.expression):
+                typed = _certain(side)
+                if typed and typed[1] in TEXT:
+                    yield f"arithmetic on {typed[0]} ({typed[1].value}) fails in {dialect}: it is text", node
+                    break
+        elif isinstance(node, (exp.Like, exp.ILike)) and "like-non-text" in allowed:
+            typed = _certain(node.this)
+            if typed and typed[1] in NUMERIC | TEMPORAL:
+                op = "LIKE" if isinstance(node, exp.Like) else "ILIKE"
+                yield f"{op} on {typed[0]} ({typed[1].value}) fails in {dialect}: it needs text (cast it first)", node
+        elif isinstance(node, COMPARISONS):
+            for col, other in ((node.this, node.expression), (node.expression, node.this)):
+                typed = _certain(col)
+                message = _literal_clash(typed, other, allowed, dialect) if typed else None
+                if message:
+                    yield message, node
+                    break
+        elif isinstance(node, exp.In) and not node.args.get("query"):
+            typed = _certain(node.this)
+            for item in node.expressions if typed else ():
+                message = _literal_clash(typed, item, allowed, dialect)  # type: ignore[arg-type]
+                if message:
+                    yield message.replace("compared with", "IN list has"), node
+                    break
+
+
+def type_findings(tree: exp.Expression | None, catalog: Catalog) -> list[tuple[str, exp.Expression]]:
+    """(message, node of ``tree``) for each operation the database would reject by type."""
+    dialect = catalog.dialect.lower()
+    allowed = STRICT.get(dialect)
+    if tree is None or allowed is None or not _worth_annotating(tree):
+        return []
+    schema = schema_for(catalog)
+    copy = tree.copy()
+    originals = {id(c): o for c, o in zip(copy.walk(), tree.walk())}
+    try:
+        qualified = qualify(copy, schema=schema, dialect=dialect, validate_qualify_columns=False, quote_identifiers=False, identify=False)
+        typed = annotate_types(qualified, schema=schema, dialect=dialect)
+        found = list(_findings(typed, dialect, allowed))
+    except (SqlglotError, RecursionError, ValueError, TypeError, KeyError, AttributeError):
+        return []  # no types, no issue: the rule never raises on odd SQL
+    return [(m, originals[id(n)]) for m, n in found if id(n) in originals]
+
+
+def check_types(tree: exp.Expression, ctx: Context) -> list[Issue]:
+    """The ``type-mismatch`` rule (see the module docstring)."""
+    return [ctx.issue("type-mismatch", message, node.find(exp.Column) or node) for message, node in type_findings(tree, ctx.catalog)]
