@@ -5,10 +5,11 @@ through the product's ``ask`` (one process, one model load) over a temporary wor
 holding the Sakila DDL and its seed rows. Gold and predicted SQL both run on a real
 PostgreSQL loaded with the same DDL and rows (``--pg-url``, else a throw-away cluster from
 the local PostgreSQL binaries); results are compared as multisets, in order only when the
-gold query has ``ORDER BY``. A failure breakdown is computed from the SQL with sqlglot.
+gold query has ``ORDER BY``. The failure breakdown (``ex_common.classify``) compares the
+predicted and gold SQL's syntax trees.
 
 Prints a markdown block; ``--append`` adds it to bench/RESULTS.md:
-``python bench/sakila_ex.py [--limit N] [--json] [--append]``.
+``python bench/sakila_ex.py [--limit N] [--grammar on|off] [--threads N] [--json] [--append]``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import decimal
 import glob
 import json
 import os
-import platform
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,14 +32,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-import sqlglot
+from ex_common import (
+    REPO,
+    add_common_arguments,
+    append,
+    classify,
+    command_line,
+    figures_table,
+    heading,
+    machine_line,
+    parse,
+    summarize,
+)
 from querywright.server.ai.ask import ask
 from querywright.server.ai.refs import BackendConfig, open_completer
 from querywright.server.config import load_config
 from querywright.server.sql.workspace import load_catalog
 from sqlglot import exp
 
-REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 DEFAULT_QUESTIONS = SHARED / "questions" / "sakila.jsonl"
 DEFAULT_DDL = SHARED / "schemas" / "sakila-postgres.sql"
@@ -121,55 +130,6 @@ def same_result(gold: list[tuple[object, ...]], got: list[tuple[object, ...]], o
     return collections.Counter(map(repr, gold)) == collections.Counter(map(repr, got))
 
 
-def _parse(sql: str) -> exp.Expression | None:
-    try:
-        return sqlglot.parse_one(sql, read="postgres")
-    except Exception:  # noqa: BLE001 - any parse failure is "unparseable"
-        return None
-
-
-def _tables(tree: exp.Expression) -> set[str]:
-    return {t.name.lower() for t in tree.find_all(exp.Table)}
-
-
-def _literals(tree: exp.Expression) -> set[str]:
-    return {str(lit.this).lower() for lit in tree.find_all(exp.Literal)}
-
-
-def _aggregates(tree: exp.Expression) -> set[str]:
-    return {type(a).__name__ for a in tree.find_all(exp.AggFunc)}
-
-
-def _select_columns(tree: exp.Expression) -> set[str]:
-    select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
-    if select is None:
-        return set()
-    return {c.name.lower() for e in select.expressions for c in e.find_all(exp.Column)}
-
-
-def classify(gold: str, pred: str | None, error: str | None) -> str:
-    """The first way ``pred`` differs from ``gold`` (a coarse, SQL-level label)."""
-    if pred is None:
-        return "no answer"
-    if error is not None:
-        return "fails to run"
-    g, p = _parse(gold), _parse(pred)
-    if g is None or p is None:
-        return "other"
-    gt, pt = _tables(g), _tables(p)
-    if gt != pt:
-        return "missing join" if pt < gt else "wrong table"
-    if _aggregates(g) != _aggregates(p):
-        return "wrong aggregate"
-    if _literals(g) != _literals(p):
-        return "wrong literal"
-    if _select_columns(g) != _select_columns(p):
-        return "wrong columns"
-    if bool(g.find(exp.Where)) != bool(p.find(exp.Where)) or bool(g.find(exp.Group)) != bool(p.find(exp.Group)):
-        return "wrong clauses"
-    return "other"
-
-
 def make_workspace(ddl: Path, data: Path) -> Path:
     root = Path(tempfile.mkdtemp(prefix="qw-sakila-ws-"))
     (root / "db").mkdir()
@@ -191,12 +151,13 @@ async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str
             conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
             conn.commit()
             for record in records:
-                result = await ask(record["question"], catalog, completer, values=loaded.values, samples=args.samples, grammar=not args.no_grammar)
+                result = await ask(record["question"], catalog, completer, values=loaded.values, samples=args.samples, grammar=args.grammar == "on")
                 gold_rows, gold_err = execute(conn, record["gold"])
                 got_rows, got_err = (None, None) if result.sql is None else execute(conn, result.sql)
-                ordered = _parse(record["gold"]) is not None and _parse(record["gold"]).find(exp.Order) is not None  # type: ignore[union-attr]
+                gold_tree = parse(record["gold"], "postgres")
+                ordered = gold_tree is not None and gold_tree.find(exp.Order) is not None
                 right = gold_rows is not None and got_rows is not None and same_result(gold_rows, got_rows, ordered)
-                label = "right" if right else classify(record["gold"], result.sql, got_err)
+                label = "right" if right else classify(record["gold"], result.sql, got_err, "postgres")
                 rows.append({
                     "id": record.get("id"), "question": record["question"], "gold": record["gold"],
                     "pred": result.sql, "right": right, "label": label, "error": got_err or gold_err,
@@ -208,47 +169,16 @@ async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str
         await completer.aclose()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    n = len(rows)
-    lat = sorted(float(r["latency_ms"]) for r in rows)  # type: ignore[arg-type]
-    cands = sum(int(r["candidates"]) for r in rows)  # type: ignore[call-overload]
-    valid = sum(int(r["valid_candidates"]) for r in rows)  # type: ignore[call-overload]
-    return {
-        "n": n,
-        "right": sum(1 for r in rows if r["right"]),
-        "answered": sum(1 for r in rows if r["pred"] is not None),
-        "candidates": cands,
-        "valid_candidates": valid,
-        "p50_ms": statistics.median(lat) if lat else 0.0,
-        "p95_ms": lat[min(n - 1, round(0.95 * (n - 1)))] if lat else 0.0,
-        "breakdown": dict(collections.Counter(str(r["label"]) for r in rows).most_common()),
-        "rows": rows,
-    }
-
-
-def _pct(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.1f}% ({part}/{whole})" if whole else "n/a"
+    return summarize(rows)
 
 
 def markdown(summary: dict, args: argparse.Namespace, elapsed: float) -> str:
     lines = [
-        f"\n## Execution accuracy of `ask`: {args.model} on {args.questions.name} ({time.strftime('%Y-%m-%d %H:%M')})\n",
-        (
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-            f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s); "
-            "scored on a real PostgreSQL loaded with the DDL and seed rows."
-        ),
-        f"Command: `python bench/sakila_ex.py {' '.join(a for a in sys.argv[1:] if a != '--append')}` ({elapsed:.0f} s)\n",
-        "| metric | value |",
-        "|---|---|",
-        f"| execution accuracy | {_pct(summary['right'], summary['n'])} |",
-        f"| answered (a valid statement) | {_pct(summary['answered'], summary['n'])} |",
-        f"| candidates valid (raw) | {_pct(summary['valid_candidates'], summary['candidates'])} |",
-        f"| ask latency p50 / p95 | {summary['p50_ms'] / 1000:.1f} s / {summary['p95_ms'] / 1000:.1f} s |",
-        "",
-        "| outcome | questions |",
-        "|---|---|",
+        heading(f"Execution accuracy of `ask`: {args.model} on {args.questions.name}, grammar {args.grammar}"),
+        machine_line(args.threads) + " Scored on a real PostgreSQL loaded with the DDL and seed rows.",
+        command_line("sakila_ex.py", elapsed),
+        *figures_table(summary),
     ]
-    lines += [f"| {k} | {v} |" for k, v in summary["breakdown"].items()]
     return "\n".join(lines) + "\n"
 
 
@@ -258,14 +188,7 @@ def main() -> int:
     parser.add_argument("--ddl", type=Path, default=DEFAULT_DDL)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--pg-url", help="PostgreSQL server to load into (default: a throw-away local cluster)")
-    parser.add_argument("--model", default="builtin:smollm2-135m")
-    parser.add_argument("--samples", type=int, default=4)
-    parser.add_argument("--no-grammar", action="store_true")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print the per-question rows and summary as JSON")
-    parser.add_argument("--append", action="store_true", help="append the markdown block to bench/RESULTS.md")
-    parser.add_argument("-v", "--verbose", action="store_true", help="one line per question on stderr")
+    add_common_arguments(parser)
     args = parser.parse_args()
     records = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
     if args.limit:
@@ -288,8 +211,7 @@ def main() -> int:
     else:
         print(block)
     if args.append:
-        with (REPO / "bench" / "RESULTS.md").open("a", encoding="utf-8") as out:
-            out.write(block)
+        append(block)
     return 0
 
 
