@@ -3,7 +3,8 @@
 Works for any SQLAlchemy URL whose driver is installed (SQLite built in; PostgreSQL with
 the ``postgres`` extra). Only catalog queries run. ``readonly_engine`` is the one way the
 product opens a live database: SQLite files through a ``mode=ro`` URI, PostgreSQL sessions
-with ``default_transaction_read_only`` and a ``statement_timeout``.
+with ``default_transaction_read_only`` and a ``statement_timeout``; a URL of any other
+database is refused, since its sessions could not be made read-only here.
 Locations point at the database (``path`` = the URL without password, ``line`` = 1).
 """
 
@@ -35,6 +36,7 @@ _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "sys", "mysql
 
 
 STATEMENT_TIMEOUT_MS = 5000
+READ_ONLY_BACKENDS = ("postgresql", "sqlite")
 
 
 def _engine_url(url: str) -> str:
@@ -50,10 +52,14 @@ def readonly_engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) 
     PostgreSQL: every session starts with ``default_transaction_read_only=on`` and
     ``statement_timeout`` (libpq options, so they hold before the first statement), and each
     transaction is begun ``READ ONLY`` as well. SQLite: the file is opened ``mode=ro``.
-    Raises what ``create_engine`` raises (a missing driver, a malformed URL).
+    Raises ``ValueError`` for any other database, and what ``create_engine`` raises (a
+    missing driver, a malformed URL).
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
+    if backend not in READ_ONLY_BACKENDS:
+        raise ValueError(f"only PostgreSQL and SQLite databases are opened (read-only), not {backend}: "
+                         "point schema_paths at its DDL instead")
     password = database_password()
     if password and parsed.username and parsed.password is None:  # from the editor's SecretStorage, via the environment
         parsed = parsed.set(password=password)

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from querywright.server.sql.catalog import Column, Table
-from querywright.server.sql.introspect import readonly_engine
+from querywright.server.errors import CatalogError
+from querywright.server.sql.introspect import introspect, readonly_engine
 from querywright.trainer.synth import LiveValues
 
 
@@ -102,3 +103,13 @@ def test_sqlite_file_is_opened_read_only(tmp_path: Path) -> None:
         engine.dispose()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM city").fetchone() == (1,)
+
+
+def test_other_databases_are_refused_not_opened_read_write() -> None:
+    # No driver for these is needed to refuse them: nothing is connected to.
+    for url in ("mysql+pymysql://ro:s3cret@db.example/app", "mssql+pyodbc://ro:s3cret@db.example/app", "duckdb:///app.duckdb"):
+        with pytest.raises(ValueError, match="only PostgreSQL and SQLite"):
+            readonly_engine(url)
+        with pytest.raises(CatalogError, match="only PostgreSQL and SQLite") as caught:
+            introspect(url, "mysql")
+        assert "s3cret" not in str(caught.value)
