@@ -5,7 +5,7 @@ streamed (so a cancel closes the connection and Ollama stops generating). When t
 caller passes a ``suffix`` and the model's template uses ``.Suffix`` (checked once with
 ``/api/show``), the request goes through the template instead so Ollama builds the
 fill-in-the-middle prompt. A stream that ends without ``done`` is an error, never a
-truncated suggestion.
+truncated suggestion; so is text that arrived as bytes that were not UTF-8.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import ollama
 
 from .completer import BackendState, Capabilities, Completion, CompletionRequest
 from .resilience import BackendUnavailable, ModelNotFound
-from .streaming import TRANSPORT_ERRORS, transport_error, until_cancelled
+from .streaming import TRANSPORT_ERRORS, checked_text, transport_error, until_cancelled
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_SEED = 1234
@@ -111,7 +111,7 @@ class OllamaCompleter:
             parts = await self._client.generate(stream=True, **self._arguments(request, seed))
             async for chunk in until_cancelled(parts, cancel):
                 if chunk.response:
-                    yield chunk.response, chunk
+                    yield checked_text(chunk.response, self._where), chunk
                 if chunk.done:
                     done = True
                     yield "", chunk

@@ -1,5 +1,6 @@
 """Helpers shared by the HTTP backends: stop reading a stream the moment the caller's
-cancel event is set, and turn transport failures into querywright errors (never text)."""
+cancel event is set, turn transport failures into querywright errors (never text), and
+refuse streamed text that arrived as bytes that were not UTF-8."""
 
 from __future__ import annotations
 
@@ -68,6 +69,19 @@ def transport_error(exc: BaseException, what: str) -> BackendUnavailable:
     if isinstance(exc, json.JSONDecodeError):
         return BackendUnavailable(f"{what} sent a malformed response (cut stream?)")
     return BackendUnavailable(f"{what} failed: {exc}")
+
+
+REPLACEMENT = "\ufffd"  # what the HTTP client decodes bytes that are not UTF-8 into
+
+
+def checked_text(piece: str, what: str) -> str:
+    """``piece`` as streamed by ``what``; ``BackendUnavailable`` when it holds U+FFFD, the
+    mark of bytes that were not UTF-8 (a broken proxy or server): such text is never shown
+    nor validated as a suggestion. Models emit valid UTF-8 (Ollama and llama-server hold
+    back a partial character until it is complete)."""
+    if REPLACEMENT in piece:
+        raise BackendUnavailable(f"{what} sent text that is not valid UTF-8")
+    return piece
 
 
 # Exceptions that ``transport_error`` understands; backends catch exactly these.
