@@ -9,9 +9,9 @@ Without a GPU the defaults train a few LoRA steps of the built-in model on the C
 the backend is chosen from measurements. ``--progress json`` prints only JSON lines on stdout
 (``stage``, ``progress``, ``done`` or ``error`` events) for the editor; library output goes
 to stderr. Interrupted (Ctrl-C or SIGTERM): checkpoints are kept, ``--resume`` continues.
-The workspace file's ``database_url`` (which the harvest and the value sample read) counts
-only with ``--trust-workspace`` or for a root in the user's trusted-workspaces file, as for
-the other subcommands.
+The workspace file's ``database_url`` (the schema the harvest and the synthesis use is then
+read from that database) counts only with ``--trust-workspace`` or for a root in the user's
+trusted-workspaces file, as for the other subcommands.
 """
 
 from __future__ import annotations
