@@ -29,6 +29,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from ..ai.conftest import smollm2_gguf  # noqa: F401  (fixture: the real SmolLM2 GGUF)
 from ..lsp.conftest import STATUS, as_dict, wait_for_status, workspace  # noqa: F401  (fixture)
 from ..trainer.conftest import pairs_file, tiny_llama  # noqa: F401  (fixtures)
 
