@@ -65,12 +65,13 @@ def events(model: str, better: bool) -> list[dict[str, Any]]:
     return json.loads(text.replace('"{better}"', json.dumps(better)))
 
 
-async def start(client: LanguageClient, workspace: Path) -> None:
+async def start(client: LanguageClient, workspace: Path, trusted: bool | None = None) -> None:
     status = client.protocol.wait_for_notification_async(STATUS)
+    options: dict[str, Any] = {"dialect": "postgres"} if trusted is None else {"dialect": "postgres", "trusted": trusted}
     await client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"), root_uri=workspace.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="shop")],
-        initialization_options={"dialect": "postgres"}))
+        initialization_options=options))
     await asyncio.wait_for(status, TIMEOUT_S)
 
 
@@ -117,6 +118,21 @@ async def test_progress_and_switch_to_a_better_model(better_client: LanguageClie
     args = json.loads((STAGE_DIR / "better.args").read_text())
     assert args[:4] == ["--workspace", str(shop), "--progress", "json"]
     assert args[args.index("--max-steps") + 1] == "2" and "--current" in args
+    assert "--trust-workspace" not in args  # the client did not say the workspace is trusted
+
+
+@pytest_lsp.fixture(config=server_config("trusted", events("builtin:smollm2-135m", False)))
+async def trusted_client(client: LanguageClient, shop: Path):
+    await start(client, shop, trusted=True)
+    yield
+    await client.shutdown_session()
+
+
+async def test_a_trusted_workspace_is_fine_tuned_with_trust(trusted_client: LanguageClient) -> None:
+    result = await fine_tune(trusted_client, "ft-trusted")
+    assert result["ok"] is True
+    args = json.loads((STAGE_DIR / "trusted.args").read_text())
+    assert "--trust-workspace" in args  # as the editor trusts it, the CLI honours its database_url
 
 
 @pytest_lsp.fixture(config=server_config("worse", events("shop-sql-1", False)))

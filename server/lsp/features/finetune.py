@@ -2,7 +2,7 @@
 
 The trainer never runs inside the language server: the command starts
 ``python -m querywright.cli.main finetune --workspace ROOT --progress json --current MODEL``
-as a subprocess and reads its JSON lines (docs in ``trainer/finetune.py``): each stage's
+(plus ``--trust-workspace`` when the editor trusts the workspace) as a subprocess and reads its JSON lines (docs in ``trainer/finetune.py``): each stage's
 ``begin`` event gives its share of the run, its ``progress`` events move the percentage, and
 the final ``done`` event says whether the new model beats the current one. When it does, the
 workspace switches to it (``setModel``); otherwise the current model stays and the message
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ...config import TRUSTED_KEY
 from ...errors import ModelError
 from ..commands import CommandRequest, command
 
@@ -190,6 +191,8 @@ async def fine_tune(server: QuerywrightServer, request: CommandRequest) -> dict[
         argv += ["--max-steps", str(options["max_steps"])]
     if options.get("resume") is True:
         argv.append("--resume")
+    if server.session.editor_settings.get(TRUSTED_KEY) is True:  # the workspace file's database_url then counts
+        argv.append("--trust-workspace")
     work, follower = WorkDone(server, request.work_done_token), Follower()
     await work.begin()
     code = await run_finetune(server, argv, work, follower)
