@@ -3,7 +3,10 @@
 The CLI subcommands that read the workspace's config (schema, check, ask, harvest, dataset
 build) run as real subprocesses. Where the test must know whether a model endpoint was
 contacted, the endpoint is ``tests/support/recording_http.py`` (a stand-in for a remote
-Ollama on 127.0.0.1: it answers every request with an error and remembers it).
+Ollama on 127.0.0.1: it answers every request with an error and remembers it). The
+workspace's database is a PostgreSQL URL on a free loopback port where nothing listens: a
+run that honours it fails naming that address. The remote-looking model addresses
+(documentation range 203.0.113.0/24) are only ever parsed and warned about, never contacted.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +28,16 @@ from .support.recording_http import Recorder
 
 REPO = Path(__file__).resolve().parent.parent
 REMOTE = "http://203.0.113.5:11434"
-DB = "postgresql+psycopg://app@203.0.113.5:5432/app"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+DB_ADDRESS = f"127.0.0.1:{_free_port()}"  # nothing listens there
+DB = f"postgresql+psycopg://app@{DB_ADDRESS}/app"
 NOT_TRUSTED = "ignored: this workspace is not trusted"
 
 
@@ -59,7 +72,7 @@ def test_cli_ignores_outbound_settings_of_an_untrusted_workspace(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     for key in ("ollama_host", "database_url", "model"):
         assert f"{key}: {NOT_TRUSTED}" in result.stderr
-    assert "203.0.113.5" not in result.stdout
+    assert "203.0.113.5" not in result.stdout and DB_ADDRESS not in result.stderr + result.stdout
     assert json.loads(result.stdout)["tables"]  # the schema files still load; no database was tried
 
 
@@ -67,7 +80,7 @@ def test_cli_honours_them_with_trust_workspace(tmp_path: Path) -> None:
     root = _workspace(tmp_path)
     result = _schema(root, "--trust-workspace", xdg=tmp_path / "xdg")
     assert "not trusted" not in result.stderr
-    assert result.returncode == 2 and "203.0.113.5" in result.stderr  # the database is now tried (and is unreachable)
+    assert result.returncode == 2 and DB_ADDRESS in result.stderr  # the database is now tried (and is unreachable)
     assert "plain HTTP to another machine" in result.stderr
     warning = next(line for line in result.stderr.splitlines() if "plain HTTP" in line)
     assert "using the default" not in warning  # a warning, not a replaced setting
@@ -82,7 +95,7 @@ def test_allowlist_file_trusts_a_workspace(tmp_path: Path) -> None:
     assert not allowlisted(tmp_path, {"XDG_CONFIG_HOME": str(xdg)})
     result = _schema(root, xdg=xdg)
     assert "not trusted" not in result.stderr
-    assert "203.0.113.5" in result.stderr
+    assert DB_ADDRESS in result.stderr
 
 
 def test_check_honours_the_gate(tmp_path: Path) -> None:
@@ -92,7 +105,7 @@ def test_check_honours_the_gate(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert isinstance(json.loads(result.stdout), list)
     trusted = _cli("check", "--json", "--trust-workspace", "--workspace", str(root), xdg=tmp_path / "xdg")
-    assert "not trusted" not in trusted.stderr and "203.0.113.5" in trusted.stderr
+    assert "not trusted" not in trusted.stderr and DB_ADDRESS in trusted.stderr
 
 
 def test_ask_never_calls_an_untrusted_workspaces_model_host(tmp_path: Path, recorder: Recorder) -> None:
@@ -116,7 +129,7 @@ def test_harvest_and_dataset_honour_the_gate(tmp_path: Path) -> None:
     assert any(NOT_TRUSTED in p and "database_url" in p for p in summary["config_problems"])
     assert summary["records"] > 0  # harvested from the DDL files, no database tried
     trusted = _cli("harvest", "--workspace", str(root), "-o", str(out), "--json", "--trust-workspace", xdg=xdg)
-    assert trusted.returncode == 2 and "203.0.113.5" in trusted.stderr  # the database is tried now
+    assert trusted.returncode == 2 and DB_ADDRESS in trusted.stderr  # the database is tried now
 
     data = _cli("dataset", "build", "--workspace", str(root), "--synthetic", "0", "--progress", "none", "--json",
                 "-o", str(tmp_path / "data"), xdg=xdg)
@@ -125,7 +138,7 @@ def test_harvest_and_dataset_honour_the_gate(tmp_path: Path) -> None:
     assert json.loads(data.stdout)["total"] > 0
     trusted = _cli("dataset", "build", "--workspace", str(root), "--synthetic", "0", "--progress", "none", "--json",
                    "--trust-workspace", "-o", str(tmp_path / "data2"), xdg=xdg)
-    assert trusted.returncode == 2 and "203.0.113.5" in trusted.stderr
+    assert trusted.returncode == 2 and DB_ADDRESS in trusted.stderr
 
 
 def test_config_level_trust_for_the_language_server(tmp_path: Path) -> None:
