@@ -30,7 +30,7 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -110,17 +110,18 @@ def sqlite_type(column: Column, dialect: str) -> str:
         return "TEXT"
 
 
-def to_sqlite(sql: str, dialect: str, fold_schemas: bool = False) -> str | None:
-    """``sql`` (one statement) in SQLite; ``fold_schemas`` drops table qualifiers. None when
-    sqlglot cannot read it."""
+def to_sqlite(sql: str, dialect: str, fold_schemas: bool = False, schemas: Collection[str] | None = None) -> str | None:
+    """``sql`` (one statement) in SQLite; ``fold_schemas`` drops table qualifiers, ``schemas``
+    (the attached databases) drops those that name none of them. None when sqlglot cannot
+    read it. SQLite text is left as written unless ``fold_schemas``."""
     if dialect in ("sqlite", "") and not fold_schemas:
         return sql
     try:
         trees = [t for t in sqlglot.parse(sql, read=dialect or "sqlite") if t is not None]
         if len(trees) != 1:
             return None
-        if fold_schemas:
-            for node in trees[0].find_all(exp.Table):
+        for node in trees[0].find_all(exp.Table):
+            if fold_schemas or (schemas is not None and node.db and node.db not in schemas):
                 node.set("db", None)
                 node.set("catalog", None)
         return trees[0].sql(dialect="sqlite")
@@ -304,7 +305,7 @@ class ScratchDB:
             table = catalog.tables[key]
             if table.name.lower().startswith("sqlite_"):  # SQLite makes its own (sqlite_sequence)
                 continue
-            if self._create_table(table):
+            if self._create_table(key, table):
                 self._fill(key, table, rows, sample, first)
         self._create_views(rows)
 
@@ -360,12 +361,12 @@ class ScratchDB:
         self.statements.append(sql + ";")
         return True
 
-    def _create_table(self, table: Table) -> bool:
+    def _create_table(self, key: str, table: Table) -> bool:
         columns = list(table.columns.items())
         if not columns:
             return False
         parts = []
-        for key, column in columns:
+        for _ckey, column in columns:
             unique = " UNIQUE" if column.unique and not column.primary_key else ""
             parts.append(f"{quote(column.name)} {sqlite_type(column, self.catalog.dialect)}".rstrip() + unique)
         names = {k: c.name for k, c in columns}
@@ -375,7 +376,7 @@ class ScratchDB:
         untyped = f"CREATE TABLE {target} ({', '.join(quote(c.name) for _, c in columns)})"  # a type SQLite cannot spell
         if not self._execute(f"CREATE TABLE {target} ({', '.join(parts)})") and not self._execute(untyped):
             return False
-        self.tables.append(table.key or table.name)
+        self.tables.append(key)
         return True
 
     def _fill(self, key: str, table: Table, rows: int, sample: ValueSample | None,
@@ -421,27 +422,33 @@ class ScratchDB:
             self._keys[key] = [r[0] for r in found]
 
     def _create_views(self, rows: int) -> None:
-        pending = [t for t in self.catalog if t.kind == "view" and t.definition]
+        views = [(k, t) for k, t in self.catalog.tables.items() if t.kind == "view"]
+        pending = [(k, t) for k, t in views if t.definition]
         while pending:  # a view may select from another view: retry until no progress
             failed = []
-            for view in pending:
-                target = qualified(view)
-                for fold in (False, True):
-                    body = to_sqlite(view.definition or "", self.catalog.dialect, fold_schemas=fold)
-                    if body is not None and self._execute(f"CREATE VIEW {target} AS {body}"):
-                        if run(self.conn, f"SELECT * FROM {target} LIMIT 0", "sqlite").error is None:
-                            self.tables.append(view.key or view.name)
-                            break
-                        self.conn.execute(f"DROP VIEW IF EXISTS {target}")
-                        self.statements.pop()
-                else:
-                    failed.append(view)
+            for key, view in pending:
+                if not self._create_view(key, view):
+                    failed.append((key, view))
             if len(failed) == len(pending):
                 break
             pending = failed
-        for view in pending:  # its source tables are not here: a table of generated rows
-            if view.columns and self._create_table(view):
-                self._fill(view.key or view.name, view, rows, None, {})
+        for key, view in views:  # no definition, or its source tables are not here: generated rows
+            if key not in self.tables and view.columns and self._create_table(key, view):
+                self._fill(key, view, rows, None, {})
+
+    def _create_view(self, key: str, view: Table) -> bool:
+        """The view as SQLite runs it: its SELECT as written, else with schemas folded away."""
+        target = qualified(view)
+        for fold in (False, True):
+            body = to_sqlite(view.definition or "", self.catalog.dialect, fold_schemas=fold)
+            if body is None or not self._execute(f"CREATE VIEW {target} AS {body}"):
+                continue
+            if run(self.conn, f"SELECT * FROM {target} LIMIT 0", "sqlite").error is None:
+                self.tables.append(key)
+                return True
+            self.conn.execute(f"DROP VIEW IF EXISTS {target}")
+            self.statements.pop()
+        return False
 
     # ------------------------------------------------------------------ use
 
@@ -470,8 +477,10 @@ class ScratchDB:
 def run(conn: sqlite3.Connection, sql: str, dialect: str, timeout_s: float = QUERY_TIMEOUT_S,
         max_rows: int = MAX_ROWS) -> Outcome:
     """Run one statement (in ``dialect``) on ``conn`` in a savepoint that is rolled back: at
-    most ``max_rows`` rows, stopped after ``timeout_s``."""
-    translated = to_sqlite(sql, dialect)
+    most ``max_rows`` rows, stopped after ``timeout_s``. A schema qualifier that names no
+    attached database (``public.film`` where ``film`` lives in main) is dropped."""
+    attached = {str(row[1]) for row in conn.execute("PRAGMA database_list")}
+    translated = to_sqlite(sql, dialect, schemas=attached)
     if translated is None:
         return Outcome(None, "cannot transpile to SQLite")
     deadline = time.monotonic() + timeout_s

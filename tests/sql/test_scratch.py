@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from querywright.server.config import load_config
-from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.catalog import Catalog, Column, Table
 from querywright.server.sql.replay import apply_ops
 from querywright.server.sql.scratch import (
     ScratchDB,
@@ -86,6 +86,19 @@ def test_run_reports_errors_timeouts_and_limits_rows() -> None:
     assert run(conn, many, "sqlite", max_rows=10).rows is not None
     assert len(run(conn, many, "sqlite", max_rows=10).rows or ()) == 10
     assert run(conn, "SELECT count(*) FROM t", "postgres").rows == ((6,),)
+
+
+def test_a_schema_qualifier_the_database_lacks_is_dropped() -> None:
+    conn = build_database(schema_catalog("CREATE TABLE film (film_id INT PRIMARY KEY, title TEXT);"))
+    assert run(conn, "SELECT count(*) FROM public.film", "postgres").rows == ((6,),)
+    assert run(conn, "SELECT count(*) FROM public.film", "sqlite").error is not None  # SQLite text is run as written
+
+
+def test_a_view_without_a_definition_gets_generated_rows() -> None:
+    catalog = schema_catalog("CREATE TABLE t (id INT PRIMARY KEY);")
+    catalog.tables["v"] = Table(name="v", kind="view", key="v", columns={"a": Column(name="a", type="INT")})
+    db = ScratchDB(catalog, rows=4)
+    assert db.has("v") and db.run("SELECT a FROM v", "postgres") == (4, None)
 
 
 # --- a dataset record's database ------------------------------------------------------------
