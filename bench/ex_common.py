@@ -17,6 +17,7 @@ import collections
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -110,8 +111,27 @@ def pct(part: int, whole: int) -> str:
 def machine_line(threads: int) -> str:
     return (
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {threads} engine thread(s)."
+        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {threads} engine thread(s). {code_line()}"
     )
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False)
+    return done.stdout.strip()
+
+
+def code_line() -> str:
+    """Which code was measured: the commit, and whether the product's folders held
+    uncommitted changes; or the exported tree the product was imported from."""
+    import querywright.server as server
+
+    where = Path(server.__file__).resolve().parent.parent
+    if where != REPO:
+        stamp = where / ".revision"
+        rev = stamp.read_text().strip() if stamp.is_file() else "unknown"
+        return f"Code: querywright imported from an export of commit {rev} ({where})."
+    dirty = _git("status", "--porcelain", "--", "server", "trainer", "cli")
+    return f"Code: commit {_git('rev-parse', '--short', 'HEAD')}{' with uncommitted changes in server/, trainer/ or cli/' if dirty else ''}."
 
 
 def command_line(script: str, elapsed: float) -> str:
