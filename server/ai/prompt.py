@@ -26,10 +26,14 @@ Format ``qw-1`` is SmolLM2-Instruct's ChatML, laid out for prefix caching::
   left of the cursor continues it verbatim, and a fine-tuned model learns one thing.
 - The completion ends with ``;`` and ``<|im_end|>``; serving stops at either
   (:data:`STOP_SEQUENCES`), so a suggestion never runs into a second statement.
+- Text from the workspace (schema, comments, value hints, the question, the SQL around
+  the cursor) never carries a chat-template token: ``<|im_end|>`` in a ``COMMENT ON`` is
+  written ``<im_end>`` (:func:`neutralize`), so it cannot end a turn or open a new one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 PROMPT_FORMAT = "qw-1"
@@ -42,6 +46,16 @@ STATEMENT_END = ";"
 STOP_SEQUENCES: tuple[str, ...] = (STATEMENT_END, IM_END, IM_START, "```", "\n\n\n")
 
 DEFAULT_TASK = "Complete the SQL statement."
+
+# Chat-template control tokens of the ChatML family and their kin: ``<|im_start|>``,
+# ``<|im_end|>``, ``<|endoftext|>``, ``<|system|>``, ``<|eot_id|>``, ``<|fim_prefix|>``...
+_CONTROL_TOKEN = re.compile(r"<\|([A-Za-z0-9_]{1,40})\|>")
+
+
+def neutralize(text: str) -> str:
+    """``text`` with every chat-template token defused (``<|im_end|>`` -> ``<im_end>``):
+    what the workspace says reaches the model as text, never as a turn boundary."""
+    return _CONTROL_TOKEN.sub(r"<\1>", text) if "<|" in text else text
 
 _DIALECT_NAMES = {
     "postgres": "PostgreSQL",
@@ -76,7 +90,7 @@ def system_text(schema_ddl: str, dialect: str) -> str:
         "Use only its tables and columns.\n"
         "Answer with one SQL statement and nothing else."
     )
-    schema = schema_ddl.strip()
+    schema = neutralize(schema_ddl.strip())
     return f"{head}\n{schema}" if schema else head
 
 
@@ -84,12 +98,12 @@ def user_text(question: str | None, suffix: str = "", hints: Sequence[str] = ())
     """The user turn's content: the question, else the completion task; then the value
     hints (``-- 'Comedy' is a value of category.name``, from ``grounding``), one per line;
     plus the text that follows the cursor when there is any."""
-    task = " ".join((question or "").split()) or DEFAULT_TASK
+    task = neutralize(" ".join((question or "").split())) or DEFAULT_TASK
     for hint in hints:
-        line = " ".join(str(hint).split())
+        line = neutralize(" ".join(str(hint).split()))
         if line:
             task += f"\n{line}"
-    rest = suffix.strip()
+    rest = neutralize(suffix.strip())
     if rest:
         task += f"\nThe statement must end with: {rest}"
     return task
@@ -110,7 +124,7 @@ def build_prompt(
     return (
         f"{IM_START}system\n{system_text(schema_ddl, dialect)}{IM_END}\n"
         f"{IM_START}user\n{user_text(question, suffix, hints)}{IM_END}\n"
-        f"{IM_START}assistant\n{prefix.lstrip()}"
+        f"{IM_START}assistant\n{neutralize(prefix.lstrip())}"
     )
 
 

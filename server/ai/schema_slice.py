@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..sql.catalog import Catalog, Table
+from .prompt import neutralize
 
 DEFAULT_TOKEN_BUDGET = 1200
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*|\"[^\"]+\"|`[^`]+`")
@@ -88,7 +89,8 @@ def _column_name(table: Table | None, key: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """A comment as one line of the prompt, chat-template tokens defused."""
+    return neutralize(" ".join(text.split()))
 
 
 def render_ddl(tables: Iterable[Table], catalog: Catalog) -> str:

@@ -13,8 +13,8 @@ A candidate is the text a model proposes to insert at the cursor. ``validate_can
    not the candidate's fault, and does not count (every other finding does); a finding
    with exactly one did-you-mean in the candidate is repaired (and the result checked
    again), any other drops it;
-4. a candidate cut off mid-clause (the token limit) is shortened to its longest prefix
-   that parses and checks, when no text follows the cursor.
+4. a candidate cut off mid-clause (the token limit: it does not parse) is shortened to
+   its longest prefix that parses and checks, when no text follows the cursor.
 
 A keystroke suggestion may complete a statement that is still being written
 (``partial=True``): a SELECT list before its FROM clause is typed. Its columns then have
@@ -48,6 +48,9 @@ STATEMENT_KEYWORDS = frozenset({
     "REPLACE", "CREATE", "ALTER", "DROP", "TRUNCATE", "EXPLAIN", "SHOW", "DESCRIBE", "FROM",
 })  # fmt: skip
 USER_TYPO_CODES = frozenset({"unknown-table", "unknown-column"})
+# A candidate cut off by the token limit does not parse; shortening it is the repair. Any
+# other finding (a name, a type, a write) is what the model meant, and is not cut away.
+CUT_OFF_CODES = frozenset({"parse-error"})
 MAX_REPAIRS = 3
 MAX_SHORTENINGS = 6
 
@@ -207,7 +210,7 @@ def validate_candidate(
     fixed, blocking, repairs = _check(prefix, candidate, suffix, catalog, partial, read_only)
     if not blocking:
         return done(True, fixed, repairs=repairs)
-    if not suffix.strip() and blocking[0].code not in CATALOG_CODES:
+    if not suffix.strip() and blocking[0].code in CUT_OFF_CODES:
         for cut in _shorter(candidate):
             fixed_cut, cut_blocking, cut_repairs = _check(prefix, cut, suffix, catalog, partial, read_only)
             if not cut_blocking:

@@ -21,7 +21,8 @@ Rules (``code``: what it flags):
   FROM whose columns no single table or view has.
 - ``not-read-only`` (AI-only, ``read_only`` contexts: the candidates ``ask`` runs): any
   statement but a query: writes, DDL, ``SELECT ... INTO``, data-modifying CTEs
-  (``WITH x AS (DELETE ... RETURNING *) SELECT ...``), a second statement.
+  (``WITH x AS (DELETE ... RETURNING *) SELECT ...``), ``FOR UPDATE``, functions with
+  effects (``nextval``, ``pg_sleep``, ``pg_terminate_backend``...), a second statement.
 """
 
 from __future__ import annotations
@@ -109,6 +110,14 @@ def columns_of_no_table(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
         yield ctx.issue("columns-of-no-table", f"no table has all of the columns {', '.join(sorted(names))}")
 
 
+# Functions with effects beyond the query (sessions, sequences, files, locks, sleeping).
+_EFFECT_FUNCTIONS = frozenset({
+    "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "set_config",
+    "nextval", "setval", "pg_sleep", "pg_sleep_for", "pg_sleep_until", "lo_import", "lo_export",
+    "lo_unlink", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "dblink",
+    "dblink_exec", "pg_notify", "pg_advisory_lock", "pg_advisory_xact_lock", "pg_try_advisory_lock",
+    "load_extension", "writefile", "readfile", "sleep", "benchmark", "sys_exec", "xp_cmdshell",
+})  # fmt: skip
 _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Into, exp.Create, exp.Drop, exp.Alter, exp.TruncateTable, exp.Command)
 
 
@@ -121,13 +130,16 @@ def not_read_only(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
     if ctx.parsed.rest:
         yield ctx.issue("not-read-only", "more than one statement: only one query is run")
         return
-    if not isinstance(tree, exp.Query):
+    if not isinstance(tree, (exp.Query, exp.Values)):
         yield ctx.issue("not-read-only", f"not a query ({tree.key.upper()}): only read-only queries are run")
         return
     for node in tree.walk():
         if isinstance(node, _WRITES):
             what = "SELECT ... INTO" if isinstance(node, exp.Into) else f"{node.key.upper()} inside the query"
             yield ctx.issue("not-read-only", f"{what} changes the database: only read-only queries are run", node)
+            return
+        if isinstance(node, exp.Func) and (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower() in _EFFECT_FUNCTIONS:
+            yield ctx.issue("not-read-only", f"{node.sql_name() if not isinstance(node, exp.Anonymous) else node.name}() has effects beyond the query: only plain queries are run", node)
             return
         if isinstance(node, exp.Lock):
             yield ctx.issue("not-read-only", "FOR UPDATE / FOR SHARE locks rows: only plain queries are run")
