@@ -123,7 +123,7 @@ def _git(*args: str) -> str:
 def code_line() -> str:
     """Which code was measured: the commit, and whether the product's folders held
     uncommitted changes; or the exported tree the product was imported from."""
-    import querywright.server as server
+    from querywright import server
 
     where = Path(server.__file__).resolve().parent.parent
     if where != REPO:
