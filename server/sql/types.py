@@ -3,13 +3,16 @@
 ``check_types`` annotates a copy of the statement with sqlglot's ``annotate_types`` over
 the catalog's column types and reports ``type-mismatch`` (ERROR) only where the operand's
 type is certain (a catalog column, or an explicit ``CAST``) and the dialect refuses the
-operation. PostgreSQL refuses all of these; DuckDB the ones marked (D):
-- ``AVG``/``SUM`` of a text (D), date/time or boolean column;
+operation. PostgreSQL refuses all of these; DuckDB the ones marked (D) (as DuckDB 1.x/2.0
+binds and runs them):
+- ``AVG``/``SUM`` of a text column (D); ``SUM`` of a date/time (D) and ``AVG`` of one;
+  ``AVG`` of a boolean (D) and ``SUM`` of one;
 - arithmetic (``+ - * / %``) on a text column (D);
-- ``LIKE``/``ILIKE`` on a numeric or date/time column;
-- a numeric column compared with (or ``IN``) a string literal that is not a number
-  (``id = 'abc'``; ``id = '5'`` is fine: the literal is cast) (D); a date/time column
-  compared with (or ``IN``) a bare number.
+- ``LIKE``/``ILIKE`` on a numeric or date/time column (D);
+- a numeric column compared with a string literal that is not a number (``id = 'abc'``;
+  ``id = '5'`` is fine: the literal is cast) (D), or ``IN`` a list holding one (D when the
+  list has no number: DuckDB compares a mixed list as text);
+- a date/time column compared with (or ``IN``) a bare number (D).
 SQLite, MySQL and the other dialects coerce, so nothing is reported there. Domains, enums,
 arrays and types sqlglot cannot read are unknown and never reported; any failure of the
 annotation gives no issue.
@@ -49,9 +52,12 @@ ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 
 # What each strict dialect rejects: the checks below are named by these keys.
 STRICT: dict[str, frozenset[str]] = {
-    "postgres": frozenset({"aggregate-temporal", "aggregate-text", "aggregate-boolean", "arithmetic-text", "like-non-text", "number-vs-text", "temporal-vs-number"}),
-    "duckdb": frozenset({"aggregate-text", "arithmetic-text", "number-vs-text"}),
-}
+    "postgres": frozenset({
+        "sum-temporal", "avg-temporal", "sum-text", "avg-text", "sum-boolean", "avg-boolean", "arithmetic-text",
+        "like-non-text", "number-vs-text", "temporal-vs-number", "mixed-in-list",
+    }),
+    "duckdb": frozenset({"sum-temporal", "sum-text", "avg-text", "avg-boolean", "arithmetic-text", "like-non-text", "number-vs-text", "temporal-vs-number"}),
+}  # fmt: skip
 
 _SCHEMAS: OrderedDict[int, tuple[weakref.ref[Catalog], tuple[object, ...], MappingSchema]] = OrderedDict()
 _MAX_SCHEMAS = 8
@@ -135,9 +141,9 @@ def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> It
     for node in tree.walk():
         if isinstance(node, (exp.Avg, exp.Sum)):
             typed = _certain(node.this)
-            kind = None if typed is None else "aggregate-temporal" if typed[1] in TEMPORAL else "aggregate-text" if typed[1] in TEXT else "aggregate-boolean" if typed[1] in BOOLEAN else None
-            if typed and kind in allowed:
-                fn = "avg" if isinstance(node, exp.Avg) else "sum"
+            fn = "avg" if isinstance(node, exp.Avg) else "sum"
+            family = None if typed is None else "temporal" if typed[1] in TEMPORAL else "text" if typed[1] in TEXT else "boolean" if typed[1] in BOOLEAN else None
+            if typed and f"{fn}-{family}" in allowed:
                 yield f"{fn}() of {typed[0]} ({typed[1].value}) fails in {dialect}: it needs a number", node
         elif isinstance(node, ARITHMETIC) and "arithmetic-text" in allowed:
             for side in (node.this, node.expression):
@@ -159,7 +165,9 @@ def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> It
                     break
         elif isinstance(node, exp.In) and not node.args.get("query"):
             typed = _certain(node.this)
-            for item in node.expressions if typed else ():
+            mixed = any(isinstance(i, exp.Literal) and not i.is_string for i in node.expressions)
+            lenient = typed is not None and typed[1] in NUMERIC and mixed and "mixed-in-list" not in allowed
+            for item in node.expressions if typed and not lenient else ():
                 message = _literal_clash(typed, item, allowed, dialect)  # type: ignore[arg-type]
                 if message:
                     yield message.replace("compared with", "IN list has"), node

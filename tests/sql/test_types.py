@@ -126,3 +126,51 @@ def test_postgres_agrees(postgres_url: str) -> None:
                 with conn.begin_nested():
                     conn.execute(text("EXPLAIN " + sql))
     engine.dispose()
+
+
+DUCKDB_DDL = "CREATE TABLE t (id INTEGER PRIMARY KEY, title VARCHAR, d DATE, ts TIMESTAMP, tm TIME, b BOOLEAN, amount DECIMAL(5, 2));\n"
+# What DuckDB (2.0.1) refuses when it binds or runs these over DUCKDB_DDL, and what it accepts
+# although PostgreSQL would not: the rule follows DuckDB there.
+DUCKDB_REJECTED = [
+    "SELECT sum(title) FROM t",
+    "SELECT avg(title) FROM t",
+    "SELECT sum(d) FROM t",
+    "SELECT avg(b) FROM t",
+    "SELECT title + 1 FROM t",
+    "SELECT * FROM t WHERE id LIKE '1%'",
+    "SELECT * FROM t WHERE id = 'abc'",
+    "SELECT * FROM t WHERE id IN ('abc')",
+    "SELECT * FROM t WHERE ts > 2005",
+    "SELECT * FROM t WHERE d IN (2005)",
+    "SELECT * FROM t WHERE tm > 10",
+]
+DUCKDB_ACCEPTED = [
+    "SELECT avg(ts), avg(d), avg(tm) FROM t",
+    "SELECT sum(b) FROM t",
+    "SELECT * FROM t WHERE id IN (1, 'two')",
+    "SELECT title || 1, amount * 2 FROM t",
+    "SELECT * FROM t WHERE id = '5' AND b = 'true'",
+]
+
+
+@pytest.fixture(scope="module")
+def duckdb_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    from querywright.server.config import load_config
+    from querywright.server.sql.workspace import load_catalog
+
+    root = tmp_path_factory.mktemp("duck")
+    (root / "schema.sql").write_text(DUCKDB_DDL, "utf-8")
+    (root / "querywright.toml").write_text('dialect = "duckdb"\nschema_paths = ["schema.sql"]\n', "utf-8")
+    config, problems = load_config(root)
+    assert not problems
+    return load_catalog(root, config).catalog
+
+
+@pytest.mark.parametrize("sql", DUCKDB_REJECTED)
+def test_duckdb_rejected(sql: str, duckdb_catalog: Catalog) -> None:
+    assert _codes(sql, duckdb_catalog) == ["type-mismatch"]
+
+
+@pytest.mark.parametrize("sql", DUCKDB_ACCEPTED)
+def test_duckdb_accepted(sql: str, duckdb_catalog: Catalog) -> None:
+    assert _codes(sql, duckdb_catalog) == []
