@@ -9,6 +9,7 @@ module name here. Commands are registered by modules with ``@command`` (see
 from __future__ import annotations
 
 import asyncio
+import copy
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,19 @@ class BackendStatus:
 
 
 class QuerywrightProtocol(LanguageServerProtocol):
-    """Passes command handlers a ``CommandRequest`` (arguments and work-done token)."""
+    """Passes command handlers a ``CommandRequest`` (arguments and work-done token), and
+    the ``didChange`` handler the changes as the client sent them."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):  # type: ignore[no-untyped-def]
+        # pygls' document model rewrites a change's position in place when its character
+        # lies past the end of the line (to the line's last character, not its end): its
+        # copy of the document gets a copy of the changes; the session applies the originals.
+        for change in params.content_changes:
+            self.workspace.update_text_document(params.text_document, copy.deepcopy(change))
+        handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
+        if handler is not None:
+            yield handler, (params,), None
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams):  # type: ignore[no-untyped-def]
