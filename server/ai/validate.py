@@ -48,6 +48,7 @@ STATEMENT_KEYWORDS = frozenset({
     "REPLACE", "CREATE", "ALTER", "DROP", "TRUNCATE", "EXPLAIN", "SHOW", "DESCRIBE", "FROM",
 })  # fmt: skip
 USER_TYPO_CODES = frozenset({"unknown-table", "unknown-column"})
+UNFINISHED_CODES = frozenset({"ungrouped-column"})  # what a clause still to come can settle
 # A candidate cut off by the token limit does not parse; shortening it is the repair. Any
 # other finding (a name, a type, a write) is what the model meant, and is not cut away.
 CUT_OFF_CODES = frozenset({"parse-error"})
@@ -121,14 +122,18 @@ def _errors(statement: str, catalog: Catalog, partial: bool = False, read_only: 
     return [i for i in check_sql(statement, catalog, ai=True, partial=partial, read_only=read_only) if i.severity is Severity.ERROR]
 
 
-def _blame(issue: Issue, index: TextIndex, start: int, end: int, catalog: Catalog) -> bool:
+def _blame(issue: Issue, index: TextIndex, start: int, end: int, catalog: Catalog, partial: bool = False) -> bool:
     """Whether the candidate (region [start, end)) is responsible for an issue.
 
     Only a typo of the user is not the candidate's fault: an unknown table in the user's
     text, or an unknown column there that no table of the catalog has. A column some
     table has is unknown because of the FROM clause the candidate chose, and aliases and
     ambiguity depend on it too (``SELECT u.email FROM `` + ``users`` leaves ``u``
-    undefined): those always count, as do parse errors."""
+    undefined): those always count, as do parse errors and types. In a statement still
+    being written (``partial``) an ungrouped column is nobody's fault yet: its GROUP BY
+    may be typed next."""
+    if issue.code in UNFINISHED_CODES and partial:
+        return False
     if issue.code not in USER_TYPO_CODES:
         return True
     lo, hi = _offsets(index, issue)
@@ -149,7 +154,7 @@ def _check(
         statement = prefix + candidate + suffix
         index = TextIndex(statement)
         start, end = len(prefix), len(prefix) + len(candidate)
-        blocking = [i for i in _errors(statement, catalog, partial, read_only) if _blame(i, index, start, end, catalog)]
+        blocking = [i for i in _errors(statement, catalog, partial, read_only) if _blame(i, index, start, end, catalog, partial)]
         if not blocking:
             return candidate, [], repairs
         fixable = [i for i in blocking if i.code in CATALOG_CODES and len(i.fixes) == 1]

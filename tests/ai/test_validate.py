@@ -206,3 +206,33 @@ def test_statement_still_being_written(catalog: Catalog, prefix: str, candidate:
     if not ok and "FROM" not in candidate:
         assert {i.code for i in verdict.issues} <= {"columns-of-no-table", "unknown-column"}, verdict.issues
     assert not validate_candidate(", name", catalog, prefix="SELECT email").ok  # not partial
+
+
+def test_candidates_the_database_would_refuse_by_type_are_dropped(catalog: Catalog) -> None:
+    verdict = validate_candidate("SELECT avg(created_at) FROM users", catalog)
+    assert not verdict.ok and [i.code for i in verdict.issues] == ["type-mismatch"]
+    assert not validate_candidate(" FROM users WHERE created_at > 2024", catalog, prefix="SELECT email").ok
+    assert not validate_candidate("SELECT name + 1 FROM users", catalog).ok
+    assert validate_candidate("SELECT email FROM users WHERE created_at > '2024-01-01'", catalog).ok
+
+
+def test_ungrouped_columns_drop_whole_statements_not_unfinished_ones(catalog: Catalog) -> None:
+    verdict = validate_statement("SELECT name, count(*) FROM users", catalog)
+    assert not verdict.ok and [i.code for i in verdict.issues] == ["ungrouped-column"]
+    assert validate_statement("SELECT name, count(*) FROM users GROUP BY name", catalog).ok
+    assert validate_statement("SELECT u.name, count(*) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.id", catalog).ok
+    # while typing, the GROUP BY may come next
+    assert validate_candidate("users", catalog, prefix="SELECT name, count(*) FROM ", partial=True).ok
+    assert not validate_candidate("users", catalog, prefix="SELECT name, count(*) FROM ").ok
+
+
+def test_validation_keys_on_codes(catalog: Catalog) -> None:
+    """The reasons a candidate is dropped carry the rule's code (never parsed from text)."""
+    cases = {
+        "DELETE FROM product_ratings WHERE product_id = 3": "write-to-view",
+        "SELECT x.* FROM reviews": "unknown-alias",
+        "SELECT shoe FROM users": "unknown-column",
+    }
+    for sql, code in cases.items():
+        verdict = validate_candidate(sql, catalog)
+        assert not verdict.ok and verdict.issues[0].code == code, verdict
