@@ -12,6 +12,11 @@
    then ``/api/create``), otherwise register the model for the embedded engine;
 6. write ``manifest.json`` (schemas/model-manifest.schema.json) LAST, atomically: a folder
    without a valid manifest is an unfinished export and is never picked up.
+
+An export killed at any step (SIGKILL included) leaves at most the staging folder and a
+published folder without a manifest, neither of which is listed or served; the same export
+run again replaces them. A write that fails (disk full) is a TrainingError, never a
+traceback, and leaves no temporary file.
 """
 
 from __future__ import annotations
@@ -189,8 +194,16 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
         raise TrainingError(f"model manifest is invalid: {exc.message}") from exc
     path = out / MANIFEST
     tmp = out / f".{MANIFEST}.partial"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps(manifest, indent=2) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise TrainingError(f"cannot write the model manifest {path}: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -204,8 +217,10 @@ def file_entry(out: Path, path: Path, role: str) -> dict[str, Any]:
 
 def prepare_target(out: Path, overwrite: bool) -> Path:
     """The staging folder for ``out``; an existing finished export is replaced only with
-    ``overwrite`` (a folder without a manifest is a leftover and always replaced)."""
-    if out.exists() and (out / MANIFEST).is_file() and not overwrite:
+    ``overwrite`` (a folder without a manifest is a leftover and always replaced; one whose
+    damaged manifest was kept aside, ``manifest.json.corrupt-*``, counts as finished)."""
+    finished = (out / MANIFEST).is_file() or any(out.glob(f"{MANIFEST}.corrupt-*"))
+    if out.exists() and finished and not overwrite:
         raise TrainingError(f"{out} already holds an exported model; pass --overwrite")
     staging = out.parent / f".{out.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -291,6 +306,8 @@ def build_export(options: ExportOptions, progress: Progress) -> StagedExport:
         if train_config:
             (staging / "train_config.json").write_text(json.dumps(train_config, indent=2) + "\n")
         publish(staging, out)
+    except OSError as exc:  # disk full, file size limit: nothing is published
+        raise TrainingError(f"cannot write the export {out}: {exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return StagedExport(out, out / model.name if model.parent == staging else model,
@@ -321,8 +338,11 @@ def finish(options: ExportOptions, staged: StagedExport, progress: Progress) -> 
             if options.ollama == "on":
                 raise TrainingError(f"{exc}; the exported files are in {out}") from exc
             notes.append(f"{exc}: registered for the embedded engine instead")
-    for extra, _role in options.extra_files:
-        shutil.copy2(extra, out / extra.name)
+    try:
+        for extra, _role in options.extra_files:
+            shutil.copy2(extra, out / extra.name)
+    except OSError as exc:
+        raise TrainingError(f"cannot copy the reports into {out}: {exc}") from exc
     files = [file_entry(out, model, "gguf")]
     if adapter is not None:
         files.append(file_entry(out, adapter, "adapter-gguf"))

@@ -6,7 +6,8 @@ downloads it (no build, no dependencies) and the four members are extracted into
 ``~/.cache/querywright/llama.cpp-convert/0.3.36/`` (under ``$QUERYWRIGHT_HOME`` when set),
 through a temporary folder renamed into place. The converters run as subprocesses of this
 Python (they need torch, transformers, sentencepiece) and write to a temporary file that is
-renamed only when they succeed.
+renamed only when they succeed and the file is whole (:func:`check_complete`: a full disk
+can leave a truncated file behind a converter that exits 0).
 
 A model whose base is itself a GGUF (the built-in SmolLM2) is dequantized to a Hugging Face
 folder for training, and that folder's tokenizer files are transformers' reconstruction of the
@@ -22,6 +23,7 @@ refused with that explanation otherwise.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -31,6 +33,9 @@ import tempfile
 from pathlib import Path
 
 from ..server.errors import TrainingError
+from .diskspace import space_problem
+
+log = logging.getLogger(__name__)
 
 SDIST_PACKAGE = "llama-cpp-python"
 SDIST_VERSION = "0.3.36"
@@ -99,7 +104,8 @@ def ensure_converter(sdist: Path | None = None, find_links: Path | None = None) 
 
 
 def _run(script: str, args: list[str], out_file: Path, what: str) -> Path:
-    """Run a converter script writing ``out_file`` through a temporary name."""
+    """Run a converter script writing ``out_file`` through a temporary name; on failure a
+    TrainingError whose one line ends with the converter's own last error line."""
     folder = ensure_converter()
     tmp = out_file.with_name(f".{out_file.name}.partial")
     tmp.unlink(missing_ok=True)
@@ -107,12 +113,46 @@ def _run(script: str, args: list[str], out_file: Path, what: str) -> Path:
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not tmp.is_file():
-            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
-            raise TrainingError(f"{what} failed (exit {done.returncode}):\n{tail}")
+            output = (done.stderr or done.stdout).strip().splitlines()
+            log.debug("%s: converter output:\n%s", what, "\n".join(output[-40:]))
+            raise TrainingError(f"{what} failed (exit {done.returncode}): {_last_error(output)}")
+        check_complete(tmp, what, out_file.name)
         os.replace(tmp, out_file)
+    except OSError as exc:
+        raise TrainingError(f"{what} failed: cannot write {out_file}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
     return out_file
+
+
+def check_complete(path: Path, what: str, name: str | None = None) -> None:
+    """TrainingError unless ``path`` is a whole GGUF: its header parses and every tensor's
+    data lies inside the file. The converters write tensors with numpy's ``tofile``, which
+    ignores a short write, so a full disk can leave a truncated file and exit 0."""
+    from gguf import GGUFReader
+
+    size = path.stat().st_size
+    try:
+        reader = GGUFReader(path)
+        end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
+        del reader  # release the memory map
+    except (ValueError, IndexError, KeyError) as exc:
+        end, detail = size + 1, f"unreadable: {exc}"
+    else:
+        detail = f"{size} bytes, its tensors need {end}"
+    if end > size:
+        cause = space_problem(path.parent) or "the disk may be full"
+        raise TrainingError(f"{what} wrote an incomplete {name or path.name} ({detail}): {cause}")
+
+
+def _last_error(lines: list[str]) -> str:
+    """The converter's last ``SomethingError: message`` line (else its last line)."""
+    for line in reversed(lines):
+        text = line.strip()
+        head = text.split(":", 1)[0]
+        if head.endswith(("Error", "Exception")) and " " not in head:
+            return text
+    return lines[-1].strip() if lines else "no output"
 
 
 def convert_model(model_dir: Path, out_file: Path, outtype: str = "q8_0") -> Path:
@@ -165,7 +205,10 @@ def adopt_tokenizer(model: Path, donor: Path) -> Path:
             writer.write_tensor_data(tensor.data, tensor_endianess=source.endianess)
         writer.close()
         del source  # release the memory map before replacing the file
+        check_complete(tmp, f"rewriting {model.name} with the base tokenizer", model.name)
         os.replace(tmp, model)
+    except OSError as exc:  # disk full, file size limit: the model file stays as it was
+        raise TrainingError(f"cannot write {model.name} with the base tokenizer: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
     return model
@@ -192,6 +235,7 @@ def quantize(source: Path, out_file: Path, qtype: str) -> Path:
         code = llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), params)
         if code != 0 or not tmp.is_file():
             raise TrainingError(f"llama.cpp could not quantize {source} to {qtype} (code {code})")
+        check_complete(tmp, f"quantizing {source.name} to {qtype}", out_file.name)
         os.replace(tmp, out_file)
     finally:
         tmp.unlink(missing_ok=True)

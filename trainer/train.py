@@ -6,6 +6,13 @@ prompt so only SQL tokens carry loss, trains with TRL's SFTTrainer (checkpoints 
 writes the adapter (bf16), tokenizer, resolved config and a result summary into a temporary
 folder that is renamed to ``config.out`` only when everything succeeded.
 
+Faults: a run killed at any point (SIGKILL included) leaves ``config.out`` as it was and its
+checkpoints under ``.OUT.partial/checkpoints``; ``resume="latest"`` continues from the newest
+*complete* one (the trainer writes a checkpoint's ``trainer_state.json`` last, so a kill
+mid-save leaves one without it, which is skipped with a warning and removed). A write that
+fails (disk full, file size limit) is a TrainingError naming the folder, never a traceback,
+and leaves no incomplete checkpoint behind.
+
 Multi-GPU (hf backends): ``accelerate launch --num_processes N -m querywright.cli.main train
 --config FILE`` runs one process per GPU (DDP); each loads its own copy of the model.
 """
@@ -23,6 +30,13 @@ from typing import Any
 
 from ..server.errors import TrainingError
 from . import backends
+from .checkpoints import (
+    checkpoint_folders,
+    find_checkpoint,
+    remove_incomplete,
+    while_saving,
+    write_failure,
+)
 from .jsonl import read_jsonl
 from .progress import Progress
 from .train_config import TrainConfig
@@ -122,39 +136,6 @@ def build_dataset(pairs: list[tuple[str, str]], tokenizer: Any, max_length: int)
 def work_dir(out: Path) -> Path:
     """Where checkpoints and the unfinished output live until the final rename."""
     return out.parent / f".{out.name}.partial"
-
-
-def find_checkpoint(config: TrainConfig, checkpoints: Path) -> str | None:
-    """The checkpoint to resume from (checked to be readable), or None for a fresh run."""
-    if config.resume is None:
-        return None
-    if config.resume == "latest":
-        found = sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-        if not found:
-            raise TrainingError(f"--resume: no checkpoint under {checkpoints}")
-        path = found[-1]
-    else:
-        path = Path(config.resume)
-    check_checkpoint(path)
-    return str(path)
-
-
-def check_checkpoint(path: Path) -> None:
-    """TrainingError naming what is wrong unless ``path`` holds a loadable checkpoint."""
-    from safetensors import SafetensorError, safe_open
-
-    hint = "delete it, or start again without --resume"
-    state = path / "trainer_state.json"
-    weights = path / "adapter_model.safetensors"
-    if not path.is_dir():
-        raise TrainingError(f"checkpoint {path} does not exist")
-    try:
-        json.loads(state.read_text())
-        with safe_open(str(weights), framework="pt") as handle:
-            for key in handle.keys():  # noqa: SIM118 (safe_open is not iterable)
-                handle.get_slice(key)
-    except (OSError, json.JSONDecodeError, SafetensorError) as exc:
-        raise TrainingError(f"checkpoint {path} is corrupt ({exc}); {hint}") from exc
 
 
 def save_adapter(model: Any, tokenizer: Any, folder: Path) -> None:
@@ -299,6 +280,17 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
             f"{config.max_seq_length}: lower them, or set gradient_checkpointing=on "
             f"(checkpoints so far are kept under {checkpoints})"
         ) from exc
+    except (OSError, RuntimeError) as exc:
+        if not while_saving(exc):
+            raise
+        removed = remove_incomplete(checkpoints)
+        kept = [p.name for p in checkpoint_folders(checkpoints)]
+        raise TrainingError(
+            f"cannot write a checkpoint under {checkpoints}: {write_failure(exc, checkpoints)}"
+            + (f"; removed the incomplete {', '.join(removed)}" if removed else "")
+            + (f"; {', '.join(kept)} kept: free space and run again with --resume" if kept
+               else "; no checkpoint was kept")
+        ) from exc
     seconds = time.monotonic() - started
 
     # 5. write everything into a staging folder, then rename it into place
@@ -314,10 +306,16 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
     if trainer.is_world_process_zero():
         staging = work / "final"
         shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        save_adapter(trainer.accelerator.unwrap_model(trainer.model), tokenizer, staging)
-        config.save(staging)
-        (staging / RESULT_FILE).write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
+        try:
+            staging.mkdir()
+            save_adapter(trainer.accelerator.unwrap_model(trainer.model), tokenizer, staging)
+            config.save(staging)
+            (staging / RESULT_FILE).write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
+        except (OSError, RuntimeError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise TrainingError(f"cannot write the adapter to {staging}: {write_failure(exc, work)} "
+                                f"({out} is unchanged; checkpoints are kept under "
+                                f"{checkpoints}: run again with --resume)") from exc
         publish(staging, out, config.overwrite)
         if not config.keep_checkpoints:
             shutil.rmtree(work, ignore_errors=True)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import atexit
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from ..ai.conftest import smollm2_gguf  # noqa: F401  (fixture: the real SmolLM2 GGUF)
 from ..lsp.conftest import STATUS, as_dict, wait_for_status, workspace  # noqa: F401  (fixture)
 from ..trainer.conftest import pairs_file, tiny_llama  # noqa: F401  (fixtures)
+from ..trainer.test_export import adapter, converter, spm_llama  # noqa: F401  (fixtures)
 
 CLI = [sys.executable, "-m", "querywright.cli.main"]
 NO_MODELS_HOME = tempfile.mkdtemp(prefix="qw-faults-home-")  # stays empty
@@ -99,6 +102,15 @@ def run_cli(args: Sequence[str], qw_home: Path, *, timeout: float = 60,
             **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout,
                           env=cli_env(qw_home, **env), preexec_fn=preexec, cwd=cwd, check=False)
+
+
+def file_size_limit(limit: int) -> Callable[[], None]:
+    """A ``preexec`` that caps every file the child writes at ``limit`` bytes: a write past
+    it fails with EFBIG, as on a full disk (SIGXFSZ, which would kill the child, ignored)."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
 
 
 def assert_one_clear_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
