@@ -21,6 +21,7 @@ from sqlglot import exp
 from .grounding import ValueMatch
 
 _COUNT = re.compile(r"\b(how many|number of|count)\b", re.IGNORECASE)
+_ASKS_COUNT = re.compile(r"^\s*(how many|what is the number of|the number of|count)\b", re.IGNORECASE)
 _SUM = re.compile(r"\b(total|sum)\b", re.IGNORECASE)
 _AVG = re.compile(r"\b(average|mean|avg)\b", re.IGNORECASE)
 _MAX = re.compile(r"\b(highest|maximum|max|largest|biggest|longest|latest|most expensive|oldest|greatest)\b", re.IGNORECASE)
@@ -44,6 +45,7 @@ class Expectations:
     distinct: bool = False
     order: bool = False
     negation: bool = False
+    counted: bool = False  # "how many ..." / "the number of ...": the count is what is asked
     values: tuple[ValueMatch, ...] = ()  # values the question mentions
     text: str = ""  # the question, lower case
 
@@ -74,6 +76,7 @@ def expectations(question: str, matches: Sequence[ValueMatch] = ()) -> Expectati
         distinct=bool(_DISTINCT.search(text)),
         order=bool(_ORDER.search(text)),
         negation=bool(_NEGATION.search(text)),
+        counted=bool(_ASKS_COUNT.search(text)) and not ranking,
         values=tuple(matches),
         text=text.lower(),
     )
@@ -112,7 +115,7 @@ def _in_question(literal: exp.Literal, wanted: Expectations) -> bool:
     digits |= {n for w, n in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", wanted.text)}
     if text in digits:
         return True
-    if text in {"0", "1"} and not _against_key(literal):
+    if text in {"0", "1"} and not _against_key(literal) and literal.find_ancestor(exp.Having) is None:
         return True  # a flag (``active = 1``), not an invented key
     try:
         return any(float(text) == float(d) * k for d in digits for k in (1, 60))  # "three hours" -> 180
@@ -128,6 +131,13 @@ def _against_key(literal: exp.Literal) -> bool:
     other = parent.left if parent.right is literal else parent.right
     name = other.name.lower() if isinstance(other, exp.Column) else ""
     return name == "id" or name.endswith("_id")
+
+
+def _projection(tree: exp.Expression) -> list[exp.Expression]:
+    """The select items of the outermost query (of each branch of a set operation)."""
+    if isinstance(tree, exp.Select):
+        return list(tree.expressions)
+    return [item for select in tree.find_all(exp.Select) if select.parent_select is None for item in select.expressions]
 
 
 def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
@@ -149,7 +159,11 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
     has_order = tree.find(exp.Order) is not None
     has_limit = tree.find(exp.Limit) is not None
     if wanted.aggregates:
-        met(bool(found & wanted.aggregates), 2, 2)
+        shown = {name for name, kind in AGGREGATES.items() for item in _projection(tree) if item.find(kind) is not None}
+        # "how many orders has each user placed": the count is the answer, so it is selected;
+        # an aggregate only in HAVING/ORDER BY ("average length above 120") answers other words
+        asked = shown if wanted.counted else found
+        met(bool(asked & wanted.aggregates), 2, 2)
     elif found and not (wanted.group or wanted.ranking):
         met(False)  # an aggregate nobody asked for ("MAX(film_id)" for a list)
     if wanted.group:
@@ -211,11 +225,29 @@ def _drop_invented(tree: exp.Expression, wanted: Expectations) -> exp.Expression
     return out
 
 
+def _count_selected(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
+    """A grouped candidate for a "how many ... each" question that counts only in HAVING
+    (``GROUP BY user_id HAVING COUNT(*) = 1``), with the count selected and the HAVING on a
+    literal the question never mentions dropped; None when it does not apply."""
+    if not wanted.counted or "count" not in wanted.aggregates or tree.args.get("group") is None:
+        return None
+    if any(item.find(exp.Count) is not None for item in tree.expressions):
+        return None
+    out = tree.copy()
+    having = out.args.get("having")
+    if isinstance(having, exp.Having) and not all(_in_question(lit, wanted) for lit in having.find_all(exp.Literal)):
+        out.set("having", None)
+    kept = [item for item in out.expressions if not isinstance(item, exp.Star)]
+    out.set("expressions", [*kept, exp.Count(this=exp.Star())])
+    return out
+
+
 def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expression]:
     """Variants of a candidate that meet more of what the question asks: the aggregate
     the question names instead of another one (``AVG`` -> ``SUM`` for "the total"),
     ``COUNT(DISTINCT x)`` for "how many different"; ``SELECT COUNT(*)`` for a "how many"
-    answered with a list; filters on literals the question never mentions dropped.
+    answered with a list, or the count selected when a grouped answer only counts in
+    HAVING; filters on literals the question never mentions dropped.
     Each variant is still to be validated and run by the caller."""
     if not isinstance(tree, exp.Select) or wanted.empty:
         return []
@@ -223,6 +255,9 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
     base = _drop_invented(tree, wanted)
     if base is not None:
         out.append(base)
+    counted = _count_selected(tree, wanted)
+    if counted is not None:
+        out.append(counted)
     for start in [tree, *out]:
         if len(wanted.aggregates) != 1 or start.args.get("group") is not None:
             continue

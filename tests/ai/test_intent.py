@@ -62,3 +62,17 @@ def test_group_repairs_group_by_the_each_noun() -> None:
     assert fixed("How many orders has each user placed?", "SELECT * FROM orders") == ["SELECT user_id, COUNT(*) FROM orders GROUP BY user_id"]
     assert fixed("For each rating, how many films have it?", "SELECT COUNT(*) FROM film") == ["SELECT rating, COUNT(*) FROM film GROUP BY rating"]
     assert fixed("How many orders are there?", "SELECT * FROM orders") == []
+
+
+def test_a_count_question_wants_the_count_selected_not_only_in_having() -> None:
+    """"How many orders has each user placed?" answered with ``HAVING COUNT(*) = 1`` misses
+    the question (an invented literal, no count shown); the repair selects the count."""
+    wanted = expectations("How many orders has each user placed?")
+    having = sqlglot.parse_one("SELECT user_id FROM orders GROUP BY user_id HAVING COUNT(*) = 1")
+    right = sqlglot.parse_one("SELECT user_id, COUNT(*) FROM orders GROUP BY user_id")
+    assert fit(having, wanted).missed > 0 and fit(right, wanted).missed == 0
+    assert [r.sql() for r in repairs(having, wanted)] == [right.sql()]
+    average = expectations("Which categories have an average film length above 120 minutes?")
+    above = sqlglot.parse_one("SELECT c.name FROM category c JOIN film_category fc ON fc.category_id = c.category_id "
+                              "JOIN film f ON f.film_id = fc.film_id GROUP BY c.name HAVING AVG(f.length) > 120")
+    assert fit(above, average).missed == 0
