@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
-from sqlglot.errors import OptimizeError
+from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from .catalog import Catalog, Table
@@ -160,9 +160,12 @@ def ungrouped_columns(tree: exp.Expression, catalog: Catalog) -> list[exp.Column
     except (OptimizeError, RecursionError):
         return []
     found: list[exp.Column] = []
-    for scope in scopes:
-        if isinstance(scope.expression, exp.Select):
-            found.extend(_check_select(scope.expression, scope, catalog))
+    try:
+        for scope in scopes:
+            if isinstance(scope.expression, exp.Select):
+                found.extend(_check_select(scope.expression, scope, catalog))
+    except (SqlglotError, RecursionError, TypeError, AttributeError, IndexError, KeyError, ValueError):
+        return []  # an odd tree sqlglot cannot render back: say nothing rather than fail
     return found
 
 

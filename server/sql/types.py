@@ -59,6 +59,10 @@ STRICT: dict[str, frozenset[str]] = {
     "duckdb": frozenset({"sum-temporal", "sum-text", "avg-text", "avg-boolean", "arithmetic-text", "like-non-text", "number-vs-text", "temporal-vs-number"}),
 }  # fmt: skip
 
+MAX_NODES = 5_000
+# What sqlglot itself raises on odd trees besides its own errors (as ``parsing.py`` knows).
+_SQLGLOT_CRASHES = (TypeError, AttributeError, IndexError, KeyError, ValueError, AssertionError)
+
 _SCHEMAS: OrderedDict[int, tuple[weakref.ref[Catalog], tuple[object, ...], MappingSchema]] = OrderedDict()
 _MAX_SCHEMAS = 8
 
@@ -100,12 +104,19 @@ def schema_for(catalog: Catalog) -> MappingSchema:
 
 
 def _worth_annotating(tree: exp.Expression) -> bool:
-    for node in tree.walk():
+    """Whether the statement has anything the rule could flag, and is small enough that
+    annotating it stays cheap (a statement of more than ``MAX_NODES`` nodes is not typed)."""
+    found = False
+    for count, node in enumerate(tree.walk()):
+        if count > MAX_NODES:
+            return False
+        if found:
+            continue
         if isinstance(node, (exp.Avg, exp.Sum, exp.Like, exp.ILike, *ARITHMETIC)):
-            return True
-        if isinstance(node, (*COMPARISONS, exp.In)) and any(isinstance(a, exp.Literal) for a in node.iter_expressions()):
-            return True
-    return False
+            found = True
+        elif isinstance(node, (*COMPARISONS, exp.In)) and any(isinstance(a, exp.Literal) for a in node.iter_expressions()):
+            found = True
+    return found
 
 
 def _certain(node: exp.Expression | None) -> tuple[str, DT] | None:
@@ -175,21 +186,19 @@ def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> It
 
 
 def type_findings(tree: exp.Expression | None, catalog: Catalog) -> list[tuple[str, exp.Expression]]:
-    """(message, node of ``tree``) for each operation the database would reject by type."""
+    """(message, node) for each operation the database would reject by type. The nodes
+    belong to an annotated copy of ``tree``; their identifiers keep ``tree``'s positions."""
     dialect = catalog.dialect.lower()
     allowed = STRICT.get(dialect)
     if tree is None or allowed is None or not _worth_annotating(tree):
         return []
     schema = schema_for(catalog)
-    copy = tree.copy()
-    originals = {id(c): o for c, o in zip(copy.walk(), tree.walk())}
     try:
-        qualified = qualify(copy, schema=schema, dialect=dialect, validate_qualify_columns=False, quote_identifiers=False, identify=False)
+        qualified = qualify(tree.copy(), schema=schema, dialect=dialect, validate_qualify_columns=False, quote_identifiers=False, identify=False, expand_stars=False)
         typed = annotate_types(qualified, schema=schema, dialect=dialect)
-        found = list(_findings(typed, dialect, allowed))
-    except (SqlglotError, RecursionError, ValueError, TypeError, KeyError, AttributeError):
+        return list(_findings(typed, dialect, allowed))
+    except (SqlglotError, RecursionError, *_SQLGLOT_CRASHES):
         return []  # no types, no issue: the rule never raises on odd SQL
-    return [(m, originals[id(n)]) for m, n in found if id(n) in originals]
 
 
 def check_types(tree: exp.Expression, ctx: Context) -> list[Issue]:
