@@ -112,9 +112,7 @@ def _worth_annotating(tree: exp.Expression) -> bool:
             return False
         if found:
             continue
-        if isinstance(node, (exp.Avg, exp.Sum, exp.Like, exp.ILike, *ARITHMETIC)):
-            found = True
-        elif isinstance(node, (*COMPARISONS, exp.In)) and any(isinstance(a, exp.Literal) for a in node.iter_expressions()):
+        if isinstance(node, (exp.Avg, exp.Sum, exp.Like, exp.ILike, *ARITHMETIC)) or isinstance(node, (*COMPARISONS, exp.In)) and any(isinstance(a, exp.Literal) for a in node.iter_expressions()):
             found = True
     return found
 

@@ -14,9 +14,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from querywright.server.ai.ask import ask
-from querywright.server.ai.completer import BackendState, Capabilities, Completion, CompletionRequest
+from querywright.server.ai.completer import (
+    BackendState,
+    Capabilities,
+    Completion,
+    CompletionRequest,
+)
 from querywright.server.ai.validate import validate_candidate, validate_statement
 from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def spider_ddl() -> dict[str, str]:
     return {db_id: db.ddl for db_id, db in load_databases(SPIDER / "dev_tables.json").items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def spider_catalog(db_id: str, dialect: str) -> Catalog:
     return catalog_from_sql(spider_ddl()[db_id], dialect, f"{db_id}.sql")
 
