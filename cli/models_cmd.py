@@ -70,6 +70,7 @@ def _listing() -> dict[str, Any]:
             "ref": f"builtin:{model.name}", "path": str(path), "downloaded": path.is_file(),
             "size": model.size, "license": model.license, "description": model.description,
             "runtime_path": str(runs), "runtime_ready": runs.is_file(),
+            "adapter": None if model.adapter is None else model.adapter.filename,
         })  # fmt: skip
     cached = [{"path": str(p), "size": p.stat().st_size} for p in gguf_files() if p not in known]
     registered = [
@@ -95,7 +96,8 @@ def run_list(args: argparse.Namespace) -> int:
             if item["downloaded"]
             else "not downloaded: querywright models pull builtin"
         )
-        print(f"  {item['ref']:<28} {item['size'] / 1e6:6.1f} MB  {state}")
+        adapter = f"  + shipped SQL adapter {item['adapter']}" if item["adapter"] else ""
+        print(f"  {item['ref']:<28} {item['size'] / 1e6:6.1f} MB  {state}{adapter}")
     print("cached GGUF files:")
     for item in data["cached"] or [{"path": "(none)", "size": 0}]:
         size = f"  {item['size'] / 1e6:.1f} MB" if item["size"] else ""
@@ -110,7 +112,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _describe(ref_text: str, probe: bool) -> dict[str, Any]:
-    from ..server.ai.models import builtin_model, cached_path, check_gguf, runtime_path, verify
+    from ..server.ai.models import adapter_path, builtin_model, cached_path, check_gguf, runtime_path, sha256_file, verify
     from ..server.ai.refs import BackendConfig, open_completer, parse_ref
     from ..server.ai.registry import find_registered
     from ..server.errors import ModelError
@@ -136,6 +138,14 @@ def _describe(ref_text: str, probe: bool) -> dict[str, Any]:
                                  "run `querywright models pull builtin`")  # fmt: skip
             verify(model.encoding, runs)
             files.append(runs)
+        adapter = adapter_path(model)
+        if adapter is not None and model.adapter is not None:
+            digest = sha256_file(adapter)
+            if digest != model.adapter.sha256:
+                raise ModelError(f"{adapter} is corrupt (sha256 {digest}, expected {model.adapter.sha256}); reinstall querywright")
+            info["adapter"] = str(adapter)
+            info["adapter_manifest"] = str(adapter.with_name(model.adapter.manifest))
+            files.append(adapter)
         info["verified"] = True
     elif ref.kind == "gguf":
         files += [p for p in (ref.path, ref.adapter) if p is not None]

@@ -1,5 +1,5 @@
-"""The wheel holds every subpackage under ``querywright.*`` and the JSON Schemas, and
-the core install does not need torch."""
+"""The wheel holds every subpackage under ``querywright.*``, the JSON Schemas and the shipped
+SQL adapter, and the core install does not need torch."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_every_source_module_is_in_the_wheel(wheel_names: set[str]) -> None:
     expected = set()
     for folder, target in mapping.items():
         for path in (REPO / folder).rglob("*"):
-            if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            if path.suffix in (".py", ".json", ".gguf") and "__pycache__" not in path.parts:
                 expected.add(f"{target}/{path.relative_to(REPO / folder).as_posix()}")
     missing = sorted(expected - wheel_names)
     assert not missing, f"not packaged (add the subpackage to [tool.setuptools] packages): {missing}"

@@ -13,6 +13,13 @@ generation speed (``bench/quant_quality.py``, figures in ``bench/RESULTS.md``). 
 re-encoding is deterministic, so its size and SHA-256 are pinned too. Training reads the
 shipped file.
 
+``builtin:smollm2-135m`` (the default) serves those weights with the general SQL adapter
+that ships inside this package (``adapters/smollm2-135m-sql.gguf``, a LoRA trained by
+querywright's own ``dataset build --schemas`` / ``train`` / ``export --mode adapter`` over
+Spider's schemas; its manifest beside it holds the exact commands), so it needs no download
+beyond the weights. ``builtin:smollm2-135m-base`` serves the bare weights. Training always
+starts from the bare weights.
+
 Cache folder: ``$QUERYWRIGHT_HOME/models`` when ``QUERYWRIGHT_HOME`` is set, else
 ``~/.cache/querywright/models``.
 """
@@ -28,7 +35,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ModelError
@@ -51,6 +58,18 @@ class Encoding:
 
 
 @dataclass(frozen=True)
+class ShippedAdapter:
+    """A LoRA adapter GGUF shipped inside this package (``server/ai/adapters/``) that the
+    embedded engine applies on top of a built-in model's weights. Its ``manifest`` (beside
+    it) records the data, the settings and the exact commands that rebuild it."""
+
+    filename: str
+    size: int
+    sha256: str
+    manifest: str  # file name of the JSON manifest beside it
+
+
+@dataclass(frozen=True)
 class WheelModel:
     """A GGUF file shipped as a member of a wheel on a package index."""
 
@@ -65,6 +84,7 @@ class WheelModel:
     description: str = ""
     quantization: str = ""  # of the shipped file
     encoding: Encoding | None = None  # what the embedded engine runs, when not the shipped file
+    adapter: ShippedAdapter | None = None  # applied on top when serving (not when training)
 
 
 SMOLLM2_135M = WheelModel(
@@ -87,8 +107,26 @@ SMOLLM2_135M = WheelModel(
     ),
 )
 
-BUILTIN_MODELS: dict[str, WheelModel] = {SMOLLM2_135M.name: SMOLLM2_135M}
-DEFAULT_BUILTIN = SMOLLM2_135M.name
+ADAPTER_SIZE = 9_797_760
+ADAPTER_SHA256 = "c6628d8785c05f1723f151133e7676cde149d9fc0ca7453a16457822af95f9d9"
+
+# The default: SmolLM2-135M with the general SQL adapter (trained by querywright's own
+# ``dataset build --schemas`` + ``train`` + ``export --mode adapter``; see its manifest).
+SMOLLM2_135M_SQL = replace(
+    SMOLLM2_135M,
+    description="SmolLM2-135M-Instruct with querywright's general SQL adapter (LoRA r=16), run as Q8_0",
+    adapter=ShippedAdapter(
+        filename="smollm2-135m-sql.gguf",
+        size=ADAPTER_SIZE,
+        sha256=ADAPTER_SHA256,
+        manifest="smollm2-135m-sql.json",
+    ),
+)
+SMOLLM2_135M_BASE = replace(SMOLLM2_135M, name="smollm2-135m-base")
+
+BUILTIN_MODELS: dict[str, WheelModel] = {m.name: m for m in (SMOLLM2_135M_SQL, SMOLLM2_135M_BASE)}
+DEFAULT_BUILTIN = SMOLLM2_135M_SQL.name
+ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
 
 
 def cache_dir() -> Path:
@@ -117,6 +155,20 @@ def runtime_path(model: WheelModel, directory: Path | None = None) -> Path:
     if model.encoding is None:
         return cached_path(model, directory)
     return (directory or cache_dir()) / model.encoding.filename
+
+
+def adapter_path(model: WheelModel) -> Path | None:
+    """The shipped adapter ``model`` is served with (None: the bare weights); ``ModelError``
+    when the package's copy is missing or damaged (reinstall querywright)."""
+    if model.adapter is None:
+        return None
+    path = ADAPTERS_DIR / model.adapter.filename
+    if not path.is_file() or path.stat().st_size != model.adapter.size:
+        raise ModelError(
+            f"the SQL adapter of builtin:{model.name} ({path}) is missing or damaged; reinstall "
+            f"querywright, or use builtin:{SMOLLM2_135M_BASE.name} (the bare weights)"
+        )
+    return path
 
 
 def check_gguf(path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from ..errors import ModelError
 from .completer import BackendState, Capabilities, Completer, Completion, CompletionRequest
-from .models import DEFAULT_BUILTIN, builtin_model, resolve_builtin
+from .models import DEFAULT_BUILTIN, adapter_path, builtin_model, resolve_builtin
 from .registry import find_registered
 from .resilience import BackendUnavailable, CircuitBreaker, ResilientCompleter
 
@@ -187,7 +187,7 @@ def _open_direct(ref: ModelRef, config: BackendConfig) -> Completer:
 
 def _builtin(name: str, config: BackendConfig) -> Completer:
     path = resolve_builtin(name, config.models_dir)
-    return _embedded(path, None, f"builtin:{name}", config)
+    return _embedded(path, adapter_path(builtin_model(name)), f"builtin:{name}", config)
 
 
 def _embedded(path: Path, adapter: Path | None, name: str, config: BackendConfig) -> Completer:

@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 from querywright.cli.main import main
 from querywright.server.ai.models import (
+    BUILTIN_MODELS,
+    DEFAULT_BUILTIN,
     SMOLLM2_135M,
+    SMOLLM2_135M_BASE,
+    SMOLLM2_135M_SQL,
+    adapter_path,
+    sha256_file,
     WheelModel,
     cached_path,
     check_gguf,
@@ -136,7 +142,9 @@ def test_real_weights_pulled_verified_and_shown(smollm2_gguf: Path) -> None:
     assert code == 0
     shown = json.loads(out)
     assert shown["verified"] is True
-    assert [f["size"] for f in shown["files"]] == [SMOLLM2_135M.size, SMOLLM2_135M.encoding.size]
+    assert SMOLLM2_135M_SQL.adapter is not None
+    assert [f["size"] for f in shown["files"]] == [SMOLLM2_135M.size, SMOLLM2_135M.encoding.size, SMOLLM2_135M_SQL.adapter.size]
+    assert Path(shown["adapter_manifest"]).is_file()
     code, out = run_cli("models", "list", "--json")
     listed = json.loads(out)
     assert code == 0 and listed["builtin"][0]["downloaded"] is True
@@ -164,3 +172,28 @@ def test_missing_or_corrupt_encoding_is_rewritten(smollm2_gguf: Path, tmp_path: 
 def test_cli_show_reports_bad_refs() -> None:
     assert run_cli("models", "show", "builtin:nope")[0] == 2
     assert run_cli("models", "pull", "ollama:qwen")[0] == 2
+
+
+def test_default_builtin_ships_its_sql_adapter_and_the_bare_weights_stay_selectable() -> None:
+    """``builtin:smollm2-135m`` is the base weights plus the SQL adapter inside the package
+    (pinned size and SHA-256, a GGUF, with its rebuild manifest); ``-base`` has none."""
+    assert DEFAULT_BUILTIN == SMOLLM2_135M_SQL.name == "smollm2-135m"
+    assert BUILTIN_MODELS["smollm2-135m-base"] is SMOLLM2_135M_BASE and adapter_path(SMOLLM2_135M_BASE) is None
+    assert SMOLLM2_135M_SQL.filename == SMOLLM2_135M_BASE.filename  # one download serves both
+    shipped = adapter_path(SMOLLM2_135M_SQL)
+    assert shipped is not None and SMOLLM2_135M_SQL.adapter is not None
+    check_gguf(shipped)
+    assert shipped.stat().st_size == SMOLLM2_135M_SQL.adapter.size <= 16 * 2**20
+    assert sha256_file(shipped) == SMOLLM2_135M_SQL.adapter.sha256
+    manifest = json.loads(shipped.with_name(SMOLLM2_135M_SQL.adapter.manifest).read_text())
+    assert manifest["adapter"]["sha256"] == SMOLLM2_135M_SQL.adapter.sha256
+    assert all(step.startswith("querywright ") for step in manifest["rebuild"])
+
+
+def test_a_damaged_shipped_adapter_is_a_clear_error(tmp_path: Path) -> None:
+    import dataclasses
+
+    assert SMOLLM2_135M_SQL.adapter is not None
+    broken = dataclasses.replace(SMOLLM2_135M_SQL, adapter=dataclasses.replace(SMOLLM2_135M_SQL.adapter, size=1))
+    with pytest.raises(ModelError, match="reinstall querywright, or use builtin:smollm2-135m-base"):
+        adapter_path(broken)
