@@ -33,6 +33,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import traverse_scope
 from sqlglot.schema import MappingSchema
 
 from .catalog import Catalog
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 DT = exp.DataType.Type
 TEMPORAL = frozenset({DT.DATE, DT.DATETIME, DT.TIME, DT.TIMETZ, DT.TIMESTAMP, DT.TIMESTAMPTZ, DT.TIMESTAMPLTZ, DT.TIMESTAMPNTZ})
 TEXT = frozenset({DT.TEXT, DT.VARCHAR, DT.CHAR, DT.NCHAR, DT.NVARCHAR, DT.BPCHAR})
-NUMERIC = frozenset({DT.TINYINT, DT.SMALLINT, DT.INT, DT.BIGINT, DT.DECIMAL, DT.DOUBLE, DT.FLOAT, DT.SERIAL, DT.SMALLSERIAL, DT.BIGSERIAL, DT.MONEY})
+NUMERIC = frozenset({DT.TINYINT, DT.SMALLINT, DT.INT, DT.BIGINT, DT.DECIMAL, DT.DOUBLE, DT.FLOAT, DT.SERIAL, DT.SMALLSERIAL, DT.BIGSERIAL})  # not MONEY: '$5' is one
 BOOLEAN = frozenset({DT.BOOLEAN})
 KNOWN = TEMPORAL | TEXT | NUMERIC | BOOLEAN  # every other type (domains, enums, YEAR, ...) is unknown
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
@@ -117,10 +118,24 @@ def _worth_annotating(tree: exp.Expression) -> bool:
     return found
 
 
-def _certain(node: exp.Expression | None) -> tuple[str, DT] | None:
-    """(what, type) of an operand whose type is certain: a typed column or a CAST."""
+def _table_columns(tree: exp.Expression) -> set[int]:
+    """The columns of ``tree`` that read a table (not a CTE's or a subquery's output, whose
+    type sqlglot infers from expressions it may type differently than the database:
+    ``current_date - d`` is an integer in PostgreSQL)."""
+    out: set[int] = set()
+    for scope in traverse_scope(tree):
+        for column in scope.columns:
+            if isinstance(scope.sources.get(column.table), exp.Table):
+                out.add(id(column))
+    return out
+
+
+def _operand(node: exp.Expression | None, table_columns: set[int]) -> tuple[str, DT] | None:
+    """(what, type) of an operand whose type is certain: a table's column or a CAST."""
     while isinstance(node, exp.Paren):
         node = node.this
+    if isinstance(node, exp.Column) and id(node) not in table_columns:
+        return None
     if isinstance(node, (exp.Column, exp.Cast)) and node.type is not None and node.type.this in KNOWN:
         what = node.name if isinstance(node, exp.Column) else node.sql()
         return what, node.type.this
@@ -147,6 +162,11 @@ def _literal_clash(typed: tuple[str, DT], literal: exp.Expression, allowed: froz
 
 
 def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> Iterator[tuple[str, exp.Expression]]:
+    table_columns = _table_columns(tree)
+
+    def _certain(node: exp.Expression | None) -> tuple[str, DT] | None:
+        return _operand(node, table_columns)
+
     for node in tree.walk():
         if isinstance(node, (exp.Avg, exp.Sum)):
             typed = _certain(node.this)

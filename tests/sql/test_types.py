@@ -59,6 +59,9 @@ ACCEPTED = [
     "SELECT * FROM film WHERE film_id IN (SELECT film_id FROM inventory)",
     "SELECT * FROM customer WHERE activebool = 'true'",
     "SELECT rental_date::date - 1 FROM rental",
+    # derived columns are typed by the database, not guessed: date - date is an integer
+    "WITH t AS (SELECT current_date - create_date AS days FROM customer) SELECT * FROM t WHERE days > 30",
+    "SELECT * FROM (SELECT return_date::date - rental_date::date AS days FROM rental) r WHERE r.days > 3",
 ]
 
 
