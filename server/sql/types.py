@@ -48,6 +48,7 @@ TEXT = frozenset({DT.TEXT, DT.VARCHAR, DT.CHAR, DT.NCHAR, DT.NVARCHAR, DT.BPCHAR
 NUMERIC = frozenset({DT.TINYINT, DT.SMALLINT, DT.INT, DT.BIGINT, DT.DECIMAL, DT.DOUBLE, DT.FLOAT, DT.SERIAL, DT.SMALLSERIAL, DT.BIGSERIAL})  # not MONEY: '$5' is one
 BOOLEAN = frozenset({DT.BOOLEAN})
 KNOWN = TEMPORAL | TEXT | NUMERIC | BOOLEAN  # every other type (domains, enums, YEAR, ...) is unknown
+_SERIALS = {DT.SMALLSERIAL: "SMALLINT", DT.SERIAL: "INT", DT.BIGSERIAL: "BIGINT"}  # the column's own type
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 
@@ -78,7 +79,9 @@ def _type_sql(type_: str, dialect: str) -> str:
         built = exp.DataType.build(type_, dialect=dialect)
     except (SqlglotError, ValueError, TypeError, KeyError):
         return "UNKNOWN"
-    return built.sql(dialect) if built.this in KNOWN else "UNKNOWN"
+    if built.this not in KNOWN:
+        return "UNKNOWN"
+    return _SERIALS.get(built.this, built.sql(dialect))
 
 
 def schema_for(catalog: Catalog) -> MappingSchema:
