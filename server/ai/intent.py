@@ -167,7 +167,8 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
     elif found and not (wanted.group or wanted.ranking):
         met(False)  # an aggregate nobody asked for ("MAX(film_id)" for a list)
     if wanted.group:
-        met(has_group)
+        nouns = [_singular(n) for n in group_nouns(wanted.text)]
+        met(has_group and (not nouns or groups_by_noun(tree, nouns)))
     if wanted.ranking:
         met(has_order and has_limit, 2, 1)
     if wanted.order:
@@ -309,21 +310,37 @@ def _singular(word: str) -> str:
     return word
 
 
+def groups_by_noun(tree: exp.Expression, nouns: Sequence[str]) -> bool:
+    """Whether a GROUP BY of ``tree`` names one of ``nouns`` (singular): a column named so
+    or ``<noun>_id``, or a column of a table (or alias) named so; ordinals count as yes."""
+    tables = {t.alias_or_name.lower(): _singular(t.name.lower()) for t in tree.find_all(exp.Table)}
+    for group in tree.find_all(exp.Group):
+        for key in group.expressions:
+            if not isinstance(key, exp.Column):
+                return True  # an ordinal or an expression: not judged here
+            name = key.name.lower()
+            table = tables.get(key.table.lower(), "") if key.table else ""
+            if any(name in (noun, f"{noun}_id", f"{noun}id") or noun.endswith(name) or table == noun for noun in nouns):
+                return True
+    return False
+
+
 def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Callable[[str], list[tuple[str, str | None]]]) -> list[exp.Expression]:
-    """For a question that asks "for each X" answered without GROUP BY over one table:
-    the candidate grouped by X's column of that table (a column named X, or the foreign
+    """For a question that asks "for each X" answered without GROUP BY, or grouped by
+    something else: the candidate grouped by X's column of its FROM table (a column named X, or the foreign
     key to a table named X), selecting that column and the aggregates (``COUNT(*)`` when
     the question counts and the candidate has none). ``columns(table)`` lists a table's
     (column, referenced table or None)."""
-    if not isinstance(tree, exp.Select) or not wanted.group or tree.args.get("group") is not None:
+    if not isinstance(tree, exp.Select) or not wanted.group:
         return []
-    tables = list(tree.find_all(exp.Table))
-    if len(tables) != 1 or tree.args.get("joins"):
-        return []
-    table = tables[0]
     nouns = [_singular(n) for n in group_nouns(wanted.text)]
-    if not nouns:
+    if not nouns or (tree.args.get("group") is not None and groups_by_noun(tree, nouns)):
         return []
+    source = tree.args.get("from_")
+    table = source.this if isinstance(source, exp.From) else None
+    if not isinstance(table, exp.Table) or (tree.args.get("joins") and not table.alias_or_name):
+        return []
+    qualifier = table.alias_or_name if tree.args.get("joins") else None
     cols = columns(table.name)
     pick: str | None = None
     for noun in nouns:
@@ -343,8 +360,9 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
         else:
             return []
     out = tree.copy()
-    out.set("expressions", [exp.column(pick), *aggregates])
-    out.set("group", exp.Group(expressions=[exp.column(pick)]))
+    out.set("expressions", [exp.column(pick, qualifier), *aggregates])
+    out.set("group", exp.Group(expressions=[exp.column(pick, qualifier)]))
+    out.set("having", None if tree.args.get("group") is not None else out.args.get("having"))
     out.set("distinct", None)
     if not wanted.ranking:
         out.set("order", None)

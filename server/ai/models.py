@@ -108,7 +108,7 @@ SMOLLM2_135M = WheelModel(
 )
 
 ADAPTER_SIZE = 9_797_760
-ADAPTER_SHA256 = "c6628d8785c05f1723f151133e7676cde149d9fc0ca7453a16457822af95f9d9"
+ADAPTER_SHA256 = "d07ea57895f55d70591372787259af9d065134d963006da647363943ae88199d"
 
 # The default: SmolLM2-135M with the general SQL adapter (trained by querywright's own
 # ``dataset build --schemas`` + ``train`` + ``export --mode adapter``; see its manifest).

@@ -76,3 +76,16 @@ def test_a_count_question_wants_the_count_selected_not_only_in_having() -> None:
     above = sqlglot.parse_one("SELECT c.name FROM category c JOIN film_category fc ON fc.category_id = c.category_id "
                               "JOIN film f ON f.film_id = fc.film_id GROUP BY c.name HAVING AVG(f.length) > 120")
     assert fit(above, average).missed == 0
+
+
+def test_grouped_by_the_wrong_thing_is_regrouped_by_the_each_noun() -> None:
+    from querywright.server.ai.intent import group_repairs
+
+    wanted = expectations("How many orders has each user placed?")
+    wrong = sqlglot.parse_one("SELECT o.status, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY o.status")
+    assert fit(wrong, wanted).missed > 0
+    columns = {"orders": [("id", None), ("user_id", "users"), ("status", None)]}
+    [fixed] = group_repairs(wrong, wanted, lambda name: columns[name])
+    assert fixed.sql() == "SELECT o.user_id, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY o.user_id"
+    assert fit(fixed, wanted).missed == 0
+    assert group_repairs(fixed, wanted, lambda name: columns[name]) == []

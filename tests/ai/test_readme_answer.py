@@ -1,5 +1,6 @@
 """The README's first command answers its question right: the builtin model, through the
-CLI, counts each user's orders (a GROUP BY over the foreign key, not one user's rows)."""
+CLI, counts each user's orders (one group per user, the count selected, no filter; joining
+the users table on the foreign key gives the same counts)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def test_readme_first_command_answer(smollm2_gguf: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     tree = sqlglot.parse_one(done.stdout.strip().rstrip(";"), read="postgres")
-    assert tree.find(exp.Count) is not None, done.stdout
+    assert any(item.find(exp.Count) is not None for item in tree.expressions), done.stdout  # the count is shown
     group = tree.find(exp.Group)
-    assert group is not None and {c.name for c in group.find_all(exp.Column)} == {"user_id"}, done.stdout
-    assert {t.name for t in tree.find_all(exp.Table)} == {"orders"}, done.stdout
+    assert group is not None, done.stdout
+    tables = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
+    keys = {(tables.get(c.table, "orders" if not c.table else c.table), c.name) for c in group.find_all(exp.Column)}
+    assert keys in ({("orders", "user_id")}, {("users", "id")}), done.stdout  # one group per user
+    assert set(tables.values()) <= {"orders", "users"} and "orders" in tables.values(), done.stdout
+    assert tree.find(exp.Where) is None and tree.find(exp.Having) is None, done.stdout  # every user, no filter
