@@ -108,10 +108,12 @@ def pct(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.1f}% ({part}/{whole})" if whole else "n/a"
 
 
-def machine_line(threads: int) -> str:
+def machine_line(threads: int, code: str) -> str:
+    """The machine, its load, the engine threads, and ``code`` (``code_line()`` taken when the
+    run started)."""
     return (
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {threads} engine thread(s). {code_line()}"
+        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {threads} engine thread(s). {code}"
     )
 
 
@@ -125,7 +127,7 @@ def code_line() -> str:
     uncommitted changes; or the exported tree the product was imported from."""
     from querywright import server
 
-    where = Path(server.__file__).resolve().parent.parent
+    where = Path(server.__file__).resolve(strict=True).parent.parent
     if where != REPO:
         stamp = where / ".revision"
         rev = stamp.read_text().strip() if stamp.is_file() else "unknown"

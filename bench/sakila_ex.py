@@ -37,6 +37,7 @@ from ex_common import (
     add_common_arguments,
     append,
     classify,
+    code_line,
     command_line,
     figures_table,
     heading,
@@ -175,7 +176,7 @@ async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str
 def markdown(summary: dict, args: argparse.Namespace, elapsed: float) -> str:
     lines = [
         heading(f"Execution accuracy of `ask`: {args.model} on {args.questions.name}, grammar {args.grammar}"),
-        machine_line(args.threads) + " Scored on a real PostgreSQL loaded with the DDL and seed rows.",
+        machine_line(args.threads, args.code) + " Scored on a real PostgreSQL loaded with the DDL and seed rows.",
         command_line("sakila_ex.py", elapsed),
         *figures_table(summary),
     ]
@@ -190,6 +191,7 @@ def main() -> int:
     parser.add_argument("--pg-url", help="PostgreSQL server to load into (default: a throw-away local cluster)")
     add_common_arguments(parser)
     args = parser.parse_args()
+    args.code = code_line()
     records = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
     if args.limit:
         records = records[: args.limit]

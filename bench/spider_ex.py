@@ -31,6 +31,7 @@ from ex_common import (
     add_common_arguments,
     append,
     classify,
+    code_line,
     command_line,
     figures_table,
     heading,
@@ -143,7 +144,7 @@ def markdown(summary: dict, args: argparse.Namespace, elapsed: float) -> str:
     dropped = ", ".join(f"{k} {v}" for k, v in s["dropped"].items())
     lines = [
         heading(f"Execution accuracy of `ask` on Spider dev (generated rows): {args.model}, grammar {args.grammar}"),
-        machine_line(args.threads),
+        machine_line(args.threads, args.code),
         (
             f"Spider dev: {s['questions']} questions, {s['gold_valid']} with gold SQL that validates ({dropped or 'none'} dropped), {s['gold_with_rows']} whose gold query returns rows "
             f"on the scratch database ({args.rows} generated rows per table, seed {args.seed}; {s['gold_errors']} gold queries fail there). "
@@ -169,6 +170,7 @@ def main() -> int:
     add_common_arguments(parser)
     parser.set_defaults(limit=200)
     args = parser.parse_args()
+    args.code = code_line()
     started = time.perf_counter()
     summary = asyncio.run(evaluate(args))
     block = markdown(summary, args, time.perf_counter() - started)
