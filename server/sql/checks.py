@@ -27,10 +27,13 @@ Rules (``code``: what it flags):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlglot import exp
+from sqlglot.errors import OptimizeError
+from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from .catalog import Catalog
 from .grouping import check_grouping
@@ -61,6 +64,18 @@ class Context:
     def dialect(self) -> str:
         return self.catalog.dialect.lower()
 
+    @functools.cached_property
+    def scopes(self) -> list[Scope]:
+        """sqlglot's scopes of the tree (children before parents), computed once for all
+        rules; empty when sqlglot cannot build them."""
+        tree = self.parsed.tree
+        if tree is None:
+            return []
+        try:
+            return traverse_scope(tree)
+        except (OptimizeError, RecursionError):
+            return []
+
     def span(self, node: exp.Expression | None) -> Span:
         statement = self.parsed.statement
         found = node_span(node, statement, self.index) if node is not None else None
@@ -84,7 +99,7 @@ class Rule:
 
 def names_rule(tree: exp.Expression, ctx: Context) -> list[Issue]:
     """Every table, column and alias resolves (see ``names.py``)."""
-    return StatementChecker(ctx.catalog, ctx.parsed, ctx.index, ctx.path, partial=ctx.partial).run()
+    return StatementChecker(ctx.catalog, ctx.parsed, ctx.index, ctx.path, partial=ctx.partial).run(ctx.scopes)
 
 
 def write_to_view(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:

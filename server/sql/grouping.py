@@ -151,14 +151,16 @@ def _ungrouped(node: exp.Expression, sources: _Sources, grouped: set[ColumnRef],
         yield from _ungrouped(child, sources, grouped, keyed, inside, expressions)
 
 
-def ungrouped_columns(tree: exp.Expression, catalog: Catalog) -> list[exp.Column]:
-    """Selected columns of ``tree`` that are neither grouped nor aggregated (see module)."""
-    if catalog.dialect.lower() not in GROUP_STRICT_DIALECTS:
+def ungrouped_columns(tree: exp.Expression, catalog: Catalog, scopes: list[Scope] | None = None) -> list[exp.Column]:
+    """Selected columns of ``tree`` that are neither grouped nor aggregated (see module);
+    ``scopes``: sqlglot's scopes of the tree when the caller has them already."""
+    if catalog.dialect.lower() not in GROUP_STRICT_DIALECTS or not any(isinstance(n, (exp.Group, exp.AggFunc)) for n in tree.walk()):
         return []
-    try:
-        scopes = traverse_scope(tree)
-    except (OptimizeError, RecursionError):
-        return []
+    if scopes is None:
+        try:
+            scopes = traverse_scope(tree)
+        except (OptimizeError, RecursionError):
+            return []
     found: list[exp.Column] = []
     try:
         for scope in scopes:
@@ -173,5 +175,5 @@ def check_grouping(tree: exp.Expression, ctx: Context) -> list[Issue]:
     """The ``ungrouped-column`` rule (see the module docstring)."""
     return [
         ctx.issue("ungrouped-column", f'column "{c.sql(ctx.catalog.dialect)}" must appear in the GROUP BY clause or be used in an aggregate function', c)
-        for c in ungrouped_columns(tree, ctx.catalog)
+        for c in ungrouped_columns(tree, ctx.catalog, ctx.scopes)
     ]

@@ -167,15 +167,18 @@ class StatementChecker:
         return frozenset(self.catalog.key(name) for name in query.named_selects)
 
     # ------------------------------------------------------------------ run
-    def run(self) -> list[Issue]:
+    def run(self, scopes: list[Scope] | None = None) -> list[Issue]:
+        """The issues of the statement; ``scopes``: sqlglot's scopes of the tree when the
+        caller has them already."""
         tree = self.tree
         if tree is None:
             return []
         cte_names = {self.key(cte.args.get("alias").this) for cte in tree.find_all(exp.CTE) if cte.args.get("alias")}
-        try:
-            scopes = traverse_scope(tree)
-        except (OptimizeError, RecursionError):
-            scopes = []
+        if scopes is None:
+            try:
+                scopes = traverse_scope(tree)
+            except (OptimizeError, RecursionError):
+                scopes = []
         scope_sources: dict[int, dict[str, Source]] = {}
         self.merged: dict[int, dict[str, list[set[str]]]] = {}
         for scope in scopes:

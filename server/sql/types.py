@@ -17,13 +17,16 @@ SQLite, MySQL and the other dialects coerce, so nothing is reported there. Domai
 arrays and types sqlglot cannot read are unknown and never reported; any failure of the
 annotation gives no issue.
 
-Speed: the sqlglot schema is built once per catalog (``schema_for``; a new or changed
-catalog builds a new one), and statements with nothing the rule could flag are not
-annotated at all.
+Speed: what the rule knows of a catalog's types is made once per catalog (``types_for``;
+a new or changed catalog gets a new one): the type families of each column name, and the
+sqlglot schema, built when a statement first needs it. A statement is annotated only when
+it has an operation the rule flags on an operand that may have that type (``a.id > 700``
+is not: no column ``id`` is a date), so most statements cost a walk of their tree.
 """
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -65,60 +68,132 @@ MAX_NODES = 5_000
 # What sqlglot itself raises on odd trees besides its own errors (as ``parsing.py`` knows).
 _SQLGLOT_CRASHES = (TypeError, AttributeError, IndexError, KeyError, ValueError, AssertionError)
 
-_SCHEMAS: OrderedDict[int, tuple[weakref.ref[Catalog], tuple[object, ...], MappingSchema]] = OrderedDict()
-_MAX_SCHEMAS = 8
+FAMILIES = (("temporal", TEMPORAL), ("text", TEXT), ("numeric", NUMERIC), ("boolean", BOOLEAN))
+
+
+class CatalogTypes:
+    """What the rule knows of one catalog's types: the type families each column name has
+    in some table (a cheap first look: most statements name no column the rule could
+    flag), and the sqlglot schema, built the first time a statement needs annotating."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.dialect = catalog.dialect.lower()
+        self._catalog = weakref.ref(catalog)
+        self._schema: MappingSchema | None = None
+        self.families: dict[str, set[str]] = {}
+        for table in catalog:
+            for column in table.columns.values():
+                family = _family(column.type or "", self.dialect)
+                if family is not None:
+                    self.families.setdefault(column.name.lower(), set()).add(family)
+
+    def has(self, column: exp.Expression | None, *families: str) -> bool:
+        """Whether an operand may be of one of ``families`` (a CAST always may)."""
+        while isinstance(column, exp.Paren):
+            column = column.this
+        if isinstance(column, exp.Cast):
+            return True
+        return isinstance(column, exp.Column) and bool(self.families.get(column.name.lower(), set()).intersection(families))
+
+    @property
+    def schema(self) -> MappingSchema:
+        if self._schema is None:
+            catalog = self._catalog()
+            mapping: dict[str, dict[str, str]] = {}
+            if catalog is not None:
+                names = [t.name for t in catalog]
+                for table in catalog:
+                    if names.count(table.name) > 1:
+                        continue  # which one a name means is the search path's business: no types
+                    mapping[table.name] = {c.name: _type_sql(c.type or "", self.dialect) for c in table.columns.values()}
+            self._schema = MappingSchema(mapping, dialect=self.dialect, normalize=True)
+        return self._schema
+
+
+_CACHE: OrderedDict[int, tuple[weakref.ref[Catalog], tuple[object, ...], CatalogTypes]] = OrderedDict()
+_MAX_CACHED = 8
 
 
 def _fingerprint(catalog: Catalog) -> tuple[object, ...]:
-    return (catalog.dialect, len(catalog.tables), catalog.column_count())
+    """Cheap to take on every statement: the dialect and which table objects it holds
+    (replaying a changed schema makes a new catalog, or new tables in it)."""
+    return (catalog.dialect, hash(tuple(map(id, catalog.tables.values()))))
 
 
-def _type_sql(type_: str, dialect: str) -> str:
-    """The column type as sqlglot reads it, or ``UNKNOWN`` when it is not a known base type."""
+@functools.lru_cache(maxsize=4096)
+def _built(type_: str, dialect: str) -> exp.DataType | None:
     try:
         built = exp.DataType.build(type_, dialect=dialect)
-    except (SqlglotError, ValueError, TypeError, KeyError):
-        return "UNKNOWN"
-    if built.this not in KNOWN:
+    except (SqlglotError, *_SQLGLOT_CRASHES):
+        return None
+    return built if built.this in KNOWN else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_sql(type_: str, dialect: str) -> str:
+    """The column type as sqlglot reads it, or ``UNKNOWN`` when it is not a known base type."""
+    built = _built(type_, dialect)
+    if built is None:
         return "UNKNOWN"
     return _SERIALS.get(built.this, built.sql(dialect))
 
 
-def schema_for(catalog: Catalog) -> MappingSchema:
-    """The sqlglot schema of ``catalog``'s column types, built once per catalog (a changed
-    catalog, or one with the same tables' names in several schemas, gets a fresh one)."""
+def _family(type_: str, dialect: str) -> str | None:
+    built = _built(type_, dialect)
+    return None if built is None else next(name for name, types in FAMILIES if built.this in types)
+
+
+def types_for(catalog: Catalog) -> CatalogTypes:
+    """The rule's view of ``catalog``'s types, made once per catalog (a changed catalog,
+    told by the tables it holds, gets a fresh one)."""
     key = id(catalog)
     fingerprint = _fingerprint(catalog)
-    cached = _SCHEMAS.get(key)
+    cached = _CACHE.get(key)
     if cached is not None and cached[0]() is catalog and cached[1] == fingerprint:
-        _SCHEMAS.move_to_end(key)
+        _CACHE.move_to_end(key)
         return cached[2]
-    dialect = catalog.dialect.lower()
-    names = [t.name for t in catalog]
-    mapping: dict[str, dict[str, str]] = {}
-    for table in catalog:
-        if names.count(table.name) > 1:
-            continue  # which one a name means is the search path's business: no types
-        mapping[table.name] = {c.name: _type_sql(c.type or "", dialect) for c in table.columns.values()}
-    schema = MappingSchema(mapping, dialect=dialect, normalize=True)
-    _SCHEMAS[key] = (weakref.ref(catalog), fingerprint, schema)
-    while len(_SCHEMAS) > _MAX_SCHEMAS:
-        _SCHEMAS.popitem(last=False)
-    return schema
+    types = CatalogTypes(catalog)
+    _CACHE[key] = (weakref.ref(catalog), fingerprint, types)
+    while len(_CACHE) > _MAX_CACHED:
+        _CACHE.popitem(last=False)
+    return types
 
 
-def _worth_annotating(tree: exp.Expression) -> bool:
-    """Whether the statement has anything the rule could flag, and is small enough that
-    annotating it stays cheap (a statement of more than ``MAX_NODES`` nodes is not typed)."""
+def schema_for(catalog: Catalog) -> MappingSchema:
+    """The sqlglot schema of ``catalog``'s column types, built once per catalog."""
+    return types_for(catalog).schema
+
+
+def _worth_annotating(tree: exp.Expression, types: CatalogTypes, allowed: frozenset[str]) -> bool:
+    """Whether the statement has an operation the rule could flag on an operand that may
+    have the type it is flagged for (``a.id > 700`` cannot be: no column ``id`` is a
+    date), and is small enough that annotating it stays cheap (``MAX_NODES``)."""
     found = False
     for count, node in enumerate(tree.walk()):
         if count > MAX_NODES:
             return False
-        if found:
-            continue
-        if isinstance(node, (exp.Avg, exp.Sum, exp.Like, exp.ILike, *ARITHMETIC)) or isinstance(node, (*COMPARISONS, exp.In)) and any(isinstance(a, exp.Literal) for a in node.iter_expressions()):
-            found = True
+        if not found and type(node) in _RELEVANT:
+            found = _suspect(node, types)
     return found
+
+
+_RELEVANT = frozenset({exp.Avg, exp.Sum, exp.Like, exp.ILike, exp.In, *ARITHMETIC, *COMPARISONS})
+
+
+def _suspect(node: exp.Expression, types: CatalogTypes) -> bool:
+    if isinstance(node, (exp.Avg, exp.Sum)):
+        return types.has(node.this, "temporal", "text", "boolean")
+    if isinstance(node, ARITHMETIC):
+        return types.has(node.this, "text") or types.has(node.expression, "text")
+    if isinstance(node, (exp.Like, exp.ILike)):
+        return types.has(node.this, "numeric", "temporal")
+    if isinstance(node, COMPARISONS):
+        pairs = ((node.this, node.expression), (node.expression, node.this))
+        return any(isinstance(lit, exp.Literal) and types.has(col, "numeric" if lit.is_string else "temporal") for col, lit in pairs)
+    if isinstance(node, exp.In) and not node.args.get("query"):
+        literals = [i for i in node.expressions if isinstance(i, exp.Literal)]
+        return (any(i.is_string for i in literals) and types.has(node.this, "numeric")) or (any(not i.is_string for i in literals) and types.has(node.this, "temporal"))
+    return False
 
 
 def _table_columns(tree: exp.Expression) -> set[int]:
@@ -211,9 +286,12 @@ def type_findings(tree: exp.Expression | None, catalog: Catalog) -> list[tuple[s
     belong to an annotated copy of ``tree``; their identifiers keep ``tree``'s positions."""
     dialect = catalog.dialect.lower()
     allowed = STRICT.get(dialect)
-    if tree is None or allowed is None or not _worth_annotating(tree):
+    if tree is None or allowed is None:
         return []
-    schema = schema_for(catalog)
+    types = types_for(catalog)
+    if not _worth_annotating(tree, types, allowed):
+        return []
+    schema = types.schema
     try:
         qualified = qualify(tree.copy(), schema=schema, dialect=dialect, validate_qualify_columns=False, quote_identifiers=False, identify=False, expand_stars=False)
         typed = annotate_types(qualified, schema=schema, dialect=dialect)
