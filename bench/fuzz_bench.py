@@ -35,8 +35,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.canned_ollama import CannedOllama  # noqa: E402
-from tests.support.fuzzing import Fuzzer, init_options, operations, texts  # noqa: E402
+from tests.support.canned_ollama import CannedOllama
+from tests.support.fuzzing import Fuzzer, init_options, operations, texts
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "querywright.cli.main", "lsp"])
 STATUS = "querywright/status"
@@ -139,7 +139,7 @@ def run_campaign(examples: int, seed_value: int, workspace: Path, ollama_url: st
         found.operations += len(ops)
         try:
             loop.run_until_complete(asyncio.wait_for(harness.example(initial, ops), EXAMPLE_TIMEOUT_S))
-        except Exception as error:  # the campaign's job: record any failure, keep going
+        except Exception as error:  # noqa: BLE001 - the campaign records any failure and goes on
             found.failures.append(f"{type(error).__name__}: {str(error)[:300]} — initial={initial[:80]!r}, ops={len(ops)}")
             print(f"FAILURE {len(found.failures)}: {found.failures[-1]}", file=sys.stderr)
             assert harness.client is not None

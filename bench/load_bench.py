@@ -49,7 +49,7 @@ from pygls.lsp.client import LanguageClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.canned_ollama import CannedOllama  # noqa: E402
+from tests.support.canned_ollama import CannedOllama
 
 CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
 TIMEOUT_S = 60
@@ -177,7 +177,7 @@ async def timed_request(coro: Any, into: list[float], m: Measures) -> Any:
     start = time.perf_counter()
     try:
         result = await asyncio.wait_for(coro, TIMEOUT_S)
-    except Exception as error:  # a failed request is a finding of the bench, not its end
+    except Exception as error:  # noqa: BLE001 - a failed request is a finding of the bench, not its end
         m.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
         return None
     into.append((time.perf_counter() - start) * 1000)

@@ -24,7 +24,8 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from ..support.canned_ollama import CannedOllama
-from ..support.fuzzing import Fuzzer, apply_change, init_options as fuzz_options, operations, texts
+from ..support.fuzzing import Fuzzer, apply_change, operations, texts
+from ..support.fuzzing import init_options as fuzz_options
 
 FUZZ_EXAMPLES = int(os.environ.get("QUERYWRIGHT_FUZZ_EXAMPLES", "30"))
 
