@@ -12,7 +12,7 @@ binds and runs them):
 - a numeric column compared with a string literal that is not a number (``id = 'abc'``;
   ``id = '5'`` is fine: the literal is cast) (D), or ``IN`` a list holding one (D when the
   list has no number: DuckDB compares a mixed list as text);
-- a date/time column compared with (or ``IN``) a bare number (D).
+- a date/time column compared with (or ``IN``, ``BETWEEN``) a bare number (D).
 SQLite, MySQL and the other dialects coerce, so nothing is reported there. Domains, enums,
 arrays and types sqlglot cannot read are unknown and never reported; any failure of the
 annotation gives no issue.
@@ -177,7 +177,7 @@ def _worth_annotating(tree: exp.Expression, types: CatalogTypes, allowed: frozen
     return found
 
 
-_RELEVANT = frozenset({exp.Avg, exp.Sum, exp.Like, exp.ILike, exp.In, *ARITHMETIC, *COMPARISONS})
+_RELEVANT = frozenset({exp.Avg, exp.Sum, exp.Like, exp.ILike, exp.In, exp.Between, *ARITHMETIC, *COMPARISONS})
 
 
 def _suspect(node: exp.Expression, types: CatalogTypes) -> bool:
@@ -190,6 +190,9 @@ def _suspect(node: exp.Expression, types: CatalogTypes) -> bool:
     if isinstance(node, COMPARISONS):
         pairs = ((node.this, node.expression), (node.expression, node.this))
         return any(isinstance(lit, exp.Literal) and types.has(col, "numeric" if lit.is_string else "temporal") for col, lit in pairs)
+    if isinstance(node, exp.Between):
+        literals = [b for b in (node.args.get("low"), node.args.get("high")) if isinstance(b, exp.Literal)]
+        return (any(b.is_string for b in literals) and types.has(node.this, "numeric")) or (any(not b.is_string for b in literals) and types.has(node.this, "temporal"))
     if isinstance(node, exp.In) and not node.args.get("query"):
         literals = [i for i in node.expressions if isinstance(i, exp.Literal)]
         return (any(i.is_string for i in literals) and types.has(node.this, "numeric")) or (any(not i.is_string for i in literals) and types.has(node.this, "temporal"))
@@ -269,6 +272,13 @@ def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> It
                 message = _literal_clash(typed, other, allowed, dialect) if typed else None
                 if message:
                     yield message, node
+                    break
+        elif isinstance(node, exp.Between):
+            typed = _certain(node.this)
+            for bound in (node.args.get("low"), node.args.get("high")) if typed else ():
+                message = _literal_clash(typed, bound, allowed, dialect)  # type: ignore[arg-type]
+                if message:
+                    yield message.replace("compared with", "BETWEEN"), node
                     break
         elif isinstance(node, exp.In) and not node.args.get("query"):
             typed = _certain(node.this)

@@ -33,6 +33,8 @@ REJECTED = [
     "SELECT title + 1 FROM film",
     "SELECT first_name * 2 FROM actor",
     "SELECT count(*) FROM customer WHERE create_date = 2006",
+    "SELECT * FROM payment WHERE payment_date BETWEEN 2005 AND 2006",
+    "SELECT * FROM film WHERE length BETWEEN 'short' AND 'long'",
     "SELECT avg(CAST(amount AS text)) FROM payment",
     "WITH p AS (SELECT payment_id FROM payment WHERE amount > 5) SELECT * FROM p JOIN payment USING (payment_id) WHERE payment_date < 2006",
 ]
@@ -45,6 +47,7 @@ ACCEPTED = [
     "SELECT * FROM film WHERE film_id IN ('5', ' 6 ', 7)",
     "SELECT * FROM film WHERE title LIKE 'A%'",
     "SELECT * FROM film WHERE length > 120",
+    "SELECT * FROM payment WHERE payment_date BETWEEN '2005-05-01' AND '2005-06-01' AND amount BETWEEN 1 AND '5'",
     "SELECT * FROM film WHERE release_year = 2006",  # a domain over integer
     "SELECT * FROM film WHERE rating = 'PG'",  # an enum
     "SELECT * FROM payment WHERE extract(year from payment_date) = 2005",
