@@ -37,7 +37,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from .catalog import Catalog
 from .grouping import check_grouping
-from .issues import Issue, Severity, Span
+from .issues import Fix, Issue, Severity, Span
 from .names import NO_FROM, StatementChecker, alias_columns, is_pseudo_column, suggest
 from .parsing import Parsed, node_span, parse_statement
 from .text import TextIndex, split_statements
@@ -81,8 +81,8 @@ class Context:
         found = node_span(node, statement, self.index) if node is not None else None
         return found or self.index.span(statement.code_start, statement.end)
 
-    def issue(self, code: str, message: str, node: exp.Expression | None = None, severity: Severity = Severity.ERROR) -> Issue:
-        return Issue(code, severity, message, self.span(node), path=self.path)
+    def issue(self, code: str, message: str, node: exp.Expression | None = None, severity: Severity = Severity.ERROR, fixes: tuple[Fix, ...] = ()) -> Issue:
+        return Issue(code, severity, message, self.span(node), path=self.path, fixes=fixes)
 
 
 RuleCheck = Callable[[exp.Expression, Context], Iterable[Issue]]

@@ -29,7 +29,8 @@ from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from .catalog import Catalog, Table
-from .issues import Issue
+from .issues import Fix, Issue, Span, TextEdit
+from .parsing import node_span
 
 if TYPE_CHECKING:
     from .checks import Context
@@ -171,9 +172,23 @@ def ungrouped_columns(tree: exp.Expression, catalog: Catalog, scopes: list[Scope
     return found
 
 
+def _add_to_group(column: exp.Column, ctx: Context) -> tuple[Fix, ...]:
+    """The quick fix: the column appended to its SELECT's GROUP BY (when that ends in a
+    column, whose end is known)."""
+    select = column.find_ancestor(exp.Select)
+    group = select.args.get("group") if select is not None else None
+    last = group.expressions[-1] if group is not None and group.expressions else None
+    if not isinstance(last, exp.Column) or node_span(last, ctx.parsed.statement, ctx.index) is None:
+        return ()
+    end = ctx.span(last).end
+    text = column.sql(ctx.catalog.dialect)
+    return (Fix(f"Add {text} to GROUP BY", (TextEdit(Span(end, end), f", {text}"),), preferred=True),)
+
+
 def check_grouping(tree: exp.Expression, ctx: Context) -> list[Issue]:
-    """The ``ungrouped-column`` rule (see the module docstring)."""
+    """The ``ungrouped-column`` rule (see the module docstring); its quick fix adds the
+    column to the GROUP BY."""
     return [
-        ctx.issue("ungrouped-column", f'column "{c.sql(ctx.catalog.dialect)}" must appear in the GROUP BY clause or be used in an aggregate function', c)
+        ctx.issue("ungrouped-column", f'column "{c.sql(ctx.catalog.dialect)}" must appear in the GROUP BY clause or be used in an aggregate function', c, fixes=_add_to_group(c, ctx))
         for c in ungrouped_columns(tree, ctx.catalog, ctx.scopes)
     ]

@@ -68,6 +68,19 @@ def test_ungrouped_column_is_flagged(sql: str, column: str, catalog: Catalog) ->
     assert issues[0].message == f'column "{column}" must appear in the GROUP BY clause or be used in an aggregate function'
 
 
+def test_quick_fix_adds_the_column_to_group_by(catalog: Catalog) -> None:
+    sql = "SELECT rating, f.title, count(*) FROM film f GROUP BY rating"
+    (issue,) = check_text(sql, catalog)
+    (fix,) = issue.fixes
+    assert fix.title == "Add f.title to GROUP BY"
+    (edit,) = fix.edits
+    fixed = sql[: edit.span.start.character] + edit.new_text + sql[edit.span.end.character :]
+    assert fixed == "SELECT rating, f.title, count(*) FROM film f GROUP BY rating, f.title"
+    assert check_text(fixed, catalog) == []
+    (implicit,) = check_text("SELECT title, count(*) FROM film", catalog)
+    assert implicit.fixes == ()  # no GROUP BY to extend
+
+
 @pytest.mark.parametrize("sql", ACCEPTED)
 def test_grouped_or_aggregated_is_accepted(sql: str, catalog: Catalog) -> None:
     assert [i.code for i in check_text(sql, catalog)] == []
