@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from querywright.server.ai.models import gguf_files
+from querywright.server.ai.registry import list_registered
 from querywright.trainer.checkpoints import checkpoint_folders
 from querywright.trainer.train import work_dir
 
 from .conftest import assert_one_clear_error, file_size_limit, run_cli
-from .test_trainer_kill import steps_of, train_args
+from .test_trainer_kill import in_process, train_args
 
 CHECKPOINT_LIMIT = 100_000  # bytes: between the adapter weights and the optimizer state
 GGUF_LIMIT = 20_000  # bytes: between the adapter GGUF and the base model's GGUF
@@ -48,9 +50,7 @@ def test_disk_full_at_the_first_checkpoint(tiny_llama: Path, pairs_file: Path, t
 def test_disk_full_on_resume_keeps_the_good_checkpoints(tiny_llama: Path, pairs_file: Path,
                                                         tmp_path: Path, qw_home: Path) -> None:
     out = tmp_path / "adapter"
-    first = run_cli([*train_args(tiny_llama, pairs_file, out, steps=2), "--set",
-                     "keep_checkpoints=true"], qw_home, timeout=120)
-    assert first.returncode == 0, first.stderr[-2000:]
+    in_process(tiny_llama, pairs_file, out, 2, keep_checkpoints=True)
     checkpoints = work_dir(out) / "checkpoints"
     before = {p.name: files_under(p) for p in checkpoint_folders(checkpoints)}
     assert list(before) == ["checkpoint-1", "checkpoint-2"]
@@ -63,10 +63,8 @@ def test_disk_full_on_resume_keeps_the_good_checkpoints(tiny_llama: Path, pairs_
     assert {p.name: files_under(p) for p in checkpoint_folders(checkpoints)} == before
     assert (out / "adapter_model.safetensors").read_bytes() == adapter_before  # untouched
 
-    again = run_cli([*train_args(tiny_llama, pairs_file, out, steps=4), "--resume", "--set",
-                     "overwrite=true"], qw_home, timeout=120)
-    assert again.returncode == 0, again.stderr[-2000:]
-    assert steps_of(again.stdout) == [3, 4]
+    again = in_process(tiny_llama, pairs_file, out, 4, resume="latest", overwrite=True)
+    assert again.steps == 4 and len(again.step_seconds) == 2  # steps 3 and 4
     assert json.loads((out / "train_result.json").read_text())["steps"] == 4
 
 
@@ -80,6 +78,4 @@ def test_disk_full_while_writing_the_gguf(adapter: Path, converter: Path, tmp_pa
     assert not any(p.suffix == ".gguf" or ".partial" in p.name for p in qw_home.rglob("*")
                    if "llama.cpp-convert" not in p.parts), files_under(qw_home)
     assert not (qw_home / "finetuned" / "tiny-sql").exists()
-    listing = run_cli(["models", "list", "--json"], qw_home)
-    data = json.loads(listing.stdout)
-    assert data["registered"] == [] and data["cached"] == []
+    assert list_registered(qw_home / "models") == [] and gguf_files(qw_home / "models") == []

@@ -8,15 +8,17 @@ exist, and ``--resume`` must continue after the newest complete checkpoint (its 
 progress step is that checkpoint's step + 1, and it runs exactly the missing steps).
 
 ``querywright export`` killed (its whole process group, llama.cpp's converter included)
-while converting and just before the manifest: ``querywright models list`` shows only
-finished exports (valid manifest, every file there with its checksum), a model not listed
-is not served, and the same export run again succeeds over the leftovers (a finished but
-unregistered export, killed between its manifest and its registry entry, is not listed).
+while converting and just before the manifest: the registry lists only finished exports
+(valid manifest, every file there with its checksum), a model not listed is not served,
+and the same export run again succeeds over the leftovers (a finished but unregistered
+export, killed between its manifest and its registry entry, is not listed). Runs that only
+set the scene or check the outcome run in this process, to spare interpreter start-ups.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -29,7 +31,6 @@ from querywright.trainer.train import work_dir
 from .conftest import CLI, cli_env, run_cli
 
 STEPS = 10
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
 def train_args(tiny_llama: Path, pairs_file: Path, out: Path, steps: int = STEPS) -> list[str]:
@@ -37,6 +38,18 @@ def train_args(tiny_llama: Path, pairs_file: Path, out: Path, steps: int = STEPS
             "--max-steps", str(steps), "--backend", "hf-lora", "--progress", "json",
             "--set", "batch_size=2", "--set", "max_seq_length=128", "--set", "save_steps=1",
             "--set", "save_total_limit=3", "--set", "warmup_steps=0"]
+
+
+def in_process(tiny_llama: Path, pairs_file: Path, out: Path, steps: int, **extra: object):  # type: ignore[no-untyped-def]
+    """The same run as ``train_args`` says, in this process (no interpreter start-up)."""
+    from querywright.trainer.train import run_training
+    from querywright.trainer.train_config import load_config
+
+    values = {"base": str(tiny_llama), "data": str(pairs_file), "out": str(out),
+              "max_steps": steps, "backend": "hf-lora", "progress": "none", "batch_size": 2,
+              "max_seq_length": 128, "save_steps": 1, "save_total_limit": 3,
+              "warmup_steps": 0, **extra}
+    return run_training(load_config(None, values))
 
 
 def events(stdout: str) -> list[dict]:
@@ -93,8 +106,8 @@ def test_killed_training_resumes_from_its_checkpoint(tiny_llama: Path, pairs_fil
     assert not work_dir(out).exists()  # checkpoints removed after success
 
 
-def test_a_checkpoint_cut_by_a_kill_is_skipped(tiny_llama: Path, pairs_file: Path,
-                                               tmp_path: Path, qw_home: Path) -> None:
+def test_a_checkpoint_cut_by_a_kill_is_skipped(tiny_llama: Path, pairs_file: Path, tmp_path: Path,
+                                               qw_home: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A kill while the trainer saves leaves a checkpoint folder without its
     ``trainer_state.json`` (written last). Made here by the kill, then by removing that file
     from the newest checkpoint as such a kill leaves it: resume skips it, with a warning."""
@@ -106,11 +119,11 @@ def test_a_checkpoint_cut_by_a_kill_is_skipped(tiny_llama: Path, pairs_file: Pat
     assert older, "two checkpoints are needed"
     (newest / "trainer_state.json").unlink()
 
-    done = run_cli([*args, "--resume"], qw_home, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+    with caplog.at_level(logging.WARNING, logger="querywright.trainer.checkpoints"):
+        result = in_process(tiny_llama, pairs_file, out, STEPS, resume="latest")
     resumed_from = int(older[-1].name.split("-")[1])
-    assert steps_of(done.stdout)[0] == resumed_from + 1
-    assert f"skipping the incomplete checkpoint {newest.name}" in done.stderr
+    assert result.steps == STEPS and len(result.step_seconds) == STEPS - resumed_from
+    assert f"skipping the incomplete checkpoint {newest.name}" in caplog.text
 
 
 # --- killed mid-export ------------------------------------------------------------------------
@@ -141,26 +154,30 @@ def export_until_killed(adapter: Path, qw_home: Path, kill_at_step: int) -> bool
 
 
 def assert_only_complete_models(qw_home: Path) -> list[str]:
-    """Every model ``querywright models list`` shows is a finished export (a valid
-    manifest whose files are all there with their checksums); the names."""
-    from querywright.server.ai.models import sha256_file
+    """Every model the registry lists (what ``querywright models list`` and the editor's
+    model picker show, and the only ones served by name) is a finished export: a manifest
+    whose files are all there with their checksums; no stray GGUF in the model cache. The
+    names."""
+    from querywright.server.ai.models import gguf_files, sha256_file
+    from querywright.server.ai.registry import list_registered
 
-    done = run_cli(["models", "list", "--json"], qw_home)
-    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    data = json.loads(done.stdout)
-    assert data["cached"] == []  # no stray GGUF in the model cache
-    for entry in data["registered"]:
-        manifest = json.loads(Path(entry["manifest"]).read_text())
-        folder = Path(entry["manifest"]).parent
+    assert gguf_files(qw_home / "models") == []
+    for entry in list_registered(qw_home / "models"):
+        manifest = json.loads(Path(entry.manifest).read_text())
+        folder = Path(entry.manifest).parent
         for item in manifest["files"]:
             assert sha256_file(folder / item["path"]) == item["sha256"], item
-        assert Path(entry["gguf"]).read_bytes()[:4] == b"GGUF"
-    return [entry["name"] for entry in data["registered"]]
+        assert Path(entry.gguf).read_bytes()[:4] == b"GGUF"
+    return [entry.name for entry in list_registered(qw_home / "models")]
 
 
 @pytest.mark.parametrize("kill_at_step", sorted(EXPORT_STAGES))
 def test_killed_export_is_never_listed_half_written(kill_at_step: int, adapter: Path,
                                                     converter: Path, qw_home: Path) -> None:
+    from querywright.server.ai.refs import BackendConfig, open_completer
+    from querywright.server.errors import ModelError
+    from querywright.trainer.export import ExportOptions, export_model
+
     killed = export_until_killed(adapter, qw_home, kill_at_step)
     names = assert_only_complete_models(qw_home)
     out = qw_home / "finetuned" / "tiny-sql"
@@ -168,12 +185,10 @@ def test_killed_export_is_never_listed_half_written(kill_at_step: int, adapter: 
         assert killed and names == []
         assert not out.exists()  # only the staging folder (.tiny-sql.partial) was written
     if names == []:
-        ask = run_cli(["ask", "--workspace", str(EXAMPLE), "--model", "tiny-sql", "how many"],
-                      qw_home)
-        assert ask.returncode == 2 and "no registered model named 'tiny-sql'" in ask.stderr
-    if kill_at_step == 2:
-        again = run_cli(["export", "--adapter", str(adapter), "--name", "tiny-sql", "--ollama",
-                         "off", "--progress", "none"], qw_home, timeout=180)
-        assert again.returncode == 0, again.stderr[-2000:]  # the leftovers are no obstacle
+        with pytest.raises(ModelError, match="no registered model named 'tiny-sql'"):
+            open_completer("tiny-sql", BackendConfig(models_dir=qw_home / "models"))
+    if kill_at_step == 2:  # the same export again: the leftovers are no obstacle
+        export_model(ExportOptions(adapter=adapter, out=out, name="tiny-sql", ollama="off",
+                                   models_dir=qw_home / "models"))
         assert assert_only_complete_models(qw_home) == ["tiny-sql"]
         assert not list(out.parent.glob(".tiny-sql*"))  # staging folders gone
