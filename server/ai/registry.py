@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,6 +47,9 @@ class RegisteredModel:
     def ref(self) -> str:
         """The model reference that serves this model."""
         return self.gguf if self.adapter is None else f"{self.gguf}+{self.adapter}"
+
+
+_FIELDS = tuple(field.name for field in fields(RegisteredModel))
 
 
 def registry_path(directory: Path | None = None) -> Path:
@@ -122,8 +125,9 @@ def _parse(text: str) -> tuple[list[RegisteredModel], str | None]:
         return [], "not a registry (expected {\"version\": 1, \"models\": [...]})"
     models, bad = [], 0
     for item in data.get("models", []):
-        try:
-            models.append(RegisteredModel(**item))
+        try:  # fields a newer version may add are ignored, missing ones make it unreadable
+            known = {key: item[key] for key in _FIELDS if key in item}
+            models.append(RegisteredModel(**known))
         except TypeError:
             bad += 1
     return models, (f"{bad} unreadable entr{'y' if bad == 1 else 'ies'}" if bad else None)
@@ -172,7 +176,11 @@ def _manifest_ok(model: RegisteredModel) -> bool:
         log.warning("registered model %r is left out: its manifest %s is missing "
                     "(export it again)", model.name, manifest)
         return False
-    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+    except OSError as exc:  # not readable (permissions...): not damage, nothing is moved
+        log.warning("registered model %r is left out: its manifest %s cannot be read (%s)",
+                    model.name, manifest, exc)
+        return False
+    except ValueError as exc:  # not JSON, or not UTF-8
         problem = str(exc).splitlines()[0][:120]
         data = None
     else:

@@ -75,6 +75,7 @@ def test_unreadable_entries_are_dropped_and_the_rest_kept(qw_home: Path) -> None
     registry = models / "registry.json"
     data = json.loads(registry.read_text())
     data["models"].append({"name": "half-written"})  # fields missing
+    data["models"][0]["written_by"] = "a newer version"  # an unknown field is no damage
     registry.write_text(json.dumps(data))
     before = registry.read_bytes()
 
