@@ -162,6 +162,11 @@ def assert_only_complete_models(qw_home: Path) -> list[str]:
     from querywright.server.ai.registry import list_registered
 
     assert gguf_files(qw_home / "models") == []
+    shown = run_cli(["models", "list", "--json"], qw_home)  # what the user is shown
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
+    listing = json.loads(shown.stdout)
+    assert listing["cached"] == []
+    assert [m["name"] for m in listing["registered"]] == [m.name for m in list_registered(qw_home / "models")]
     for entry in list_registered(qw_home / "models"):
         manifest = json.loads(Path(entry.manifest).read_text())
         folder = Path(entry.manifest).parent
