@@ -91,7 +91,9 @@ def cli_env(qw_home: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("QUERYWRIGHT_")}
     env.update(QUERYWRIGHT_HOME=str(qw_home), HOME=str(qw_home), PYTHONUNBUFFERED="1", **extra)
     # the GGUF converters are fetched once per user: share the real user's copy when present
-    converters = Path.home() / ".cache" / "querywright" / "llama.cpp-convert"
+    from querywright.trainer.gguf import converter_cache
+
+    converters = converter_cache().parent
     if converters.is_dir() and not (qw_home / "llama.cpp-convert").exists():
         (qw_home / "llama.cpp-convert").symlink_to(converters, target_is_directory=True)
     return env
