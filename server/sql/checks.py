@@ -12,9 +12,10 @@ Rules (``code``: what it flags):
 - names (``names.py``): ``unknown-table``, ``unknown-column``, ``unknown-alias``,
   ``ambiguous-column``.
 - ``type-mismatch`` (``types.py``): an operation the database rejects by type (PostgreSQL
-  family, DuckDB only).
+  and DuckDB only).
 - ``ungrouped-column`` (``grouping.py``): a selected column neither grouped nor aggregated
-  (PostgreSQL-family dialects only).
+  (PostgreSQL-family and other strict dialects; not SQLite or MySQL); fix: add it to the
+  GROUP BY.
 - ``write-to-view`` (AI-only): INSERT/UPDATE/DELETE whose target is a view. Views that
   can be written exist, but a suggestion should write to the table.
 - ``columns-of-no-table`` (AI-only, ``partial`` statements): a SELECT list still without
