@@ -98,7 +98,11 @@ async def ask(
     prompt = build_prompt(sliced.ddl, catalog.dialect, question, lead, hints=hints)
     request = CompletionRequest(prompt=prompt, max_tokens=MAX_TOKENS, stop=STOP_SEQUENCES, grammar=gbnf, seed=seed)
     outputs = [c.text for c in await completer.complete(request, cancel)]
-    verdicts = [validate_statement(lead + text, catalog) for text in outputs]
+    # A write the question asks for ("delete the inactive users") is validated as a write
+    # and never executed, not even on the scratch database; every other candidate must be
+    # a read-only query, since candidates run.
+    writes = lead != "SELECT"
+    verdicts = [validate_statement(lead + text, catalog, read_only=not writes) for text in outputs]
     sample = values.sample if isinstance(values, ValueIndex) else values
     conn = build_database(catalog, sample, matches)
     try:
@@ -108,7 +112,7 @@ async def ask(
 
         def judge(text: str) -> None:
             if text not in outcomes:
-                outcomes[text] = run(conn, text, catalog.dialect)
+                outcomes[text] = Outcome(rows=()) if writes else run(conn, text, catalog.dialect)
                 fits[text] = fit(_parse(text, catalog.dialect), wanted)
 
         def repaired(texts: list[str]) -> list[str]:
@@ -120,7 +124,7 @@ async def ask(
                 for variant in [tree, *variants]:
                     variants += group_repairs(variant, wanted, lambda name: _columns(catalog, name))
                 for variant in variants:
-                    verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog)
+                    verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:
                         out.append(verdict.text)
             return out
@@ -137,7 +141,7 @@ async def ask(
             )  # fmt: skip
             extra = [c.text for c in await completer.complete(more, cancel)]
             outputs += extra
-            verdicts += [validate_statement(lead + text, catalog) for text in extra]
+            verdicts += [validate_statement(lead + text, catalog, read_only=not writes) for text in extra]
         valid: list[str] = []
         for verdict in verdicts:
             if verdict.ok and verdict.text not in valid:
