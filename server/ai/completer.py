@@ -45,6 +45,9 @@ class CompletionRequest:
     stop: tuple[str, ...] = ()
     grammar: str | None = None  # GBNF; ignored by backends without Capabilities.grammar
     seed: int | None = None
+    # apply the model's LoRA adapter (the embedded engine's builtin SQL adapter, trained on
+    # whole answers to questions); False runs the bare weights for this request only
+    adapter: bool = True
 
 
 @dataclass(frozen=True)

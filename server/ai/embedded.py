@@ -204,6 +204,8 @@ class EmbeddedCompleter:
             body["stop"] = list(request.stop)
         if request.grammar:
             body["grammar"] = request.grammar
+        if self.engine.key.adapter is not None and not request.adapter:
+            body["lora"] = [{"id": 0, "scale": 0.0}]  # this request on the bare weights
         return body
 
     async def _run(

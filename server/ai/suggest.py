@@ -1,8 +1,8 @@
 """The inline-suggestion service: from a document and a cursor to validated suggestions.
 
 One request runs: context (``context.inline_context``) -> adaptive debounce (cancellable)
--> prefix-keyed cache -> schema slice + prompt (``prompt``) + grammar (``grammar``, for
-whole statements when the backend can honour one and it is enabled) -> the backend, with the request's
+-> prefix-keyed cache -> schema slice + prompt (``prompt``) + grammar (``grammar``, when
+the backend can honour one and it is enabled) -> the backend, with the request's
 ``asyncio.Event`` as its cancel signal -> token healing -> validation (``validate``) ->
 up to N distinct suggestions. Nothing unvalidated comes out.
 
@@ -16,7 +16,9 @@ up to N distinct suggestions. Nothing unvalidated comes out.
   at a clause or select-item boundary (``clauses``), generation stopping there, and is
   validated as a statement still being written; another candidate is sampled
   only when the previous one fails validation, up to ``max_candidates``. Comment -> SQL
-  samples all ``max_candidates`` whole statements and shows the valid ones.
+  (a ``-- question`` line) is answered as ``ask`` answers it — value hints from the
+  workspace's seed rows, schema linking, the greedy candidate and its repairs, the
+  execution-guided choice — and shows that one statement.
 - **Backend state**: backend failures (``ModelError``: offline, timeout, circuit breaker
   open) become a result with ``status="offline"`` and a message; ``on_state`` hears of
   every change so the editor's status bar follows. The deterministic features never wait
@@ -38,11 +40,13 @@ from ..config import InlineConfig
 from ..errors import ModelError
 from ..sql.catalog import Catalog
 from ..sql.text import Statement, TextIndex
+from ..sql.values import ValueSample
+from .ask import ask
 from .clauses import Stop, cut_point, stop_for
 from .completer import BackendState, Completer, CompletionRequest
 from .context import Healing, InlineContext, heal, inline_context, insertion
-from .grammar import continuation_grammar, statement_grammar
-from .prompt import STOP_SEQUENCES, build_prompt, statement_start
+from .grammar import continuation_grammar
+from .prompt import STOP_SEQUENCES, build_prompt
 from .schema_slice import DEFAULT_TOKEN_BUDGET, slice_schema
 from .validate import Verdict, validate_candidate
 
@@ -57,7 +61,6 @@ CONTINUATION_GRAMMAR = False
 CONTINUATION_STOPS = (*STOP_SEQUENCES, "\n")
 CACHE_SIZE = 256
 MAX_TYPE_THROUGH = 48  # characters typed into a cached suggestion that still hit the cache
-WHOLE_STATEMENT_TOKENS = 96
 ALTERNATIVE_TEMPERATURE = 0.5  # candidates after the first (the first is greedy)
 
 
@@ -165,6 +168,7 @@ class SuggestionService:
         index: TextIndex | None = None,
         debounce: bool = True,
         force_comment: str | None = None,
+        values: ValueSample | None = None,
     ) -> SuggestResult:
         """Suggestions at ``offset`` of ``text``. ``force_comment``: generate a whole
         statement for this question regardless of the cursor (generateFromComment)."""
@@ -193,7 +197,7 @@ class SuggestionService:
                     pass
             if cancel.is_set():
                 return SuggestResult((), "cancelled", "cancelled")
-            return await self._run(context, catalog, cancel, is_current, started)
+            return await self._run(context, catalog, cancel, is_current, started, values)
         finally:
             if self._inflight.get(uri) is cancel:
                 del self._inflight[uri]
@@ -205,6 +209,7 @@ class SuggestionService:
         cancel: asyncio.Event,
         is_current: Callable[[], bool],
         started: float,
+        values: ValueSample | None = None,
     ) -> SuggestResult:
         assert self.completer is not None
         sliced = slice_schema(catalog, context.prefix + context.suffix, context.question or "", self.budget_tokens)
@@ -215,34 +220,31 @@ class SuggestionService:
             status = "cached" if cached else "no-valid"
             return SuggestResult(cached, status, "" if cached else "no valid suggestion", _ms(started))
         whole = context.mode == "comment"
-        lead = ""
-        if whole:
-            lead = statement_start(context.question)
-            healing = heal("")
-            grammar = statement_grammar(catalog, sliced.keys, after_select=True) if use_grammar and lead == "SELECT" else None
-            prompt = build_prompt(sliced.ddl, catalog.dialect, context.question, lead)
-            max_tokens = max(self.config.max_tokens, WHOLE_STATEMENT_TOKENS)
-        else:
-            healing = heal(context.prefix)
-            grammar = None
-            if use_grammar and self.continuation_grammar:
-                grammar = continuation_grammar(catalog, sliced.keys, healing.prompt_prefix, healing.partial)
-            prompt = build_prompt(sliced.ddl, catalog.dialect, context.question, healing.prompt_prefix, context.suffix)
-            max_tokens = self.config.max_tokens
+        healing = heal("" if whole else context.prefix)
+        grammar = None
+        if not whole and use_grammar and self.continuation_grammar:
+            grammar = continuation_grammar(catalog, sliced.keys, healing.prompt_prefix, healing.partial)
         n = max(1, self.config.max_candidates)
         request = CompletionRequest(
-            prompt=prompt,
-            max_tokens=max_tokens,
+            prompt=build_prompt(sliced.ddl, catalog.dialect, context.question, healing.prompt_prefix, context.suffix),
+            max_tokens=self.config.max_tokens,
             temperature=0.0 if n == 1 else ALTERNATIVE_TEMPERATURE,
             n=n,
-            stop=STOP_SEQUENCES if whole else CONTINUATION_STOPS,
+            stop=CONTINUATION_STOPS,
             grammar=grammar,
-        )
+            adapter=False,  # the SQL adapter answers questions; continuing text is the bare weights' job
+        )  # the continuation request (a question comment goes through ``ask``)
         try:
             if whole:
-                completions = await self.completer.complete(request, cancel)
-                outputs = [lead + c.text for c in completions]
-                items, verdicts = self._validate(context, catalog, healing, outputs, whole)
+                # a question comment is answered the way ``ask`` answers it: value hints,
+                # schema linking, repairs and the execution-guided choice (greedy only)
+                answer = await ask(context.question or "", catalog, self.completer, values=values, samples=1,
+                                   grammar=use_grammar, cancel=cancel)  # fmt: skip
+                outputs = [v.raw for v in answer.verdicts]
+                if answer.sql is not None:
+                    items, verdicts = self._validate(context, catalog, healing, [answer.sql], whole)
+                else:
+                    items, verdicts = (), list(answer.verdicts)
             else:
                 # Text after the cursor: the suggestion only fills the gap up to it.
                 stop = Stop() if context.suffix.strip() else stop_for(context.prefix)

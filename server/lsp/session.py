@@ -20,6 +20,7 @@ from ..sql.issues import Position
 from ..sql.sources import FileSets, classify, read_text
 from ..sql.statement_cache import CheckCache
 from ..sql.text import Statement, TextIndex, split_statements
+from ..sql.values import ValueSample
 from ..sql.workspace import SchemaIndex
 
 CONFIG_FILES = ("querywright.toml", "pyproject.toml")
@@ -75,6 +76,7 @@ class Snapshot:
     root: Path | None
     rel: str | None
     is_schema: bool
+    values: ValueSample = field(default_factory=ValueSample)  # the workspace's seed rows (grounding)
 
     def offset(self, position: Position) -> int:
         return self.index.offset(position)
@@ -226,6 +228,7 @@ class Session:
             root=self.root,
             rel=doc.rel,
             is_schema=doc.rel is not None and self.schema.is_schema_file(doc.rel),
+            values=self.schema.values,
         )
 
     def query_texts(self, current: Snapshot | None = None) -> list[tuple[str | None, str]]:

@@ -120,3 +120,23 @@ async def test_truncated_gguf_fails_to_load_cleanly(smollm2_gguf: Path, tmp_path
         truncated.write_bytes(source.read(5_000_000))  # valid header, missing tensors
     with pytest.raises(ModelError, match="corrupt or unsupported GGUF"):
         await EmbeddedCompleter(truncated, n_threads=1).warm_up()
+
+
+async def test_a_request_can_run_without_the_adapter(completer: EmbeddedCompleter, smollm2_gguf: Path) -> None:
+    """The builtin SQL adapter is applied per request: ``adapter=False`` gives exactly what
+    the bare weights give, ``adapter=True`` what the adapter makes of the same prompt."""
+    from querywright.server.ai.models import SMOLLM2_135M_SQL, adapter_path
+    from querywright.server.ai.prompt import build_prompt
+
+    adapted = EmbeddedCompleter(smollm2_gguf, adapter_path(SMOLLM2_135M_SQL), n_ctx=2048, n_threads=1)
+    ddl = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT);"
+    outputs = {}
+    for question in ("How many users are there?", "List the titles of all products."):
+        prompt = build_prompt(ddl, "postgres", question, "SELECT")
+        request = CompletionRequest(prompt=prompt, max_tokens=16, stop=(";",), seed=1)
+        bare = (await completer.complete(request))[0].text
+        off = (await adapted.complete(CompletionRequest(prompt=prompt, max_tokens=16, stop=(";",), seed=1, adapter=False)))[0].text
+        on = (await adapted.complete(request))[0].text
+        assert off == bare
+        outputs[question] = (bare, on)
+    assert any(bare != on for bare, on in outputs.values()), outputs

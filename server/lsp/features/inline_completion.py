@@ -144,6 +144,7 @@ def register(server: QuerywrightServer) -> None:
             result = await host.service.suggest(
                 uri, snapshot.text, offset, snapshot.catalog, cancel=cancel, is_current=is_current,
                 statements=snapshot.statement_list, index=snapshot.index, debounce=automatic,
+                values=snapshot.values,
             )  # fmt: skip
         except asyncio.CancelledError:
             cancel.set()  # $/cancelRequest: stop generation at the next token
@@ -190,7 +191,10 @@ async def generate_from_comment(server: QuerywrightServer, request: CommandReque
         return {"sql": None, "message": host.message or "no model is configured"}
     await warm.ensure(server, host)
     try:
-        answer = await ask(question, snapshot.catalog, host.command_completer or host.completer, samples=COMMENT_SAMPLES, grammar=snapshot.config.inline.grammar)
+        answer = await ask(
+            question, snapshot.catalog, host.command_completer or host.completer,
+            values=snapshot.values, samples=COMMENT_SAMPLES, grammar=snapshot.config.inline.grammar,
+        )  # fmt: skip
     except ModelError as exc:
         return {"sql": None, "message": str(exc)}
     if answer.sql is None:
