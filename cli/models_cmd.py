@@ -112,7 +112,15 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _describe(ref_text: str, probe: bool) -> dict[str, Any]:
-    from ..server.ai.models import adapter_path, builtin_model, cached_path, check_gguf, runtime_path, sha256_file, verify
+    from ..server.ai.models import (
+        adapter_path,
+        builtin_model,
+        cached_path,
+        check_gguf,
+        runtime_path,
+        sha256_file,
+        verify,
+    )
     from ..server.ai.refs import BackendConfig, open_completer, parse_ref
     from ..server.ai.registry import find_registered
     from ..server.errors import ModelError

@@ -26,9 +26,11 @@ LIMIT = 16 * 2**20
 
 REBUILD = [
     "querywright dataset build --schemas spider/tables.json --synthetic {synthetic} --jobs 16 --seed {seed} -o ds",
-    "querywright train --base builtin:smollm2-135m-base --data ds/train.jsonl --backend auto "
-    "--set batch_size={batch_size} --set epochs={epochs:g} --set max_seq_length={max_seq_length} "
-    "--set learning_rate={learning_rate:g} --out gen",
+    (
+        "querywright train --base builtin:smollm2-135m-base --data ds/train.jsonl --backend auto "
+        "--set batch_size={batch_size} --set epochs={epochs:g} --set max_seq_length={max_seq_length} "
+        "--set learning_rate={learning_rate:g} --out gen"
+    ),
     "querywright export --adapter gen --mode adapter --ollama off --name {name} --out gen-export",
 ]
 
@@ -91,8 +93,8 @@ def main() -> int:
     (ADAPTERS / f"{args.name}.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
 
     text = MODELS.read_text("utf-8")
-    text = re.sub(r"^ADAPTER_SIZE = .*$", f"ADAPTER_SIZE = {len(data):_}", text, count=1, flags=re.M)
-    text = re.sub(r'^ADAPTER_SHA256 = ".*"$', f'ADAPTER_SHA256 = "{digest}"', text, count=1, flags=re.M)
+    text = re.sub(r"^ADAPTER_SIZE = .*$", f"ADAPTER_SIZE = {len(data):_}", text, count=1, flags=re.MULTILINE)
+    text = re.sub(r'^ADAPTER_SHA256 = ".*"$', f'ADAPTER_SHA256 = "{digest}"', text, count=1, flags=re.MULTILINE)
     MODELS.write_text(text, "utf-8")
     print(json.dumps({"adapter": str(target), "size": len(data), "sha256": digest}))
     return 0

@@ -1,10 +1,11 @@
-"""Quality guard: the shipped builtin model, greedy (``samples=1``: the greedy candidate
+"""Quality guard: the shipped builtin model (with its SQL adapter), greedy (``samples=1``: the greedy candidate
 and its repairs), answers the 42 human Sakila questions through ``ask`` with the
 workspace's values (grounding, linking, execution-guided choice); answers and gold queries run on the real PostgreSQL
 fixture loaded with the Sakila DDL and its seed rows, and results are compared as
 multisets (in order when the gold query has ``ORDER BY``). The build fails when execution
 accuracy falls below the threshold, set a little under the figure measured with
-``python bench/sakila_ex.py --samples 1`` (7/42 on a 2-core x86_64 machine).
+``python bench/sakila_ex.py --samples 1 --threads 1`` (16/42 with the shipped SQL adapter on
+a 2-core x86_64 machine; the bare weights: ``--model builtin:smollm2-135m-base``).
 
 Data: ``tests/sql/fixtures/corpus`` (copied from the public corpus with LICENSE.sakila).
 """
@@ -29,7 +30,7 @@ from querywright.server.sql.workspace import load_catalog
 
 CORPUS = Path(__file__).resolve().parent.parent / "sql" / "fixtures" / "corpus"
 SLICE = 42  # the first questions of sakila.jsonl (all of them)
-MIN_RIGHT = 6  # measured 7: see the module docstring; raise it when ask improves
+MIN_RIGHT = 13  # measured 16: see the module docstring; raise it when ask improves
 
 
 def _norm(row: tuple[object, ...]) -> str:

@@ -18,14 +18,14 @@ from querywright.server.ai.models import (
     SMOLLM2_135M,
     SMOLLM2_135M_BASE,
     SMOLLM2_135M_SQL,
-    adapter_path,
-    sha256_file,
     WheelModel,
+    adapter_path,
     cached_path,
     check_gguf,
     pull_model,
     resolve_builtin,
     runtime_path,
+    sha256_file,
     verify,
 )
 from querywright.server.ai.registry import find_registered, list_registered, register_model
