@@ -119,7 +119,9 @@ class ModelHost:
             await completer.warm_up()
             sliced = slice_schema(catalog)
             prefix = prompt_prefix(sliced.ddl, catalog.dialect)
-            await completer.complete(CompletionRequest(prompt=prefix, max_tokens=1))
+            # on the bare weights, as keystroke suggestions run (an adapter switch would
+            # drop the evaluated prefix from the engine's cache)
+            await completer.complete(CompletionRequest(prompt=prefix, max_tokens=1, adapter=False))
             state = await completer.state()
         except ModelError as exc:
             if completer in (self.completer, self.command_completer):

@@ -1,0 +1,147 @@
+"""Question-comment ghost text latency as an editor sees it: through the real language server over stdio.
+
+``python bench/comment_latency.py [--questions N] [--model REF] [--append bench/RESULTS.md]``
+
+Builds a workspace from the Sakila DDL and its seed rows (``tests/sql/fixtures/corpus``),
+starts ``querywright lsp`` there with the product settings, opens a query document and, for
+each of the first N human-written Sakila questions, replaces the document with
+``-- <question>`` and a new line and asks for ``textDocument/inlineCompletion`` on that line,
+timed from request to response (debounce, grounding, linking, generation, validation,
+execution-guided choice, the stdio round trip). The first request is *cold*: it is sent
+right after the document opens, so it waits for the model to load; the others are *warm*.
+The same questions asked again show the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
+TIMEOUT_S = 300
+
+
+def quantile(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def workspace(folder: Path) -> Path:
+    (folder / "db").mkdir(parents=True)
+    for name in ("sakila-postgres.sql", "sakila-postgres-data.sql"):
+        shutil.copy(CORPUS / name, folder / "db" / name)
+    (folder / "queries").mkdir()
+    (folder / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["db/*.sql"]\n')
+    return folder
+
+
+async def measure(root: Path, questions: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    client = LanguageClient("querywright-bench", "1")
+
+    @client.feature(types.WORKSPACE_CONFIGURATION)
+    def configuration(params: types.ConfigurationParams) -> list[Any]:
+        return [options for _ in params.items]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        return None
+
+    statuses: list[Any] = []  # querywright/status notifications (the schema is loaded when they count tables)
+
+    @client.feature("querywright/status")
+    def status(params: Any) -> None:
+        statuses.append(params)
+
+    await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp")
+    await client.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)),
+        root_uri=root.as_uri(), initialization_options=options,
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")]))  # fmt: skip
+    client.initialized(types.InitializedParams())
+    uri = (root / "queries" / "questions.sql").as_uri()
+    version = 1
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="sql", version=version, text="")))
+    loaded = time.perf_counter()
+    while not any((getattr(x, "tables", None) or (x.get("tables") if isinstance(x, dict) else 0)) for x in statuses):
+        if time.perf_counter() - loaded > TIMEOUT_S:
+            raise SystemExit("the language server never reported a loaded schema")
+        await asyncio.sleep(0.05)  # the schema is loaded (what the status bar shows) before typing
+    rows: list[tuple[str, float, str]] = []
+    for rounds, label in ((questions, "first"), (questions, "again")):
+        for question in rounds:
+            version += 1
+            text = f"-- {question}\n"
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=version, uri=uri), [types.TextDocumentContentChangeWholeDocument(text=text)]))  # fmt: skip
+            params = types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(1, 0),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))  # fmt: skip
+            t0 = time.perf_counter()
+            result = await asyncio.wait_for(client.text_document_inline_completion_async(params), TIMEOUT_S)
+            items = result.items if isinstance(result, types.InlineCompletionList) else result or []
+            shown = str(items[0].insert_text) if items else ""
+            rows.append((label, (time.perf_counter() - t0) * 1000, shown))
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return {"rows": rows, "statuses": statuses}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=12)
+    parser.add_argument("--model", default=None, help="model reference (default: the product's)")
+    parser.add_argument("--append", type=Path)
+    args = parser.parse_args()
+    records = [json.loads(line) for line in (CORPUS / "sakila.jsonl").read_text().splitlines() if line.strip()]
+    questions = [r["question"] for r in records[: args.questions]]
+    options: dict[str, Any] = {"model": args.model} if args.model else {}
+    code = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=REPO, capture_output=True, text=True).stdout.strip()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        r = asyncio.run(measure(workspace(Path(tmp)), questions, options))
+    rows = r["rows"]
+    cold = [ms for label, ms, _ in rows[:1]]
+    warm = [ms for label, ms, _ in rows[1 : len(questions)]]
+    again = [ms for label, ms, _ in rows[len(questions) :]]
+    shown = sum(1 for _, _, text in rows[: len(questions)] if text)
+    lines = [
+        f"\n## Question-comment ghost text through the language server over stdio ({time.strftime('%Y-%m-%d %H:%M')})\n",
+        (f"Machine: {platform.machine()}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
+         f"Python {platform.python_version()}; model {args.model or 'the default (builtin:smollm2-135m)'}, embedded engine, "
+         f"product settings; Sakila DDL and seed rows; code at {code}."),
+        (f"Command: `python bench/comment_latency.py {' '.join(a for a in sys.argv[1:] if not a.startswith('--append') and a != str(args.append))}`"
+         f" ({time.perf_counter() - started:.0f} s)\n"),
+        "| requests | n | p50 (ms) | p95 (ms) |",
+        "|---|---|---|---|",
+        f"| cold (first request, the model loads) | 1 | {cold[0]:.0f} | {cold[0]:.0f} |",
+        f"| warm (each a new question) | {len(warm)} | {quantile(warm, 50):.0f} | {quantile(warm, 95):.0f} |",
+        f"| the same questions again (cache) | {len(again)} | {quantile(again, 50):.0f} | {quantile(again, 95):.0f} |",
+        f"\nRequest -> response, the debounce included; {shown} of {len(questions)} questions got a suggestion.",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.append:
+        with args.append.open("a") as out:
+            out.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
