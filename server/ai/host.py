@@ -43,16 +43,44 @@ class ModelHost:
         self._config = Config()
         self._root: Path | None = None
         self._opened: tuple[str, str, str | None] | None = None
+        self._shown = ""  # ``serving`` as last reported
 
     @property
     def model(self) -> str:
+        """The model reference asked for (``setModel``, else the settings)."""
         return self.ref or self._config.model
 
+    @property
+    def serving(self) -> str:
+        """What answers now, for the status: the model asked for, or the built-in model
+        standing in for an unreachable Ollama one ("builtin:smollm2-135m (fallback:
+        ollama:NAME unreachable)")."""
+        fallback = self._falling_back()
+        return fallback.name if fallback is not None else self.model
+
+    def _falling_back(self) -> Any:
+        from .refs import FallbackCompleter
+
+        for completer in (self.completer, self.command_completer):
+            if isinstance(completer, FallbackCompleter) and completer.falling_back:
+                return completer
+        return None
+
+    def _fallback_notice(self) -> str:
+        fallback = self._falling_back()
+        return fallback.notice if fallback is not None else ""
+
     def _set(self, state: BackendState, message: str = "") -> None:
-        changed = (state, message) != (self.state, self.message)
-        self.state, self.message = state, message
+        shown = (state, message, self.serving)
+        changed = shown != (self.state, self.message, self._shown)
+        self.state, self.message, self._shown = state, message, self.serving
         if changed and self.on_state is not None:
             self.on_state(state, message)
+
+    def _switched(self) -> None:
+        """A fallback completer moved to the built-in model or back: say what serves."""
+        if self.state is not BackendState.DISABLED:
+            self._set(self.state, self._fallback_notice())
 
     def configure(self, config: Config, root: Path | None) -> bool:
         """Adopt settings; True when the backend was (re)opened."""
@@ -64,7 +92,7 @@ class ModelHost:
         self._open()
 
     def _open(self) -> bool:
-        from .refs import BackendConfig, open_completer
+        from .refs import BackendConfig, FallbackCompleter, open_completer
 
         wanted = (self.model, self._config.ollama_host, str(self._root) if self._root else None)
         if wanted == self._opened and self.completer is not None:
@@ -87,6 +115,9 @@ class ModelHost:
             self.service = SuggestionService(None, self._config.inline)
             self._set(BackendState.DISABLED, str(exc))
             return True
+        for completer in (self.completer, self.command_completer):
+            if isinstance(completer, FallbackCompleter):
+                completer.on_switch = self._switched
         self.service = SuggestionService(self.completer, self._config.inline, on_state=self._service_state)
         # Nothing is loaded before the first suggestion (editors that never ask for one
         # never pay for the model); a cheap probe finds servers that are not there.
@@ -105,7 +136,7 @@ class ModelHost:
             self._set(state, message)
 
     def _service_state(self, state: BackendState, message: str) -> None:
-        self._set(state, message)
+        self._set(state, message or (self._fallback_notice() if state is BackendState.READY else ""))
 
     async def warm_up(self, catalog: Catalog) -> None:
         """Load the model and evaluate the workspace's fixed prompt prefix (schema), so
@@ -128,7 +159,7 @@ class ModelHost:
                 self._set(BackendState.OFFLINE, str(exc))
             return
         if completer in (self.completer, self.command_completer):
-            self._set(state, "" if state is BackendState.READY else self.message)
+            self._set(state, self._fallback_notice() if state is BackendState.READY else self.message)
 
     async def available(self) -> list[dict[str, Any]]:
         """``querywright.listModels``: Ollama models (``/api/tags``), registered and local

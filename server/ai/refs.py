@@ -222,7 +222,9 @@ class FallbackCompleter:
 
     The primary's circuit breaker decides: once open, requests go straight to the
     fallback, and its half-open trial brings the primary back when it recovers.
-    ``notice`` holds the status message while the fallback serves (else ``None``).
+    ``notice`` holds the status message while the fallback serves (else ``None``), and
+    ``name`` then names the fallback, so a status built from it says what answers;
+    ``on_switch`` (when set) is called each time serving moves to the fallback or back.
     """
 
     def __init__(self, primary: ResilientCompleter, make_fallback: Callable[[], Completer]) -> None:
@@ -230,6 +232,12 @@ class FallbackCompleter:
         self._make_fallback = make_fallback
         self._fallback: Completer | None = None
         self.notice: str | None = None
+        self.on_switch: Callable[[], None] | None = None
+
+    @property
+    def falling_back(self) -> bool:
+        """Whether the built-in fallback serves now."""
+        return bool(self.notice) and self._fallback is not None
 
     @property
     def _active(self) -> Completer:
@@ -237,7 +245,8 @@ class FallbackCompleter:
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        if self.notice and self._fallback is not None:
+        if self.falling_back:
+            assert self._fallback is not None
             return f"{self._fallback.name} (fallback: {self.primary.name} unreachable)"
         return self.primary.name
 
@@ -253,15 +262,25 @@ class FallbackCompleter:
                 raise ModelError(
                     f"{reason}, and the built-in fallback is unavailable: {exc}"
                 ) from None
+        switched = not self.falling_back
         if self.notice is None:
             log.warning("%s; using %s instead", reason, self._fallback.name)
         self.notice = f"{reason}; using {self._fallback.name} instead"
+        if switched:
+            self._switched()
         return self._fallback
 
     def _recovered(self) -> None:
+        switched = self.falling_back
         if self.notice is not None:
             log.info("%s is reachable again", self.primary.name)
         self.notice = None
+        if switched:
+            self._switched()
+
+    def _switched(self) -> None:
+        if self.on_switch is not None:
+            self.on_switch()
 
     async def complete(
         self, request: CompletionRequest, cancel: asyncio.Event | None = None

@@ -14,10 +14,10 @@ and HTTP 500. For each:
 - the server stays up: a second inline request (the circuit breaker counting) answers
   validly too, deterministic features still answer fast after it, no handler failure.
 
-Known limit (measured in bench/RESULTS.md, "Deterministic features while the model is
-sick"): the first inline request waits for the model's warm-up, which runs with the 120 s
-command timeout, so against the slow backend it answers after its 10 s, not after the 2 s
-inline timeout; later requests are refused at once by the circuit breaker.
+The first inline request finds the model's warm-up (120 s command timeout) still running
+against the slow backend: it waits for it at most the 2 s inline timeout and answers an
+empty list, the status saying the model did not answer within 2 s while loading
+(``tests/lsp/test_warmup_bound.py`` follows such a warm-up to its end).
 
 The control test asks the same with a healthy backend and gets the canned suggestion, so
 the empty answers above are the sickness's doing, not the request's.

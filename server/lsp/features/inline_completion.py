@@ -18,7 +18,10 @@ Thin glue over ``ai.structural``, ``ai.suggest`` / ``ai.host``:
   ``querywright.setModel`` (docs/protocol.md);
 - the model is warmed up (loaded, the schema part of the prompt evaluated) in the
   background once a query document is open and again after the schema changes, so the
-  first keystroke does not pay for it; without an open query document, on first use.
+  first keystroke does not pay for it; without an open query document, on first use. An
+  inline request waits for a running warm-up at most the inline timeout, then answers an
+  empty list and says in the status that the model is still loading (a hung backend's
+  warm-up, which has the commands' longer timeout, never holds keystrokes up).
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ class _Warm:
     async def ensure(self, server: QuerywrightServer, host: ModelHost) -> None:
         await asyncio.shield(self.start(server, host))
 
+    async def ready(self, server: QuerywrightServer, host: ModelHost, timeout_s: float) -> bool:
+        """Whether the warm-up is done, waiting for it at most ``timeout_s``; a warm-up
+        still running then goes on in the background (a keystroke never waits on a
+        model that is slow to load or hung for longer than its own timeout)."""
+        task = self.start(server, host)
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)  # never cancels the task
+        return bool(done)
+
 
 _HOSTS: dict[int, tuple[ModelHost, _Warm]] = {}
 
@@ -89,7 +100,7 @@ def host_of(server: QuerywrightServer) -> ModelHost:
 def register(server: QuerywrightServer) -> None:
     def on_state(state: BackendState, message: str) -> None:
         server.backend_status.backend = state.value
-        server.backend_status.model = host.model
+        server.backend_status.model = host.serving
         server.backend_status.message = message
         server.send_status()
 
@@ -139,7 +150,12 @@ def register(server: QuerywrightServer) -> None:
             return document is not None and document.version == snapshot.version
 
         try:
-            await warm.ensure(server, host)
+            bound = snapshot.config.inline.timeout_ms / 1000.0
+            if not await warm.ready(server, host, bound):
+                # still loading: answer now, the warm-up goes on; the editor asks again
+                server.send_status(f"{host.serving} did not answer within {bound:g} s while loading; "
+                                   "suggestions start once it is ready")
+                return types.InlineCompletionList(items=[])
             automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
             result = await host.service.suggest(
                 uri, snapshot.text, offset, snapshot.catalog, cancel=cancel, is_current=is_current,
