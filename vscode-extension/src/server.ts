@@ -23,7 +23,7 @@ import schema from '../../schemas/config.schema.json';
 import { credentialEnvironment } from './credentials';
 import { candidates, probe, serverArgs, type Candidate, type Probe } from './interpreter';
 import { ManagedEnvironment } from './managedEnv';
-import { OwnedCommandsFilter } from './ownedCommands';
+import { OwnedCommandsFilter, ServerCommandSlot } from './ownedCommands';
 import { selectedInterpreter } from './pythonExtension';
 import { extrasFor } from './requirements';
 import { levelOf, type Level } from './serverLog';
@@ -34,6 +34,8 @@ export const STATUS_NOTIFICATION = 'querywright/status';
 
 /** Command ids of package.json: the client must not register these for the server. */
 let ownedCommands: ReadonlySet<string> = new Set();
+/** The server's commands are registered by one client at a time (see ownedCommands.ts). */
+const serverCommands = new ServerCommandSlot();
 
 class QuerywrightClient extends LanguageClient {
   // Called from LanguageClient's constructor, so it reads a module-level set.
@@ -41,7 +43,7 @@ class QuerywrightClient extends LanguageClient {
     const dynamic = feature as DynamicFeature<unknown>;
     if (dynamic.registrationType?.method === ExecuteCommandRequest.type.method) {
       super.registerFeature(
-        new OwnedCommandsFilter(dynamic as DynamicFeature<ExecuteCommandRegistrationOptions>, ownedCommands),
+        new OwnedCommandsFilter(dynamic as DynamicFeature<ExecuteCommandRegistrationOptions>, ownedCommands, serverCommands),
       );
       return;
     }
@@ -205,6 +207,10 @@ export class ServerController implements vscode.Disposable {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.client = undefined;
+      // Given up on: it must not restart itself, and what it registered goes with it.
+      void client.dispose(2000).catch((disposing: unknown) =>
+        this.output.appendLine(`[client] disposing the failed client: ${String(disposing)}`),
+      );
       this.output.appendLine(`[client] the server did not start: ${reason}`);
       this.events.onStopped(reason);
       void this.explainFailure(
@@ -346,6 +352,9 @@ export class ServerController implements vscode.Disposable {
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
+          // A client this controller no longer holds (it failed to start, or was
+          // replaced) is not restarted: its successor is, or will be, running.
+          if (this.client !== client) return { action: CloseAction.DoNotRestart, handled: true };
           crashes += 1;
           if (crashes <= 3) {
             this.output.appendLine(`[client] the server exited; restarting (${crashes}/3)`);

@@ -6,7 +6,7 @@ import type {
   RegistrationData,
   ServerCapabilities,
 } from 'vscode-languageclient/node';
-import { OwnedCommandsFilter } from '../src/ownedCommands';
+import { OwnedCommandsFilter, ServerCommandSlot } from '../src/ownedCommands';
 
 /** Records what the client's ExecuteCommand feature would register as VS Code commands. */
 class RecordingFeature implements DynamicFeature<ExecuteCommandRegistrationOptions> {
@@ -51,4 +51,69 @@ test('a server without executeCommandProvider passes through', () => {
   const inner = new RecordingFeature();
   new OwnedCommandsFilter(inner, owned).initialize({}, undefined);
   assert.deepEqual(inner.registered, []);
+});
+
+/**
+ * The client's ExecuteCommand feature over a registry that behaves as VS Code's
+ * `commands.registerCommand` does: an id registered twice throws, `clear()`
+ * disposes what this feature registered.
+ */
+class RegistryFeature extends RecordingFeature {
+  private mine: string[] = [];
+  constructor(private readonly registry: Set<string>) {
+    super();
+  }
+  override register(data: RegistrationData<ExecuteCommandRegistrationOptions>): void {
+    for (const command of data.registerOptions.commands) {
+      if (this.registry.has(command)) throw new Error(`command '${command}' already exists`);
+      this.registry.add(command);
+      this.mine.push(command);
+    }
+    super.register(data);
+  }
+  override clear(): void {
+    for (const command of this.mine) this.registry.delete(command);
+    this.mine = [];
+  }
+}
+
+const serverCapabilities: ServerCapabilities = {
+  executeCommandProvider: { commands: ['querywright.listModels', 'querywright.setModel', 'querywright.reloadSchema'] },
+};
+
+test("a client that failed without cleaning up does not block the next client's commands", () => {
+  const registry = new Set<string>();
+  const slot = new ServerCommandSlot();
+  // the first client registered the server's commands, then failed: nothing cleared them
+  new OwnedCommandsFilter(new RegistryFeature(registry), owned, slot).initialize(serverCapabilities, undefined);
+  assert.deepEqual([...registry].sort(), ['querywright.listModels', 'querywright.setModel']);
+  // the restart's client registers them again without "already exists"
+  const second = new OwnedCommandsFilter(new RegistryFeature(registry), owned, slot);
+  second.initialize(serverCapabilities, undefined);
+  second.register({ id: 'dynamic', registerOptions: { commands: ['querywright.fineTuneStatus'] } });
+  assert.deepEqual([...registry].sort(), ['querywright.fineTuneStatus', 'querywright.listModels', 'querywright.setModel']);
+  // and a third after a clean stop
+  second.clear();
+  assert.deepEqual([...registry], []);
+  new OwnedCommandsFilter(new RegistryFeature(registry), owned, slot).initialize(serverCapabilities, undefined);
+  assert.deepEqual([...registry].sort(), ['querywright.listModels', 'querywright.setModel']);
+});
+
+test("a late clear of a replaced client leaves its successor's commands in place", () => {
+  const registry = new Set<string>();
+  const slot = new ServerCommandSlot();
+  const first = new OwnedCommandsFilter(new RegistryFeature(registry), owned, slot);
+  first.initialize(serverCapabilities, undefined);
+  new OwnedCommandsFilter(new RegistryFeature(registry), owned, slot).initialize(serverCapabilities, undefined);
+  first.clear();
+  assert.deepEqual([...registry].sort(), ['querywright.listModels', 'querywright.setModel']);
+});
+
+test('without a shared slot the second registration throws, as in VS Code', () => {
+  const registry = new Set<string>();
+  new OwnedCommandsFilter(new RegistryFeature(registry), owned).initialize(serverCapabilities, undefined);
+  assert.throws(
+    () => new OwnedCommandsFilter(new RegistryFeature(registry), owned).initialize(serverCapabilities, undefined),
+    /command 'querywright.listModels' already exists/,
+  );
 });
