@@ -52,6 +52,8 @@ def test_finetune_shop_end_to_end(tmp_path: Path) -> None:
     done = lines[-1]
     assert done["event"] == "done" and done["model"] == "shop-sql" == result.model
     assert done["better"] is result.better
+    # a CPU run says what it can do and names the faster routes
+    assert any("trained on the CPU: 2 LoRA steps" in n and "CUDA GPU" in n for n in done["notes"]), done["notes"]
 
     # the manifest: valid, written last, its hashes match the files
     manifest = json.loads(result.manifest.read_text())
