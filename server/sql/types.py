@@ -12,7 +12,8 @@ binds and runs them):
 - a numeric column compared with a string literal that is not a number (``id = 'abc'``;
   ``id = '5'`` is fine: the literal is cast) (D), or ``IN`` a list holding one (D when the
   list has no number: DuckDB compares a mixed list as text);
-- a date/time column compared with (or ``IN``, ``BETWEEN``) a bare number (D).
+- a date/time column compared with (or ``IN``, ``BETWEEN``) a bare number (D), or with a
+  string that cannot be a date or time (no digit, not ``'now'``/``'today'``...) (D).
 SQLite, MySQL and the other dialects coerce, so nothing is reported there. Domains, enums,
 arrays and types sqlglot cannot read are unknown and never reported; any failure of the
 annotation gives no issue.
@@ -59,9 +60,10 @@ ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 STRICT: dict[str, frozenset[str]] = {
     "postgres": frozenset({
         "sum-temporal", "avg-temporal", "sum-text", "avg-text", "sum-boolean", "avg-boolean", "arithmetic-text",
-        "like-non-text", "number-vs-text", "temporal-vs-number", "mixed-in-list",
+        "like-non-text", "number-vs-text", "temporal-vs-number", "temporal-vs-text", "mixed-in-list",
     }),
-    "duckdb": frozenset({"sum-temporal", "sum-text", "avg-text", "avg-boolean", "arithmetic-text", "like-non-text", "number-vs-text", "temporal-vs-number"}),
+    "duckdb": frozenset({"sum-temporal", "sum-text", "avg-text", "avg-boolean", "arithmetic-text", "like-non-text", "number-vs-text",
+                         "temporal-vs-number", "temporal-vs-text"}),
 }  # fmt: skip
 
 MAX_NODES = 5_000
@@ -189,13 +191,13 @@ def _suspect(node: exp.Expression, types: CatalogTypes) -> bool:
         return types.has(node.this, "numeric", "temporal")
     if isinstance(node, COMPARISONS):
         pairs = ((node.this, node.expression), (node.expression, node.this))
-        return any(isinstance(lit, exp.Literal) and types.has(col, "numeric" if lit.is_string else "temporal") for col, lit in pairs)
+        return any(isinstance(lit, exp.Literal) and (types.has(col, "numeric", "temporal") if lit.is_string else types.has(col, "temporal")) for col, lit in pairs)
     if isinstance(node, exp.Between):
         literals = [b for b in (node.args.get("low"), node.args.get("high")) if isinstance(b, exp.Literal)]
-        return (any(b.is_string for b in literals) and types.has(node.this, "numeric")) or (any(not b.is_string for b in literals) and types.has(node.this, "temporal"))
+        return (any(b.is_string for b in literals) and types.has(node.this, "numeric", "temporal")) or (any(not b.is_string for b in literals) and types.has(node.this, "temporal"))
     if isinstance(node, exp.In) and not node.args.get("query"):
         literals = [i for i in node.expressions if isinstance(i, exp.Literal)]
-        return (any(i.is_string for i in literals) and types.has(node.this, "numeric")) or (any(not i.is_string for i in literals) and types.has(node.this, "temporal"))
+        return (any(i.is_string for i in literals) and types.has(node.this, "numeric", "temporal")) or (any(not i.is_string for i in literals) and types.has(node.this, "temporal"))
     return False
 
 
@@ -239,7 +241,20 @@ def _literal_clash(typed: tuple[str, DT], literal: exp.Expression, allowed: froz
         return f"{what} ({type_.value}) compared with '{literal.this}' fails in {dialect}: not a number"
     if type_ in TEMPORAL and not literal.is_string and "temporal-vs-number" in allowed:
         return f"{what} ({type_.value}) compared with the number {literal.this} fails in {dialect}: use a date literal such as '2005-06-01'"
+    if type_ in TEMPORAL and literal.is_string and not _may_be_temporal(literal.this) and "temporal-vs-text" in allowed:
+        return f"{what} ({type_.value}) compared with '{literal.this}' fails in {dialect}: not a date or time"
     return None
+
+
+# the strings PostgreSQL reads as dates/times without a digit in them
+_TEMPORAL_WORDS = frozenset({"now", "today", "tomorrow", "yesterday", "epoch", "infinity", "-infinity", "allballs"})
+
+
+def _may_be_temporal(text: str) -> bool:
+    """Whether a string literal could be read as a date or time: anything holding a digit
+    (every format a database accepts does) or one of the special words; ``'GUINESS'`` is not."""
+    bare = text.strip().lower()
+    return any(ch.isdigit() for ch in bare) or bare in _TEMPORAL_WORDS
 
 
 def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> Iterator[tuple[str, exp.Expression]]:

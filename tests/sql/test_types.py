@@ -36,6 +36,9 @@ REJECTED = [
     "SELECT * FROM payment WHERE payment_date BETWEEN 2005 AND 2006",
     "SELECT * FROM film WHERE length BETWEEN 'short' AND 'long'",
     "SELECT avg(CAST(amount AS text)) FROM payment",
+    "SELECT title FROM film WHERE last_update = 'GUINESS'",
+    "SELECT * FROM rental WHERE rental_date IN ('soon', 'later')",
+    "SELECT * FROM payment WHERE payment_date BETWEEN 'May' AND 'June'",
     "WITH p AS (SELECT payment_id FROM payment WHERE amount > 5) SELECT * FROM p JOIN payment USING (payment_id) WHERE payment_date < 2006",
 ]
 ACCEPTED = [
@@ -61,6 +64,8 @@ ACCEPTED = [
     "SELECT customer_id FROM customer WHERE active = 1",
     "SELECT * FROM film WHERE film_id IN (SELECT film_id FROM inventory)",
     "SELECT * FROM customer WHERE activebool = 'true'",
+    "SELECT * FROM rental WHERE rental_date < 'now' AND return_date > 'yesterday' AND rental_date <> 'infinity'",
+    "SELECT * FROM payment WHERE payment_date > 'May 24 2005' AND payment_date < '2005/06/24'",
     "SELECT rental_date::date - 1 FROM rental",
     # derived columns are typed by the database, not guessed: date - date is an integer
     "WITH t AS (SELECT current_date - create_date AS days FROM customer) SELECT * FROM t WHERE days > 30",
