@@ -162,6 +162,23 @@ def not_read_only(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
             return
 
 
+def compares_with_null(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
+    """Anti-pattern: ``length BETWEEN 180 AND NULL``, ``x = NULL``, ``x <> NULL``, ``x IN
+    (NULL)``: a comparison with NULL is never true, so the filter keeps no row. Best
+    practice: ``IS NULL`` / ``IS NOT NULL``, or the bound the question means."""
+    for node in tree.walk():
+        operands: list[exp.Expression | None] = []
+        if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)):
+            operands = [node.this, node.expression]
+        elif isinstance(node, exp.Between):
+            operands = [node.args.get("low"), node.args.get("high")]
+        elif isinstance(node, exp.In) and not node.args.get("query"):
+            operands = list(node.expressions) if all(isinstance(e, exp.Null) for e in node.expressions) else []
+        if any(isinstance(o, exp.Null) for o in operands):
+            yield ctx.issue("compares-with-null", f"{node.sql(dialect=ctx.catalog.dialect)} is never true: compare with IS NULL / IS NOT NULL", node)
+            return
+
+
 RULES: tuple[Rule, ...] = (
     Rule(("unknown-table", "unknown-column", "unknown-alias", "ambiguous-column"), names_rule),
     Rule(("type-mismatch",), check_types),
@@ -169,6 +186,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("write-to-view",), write_to_view, editor=False),
     Rule(("columns-of-no-table",), columns_of_no_table, editor=False),
     Rule(("not-read-only",), not_read_only, editor=False),
+    Rule(("compares-with-null",), compares_with_null, editor=False),
 )
 
 
