@@ -26,11 +26,11 @@ import {
   focusEditor,
   editorText,
   errorNotifications,
-  ghostText,
   openFile,
   runCommand,
   suggestLabels,
   waitForEditorText,
+  waitForGhostText,
   waitForWorkbench,
 } from './workbench';
 
@@ -198,11 +198,7 @@ async function scenarios(runner: Runner, page: Page, catalog: Catalog): Promise<
     await clearEditor(page);
     await page.keyboard.type('-- emails of users created in the last 30 days');
     await page.keyboard.press('Enter');
-    const ghost = page.locator(
-      '.editor-instance .monaco-editor .ghost-text-decoration, .editor-instance .monaco-editor .ghost-text-decoration-preview',
-    );
-    await ghost.first().waitFor({ timeout: 90_000 });
-    const shown = (await ghostText(page)).trim();
+    const shown = (await waitForGhostText(page, 90_000)).trim();
     assert(shown.length > 0, 'the ghost text is empty');
     await runner.screenshot('inline-suggestion');
     await page.keyboard.press('Tab');
@@ -390,7 +386,7 @@ async function startFailureScenario(runner: Runner, page: Page, interpreter: str
  * No interpreter has the server: the extension offers the managed environment;
  * "Install" creates the venv, pip-installs the package, and starts the server.
  */
-async function managedInstallScenario(runner: Runner, page: Page): Promise<void> {
+async function managedInstallScenario(runner: Runner, page: Page, catalog: Catalog): Promise<void> {
   await runner.check('no interpreter has the server: "Install" creates the managed environment and starts it', async () => {
     await waitForWorkbench(page);
     await openFile(page, SCRATCH);
@@ -404,6 +400,24 @@ async function managedInstallScenario(runner: Runner, page: Page): Promise<void>
     const errors = await errorNotifications(page);
     assert(errors.length === 0, `error notifications: ${errors.join(' | ')}`);
     return `offer "${message}" → installed; status bar "${((await status.first().textContent()) ?? '').trim()}"`;
+  });
+
+  await runner.check('the builtin model answers in the managed environment: a question comment gets a query as ghost text', async () => {
+    await clearEditor(page);
+    await page.keyboard.type('-- emails of users created in the last 30 days');
+    await page.keyboard.press('Enter');
+    const shown = (await waitForGhostText(page, 180_000)).trim();
+    assert(/^\s*(select|with)\b/i.test(shown), `the ghost text is not a query: "${shown}"`);
+    await page.keyboard.press('Tab');
+    const text = await waitForEditorText(page, "text.split('\\n').slice(1).join(' ').trim().length > 0", 15_000);
+    const sql = text.split('\n').slice(1).join('\n').trim();
+    const names = columnNames(sql, catalog);
+    assert(names.unknown.length === 0 && names.known.length > 0, `the answer does not name the workspace's columns: ${sql}`);
+    const bar = ((await page.locator('.statusbar-item', { hasText: /smollm2/i }).first().textContent()) ?? '').trim();
+    assert(!/fallback|offline|disabled/i.test(bar), `the status bar does not show the builtin model serving: ${bar}`);
+    const errors = await errorNotifications(page);
+    assert(errors.length === 0, `error notifications: ${errors.join(' | ')}`);
+    return `accepted "${sql.replace(/\s+/g, ' ')}"; status bar "${bar}"`;
   });
 }
 
@@ -511,7 +525,7 @@ async function main(): Promise<number> {
     await withEditor(
       { ...base, label: 'managed-install', settings: {}, env: { QUERYWRIGHT_SERVER_PACKAGE: wheel } },
       runner,
-      (page) => managedInstallScenario(runner, page),
+      (page) => managedInstallScenario(runner, page, catalog),
     );
     rmSync(join(wheel, '..', '..'), { recursive: true, force: true });
   }

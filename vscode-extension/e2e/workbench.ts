@@ -123,3 +123,24 @@ export async function ghostText(page: Page): Promise<string> {
     return parts.map((p) => (p.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n');
   });
 }
+
+const GHOST = '.editor-instance .monaco-editor .ghost-text-decoration, .editor-instance .monaco-editor .ghost-text-decoration-preview';
+
+/**
+ * Wait for ghost text at the cursor; every `everyMs` without one, ask for it again
+ * ("Trigger Inline Suggestion"), as a user would. The server answers an empty list
+ * while the model is still warming up, and the editor does not ask again by itself.
+ */
+export async function waitForGhostText(page: Page, timeout = 90_000, everyMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  const ghost = page.locator(GHOST).first();
+  for (;;) {
+    try {
+      await ghost.waitFor({ timeout: Math.max(1, Math.min(everyMs, deadline - Date.now())) });
+      return ghostText(page);
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
+    await runCommand(page, 'Trigger Inline Suggestion');
+  }
+}
