@@ -1,6 +1,6 @@
 """Question-shaped synthesis with real values: (question, SQL, hints) records over a catalog.
 
-The scratch database (``trainer.scratch.ScratchDB``: the catalog's tables, rows whose keys
+The scratch database (``server.sql.scratch.ScratchDB``: the catalog's tables, rows whose keys
 line up) gets the workspace's own values where its seed data has any
 (``SchemaIndex.values``, a ``ValueSample``): every non-key column of a sampled table is
 refilled from the sample, so literals drawn from the database are values of the data
