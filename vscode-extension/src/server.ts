@@ -84,6 +84,8 @@ export class ServerController implements vscode.Disposable {
   private queue: Promise<void> = Promise.resolve();
   private statusSeen = false;
   private lastStatusLine = '';
+  /** Clients whose start() succeeded: only those are restarted after a crash. */
+  private readonly started = new WeakSet<LanguageClient>();
   private readonly managed: ManagedEnvironment;
   private readonly secrets: vscode.SecretStorage;
 
@@ -203,6 +205,7 @@ export class ServerController implements vscode.Disposable {
     this.client = client;
     try {
       await client.start();
+      this.started.add(client);
       if (!this.statusSeen) this.events.onRunning(python);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -352,9 +355,11 @@ export class ServerController implements vscode.Disposable {
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
-          // A client this controller no longer holds (it failed to start, or was
-          // replaced) is not restarted: its successor is, or will be, running.
-          if (this.client !== client) return { action: CloseAction.DoNotRestart, handled: true };
+          // A client that never started (doStart reports that failure and offers a
+          // restart) or that this controller no longer holds is not restarted.
+          if (this.client !== client || !this.started.has(client)) {
+            return { action: CloseAction.DoNotRestart, handled: true };
+          }
           crashes += 1;
           if (crashes <= 3) {
             this.output.appendLine(`[client] the server exited; restarting (${crashes}/3)`);
