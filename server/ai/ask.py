@@ -33,7 +33,7 @@ from ..sql.values import ValueSample
 from .completer import Completer, CompletionRequest
 from .grammar import statement_grammar
 from .grounding import ValueIndex, ground, index_for, render_matches
-from .intent import Fit, expectations, fit, group_repairs, repairs
+from .intent import Fit, column_repairs, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .validate import Verdict, validate_statement
@@ -123,6 +123,8 @@ async def ask(
                 variants = repairs(tree, wanted)
                 for variant in [tree, *variants]:
                     variants += group_repairs(variant, wanted, lambda name: _columns(catalog, name))
+                for variant in [tree, *variants]:
+                    variants += column_repairs(variant, wanted, lambda name: _columns(catalog, name))
                 for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:
@@ -130,7 +132,9 @@ async def ask(
             return out
 
         greedy = next((v.text for v in verdicts if v.ok), None)
-        fixes = repaired([greedy]) if greedy is not None else []
+        # the greedy candidate's repairs; when it is invalid, a repair may still make it valid
+        # ("AVG(payment_date)" for "the average payment amount" -> "AVG(amount)")
+        fixes = repaired([greedy] if greedy is not None else [lead + t for t in outputs[:1]])
         for text in ([greedy] if greedy is not None else []) + fixes:
             judge(text)
         settled = any(bool(outcomes[t].rows) and fits[t].missed == 0 for t in outcomes)
@@ -146,7 +150,8 @@ async def ask(
         for verdict in verdicts:
             if verdict.ok and verdict.text not in valid:
                 valid.append(verdict.text)
-        valid += [t for t in fixes + repaired(valid[1:] if greedy is not None else valid) if t not in valid]
+        broken = [lead + o for o, v in list(zip(outputs, verdicts))[1:] if not v.ok]
+        valid += [t for t in fixes + repaired((valid[1:] if greedy is not None else valid) + broken) if t not in valid]
         for text in valid:
             judge(text)
     finally:

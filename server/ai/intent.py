@@ -190,6 +190,7 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
     for literal in _filter_literals(tree):
         if not _in_question(literal, wanted):
             met(False)  # a literal the question never mentions ("film_id = 1000")
+    score += named_columns(tree, wanted)  # the columns the question spells out, used
     return Fit(score, missed)
 
 
@@ -368,3 +369,85 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
         out.set("order", None)
         out.set("limit", None)
     return [out]
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def question_columns(question: str, names: Sequence[str]) -> list[str]:
+    """The columns among ``names`` that the question spells out: every word of the name is
+    one of the question's ("the highest replacement cost" names ``replacement_cost``, "the
+    first and last names" ``first_name`` and ``last_name``, "different ratings" ``rating``);
+    a bare ``id`` never counts."""
+    words = {_singular(w) for w in _WORD.findall((question or "").lower())}
+    out: list[str] = []
+    for name in names:
+        parts = [_singular(p) for p in _WORD.findall(name.lower())]
+        if parts and parts != ["id"] and all(p in words for p in parts):
+            out.append(name)
+    return out
+
+
+def _owner(column: exp.Column, tables: dict[str, str], single: str | None) -> str | None:
+    """The table name a column reads (by its qualifier, or the only table)."""
+    return tables.get(column.table.lower()) if column.table else single
+
+
+def column_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Callable[[str], list[tuple[str, str | None]]]) -> list[exp.Expression]:
+    """Variants that use the column the question names instead of one it does not, within
+    the same table: the argument of ``AVG``/``SUM``/``MAX``/``MIN`` ("the average payment
+    amount" answered with ``AVG(payment_date)``), ``COUNT(*)`` of "how many different
+    ratings" as ``COUNT(DISTINCT rating)``, and a selected column ("the highest replacement
+    cost" answered by selecting ``last_update``). Only when exactly one named column of that
+    table is unused, so the choice is the question's, not a guess."""
+    if not isinstance(tree, exp.Select) or not wanted.text:
+        return []
+    tables = {t.alias_or_name.lower(): t.name for t in tree.find_all(exp.Table)}
+    names = set(tables.values())
+    single = next(iter(names)) if len(names) == 1 else None
+    used = {c.name.lower() for c in tree.find_all(exp.Column)}
+    shown = {c.name.lower() for item in tree.expressions for c in item.find_all(exp.Column)}
+
+    def spare(table: str | None, taken: set[str] = used) -> str | None:
+        if table is None:
+            return None
+        named = question_columns(wanted.text, [c for c, _ in columns(table)])
+        unused = [n for n in named if n.lower() not in taken]
+        return unused[0] if len(unused) == 1 else None
+
+    def named(column: exp.Column) -> bool:
+        table = _owner(column, tables, single)
+        return table is not None and bool(question_columns(wanted.text, [column.name]))
+
+    out: list[exp.Expression] = []
+    fixed = tree.copy()
+    changed = False
+    for node in list(fixed.find_all(exp.Avg, exp.Sum, exp.Max, exp.Min)):
+        arg = node.this
+        if isinstance(arg, exp.Column) and not named(arg):
+            pick = spare(_owner(arg, tables, single))
+            if pick is not None:
+                arg.replace(exp.column(pick, arg.table or None))
+                changed = True
+    for item in fixed.expressions:
+        inner = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star) and not named(inner):
+            pick = spare(_owner(inner, tables, single), shown)
+            if pick is not None:
+                inner.replace(exp.column(pick, inner.table or None))
+                changed = True
+        elif isinstance(inner, exp.Count) and isinstance(inner.this, exp.Star) and wanted.distinct and single is not None:
+            pick = spare(single)
+            if pick is not None:
+                inner.replace(exp.Count(this=exp.Distinct(expressions=[exp.column(pick)])))
+                changed = True
+    if changed:
+        out.append(fixed)
+    return out
+
+
+def named_columns(tree: exp.Expression | None, wanted: Expectations) -> int:
+    """How many distinct columns of ``tree`` the question spells out (``question_columns``)."""
+    if tree is None or not wanted.text:
+        return 0
+    return len(question_columns(wanted.text, sorted({c.name for c in tree.find_all(exp.Column)})))

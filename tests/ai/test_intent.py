@@ -30,7 +30,7 @@ def test_fit_prefers_the_asked_aggregate() -> None:
 
 def test_fit_penalises_invented_literals_not_flags() -> None:
     question = "Which staff members are active?"
-    assert _fit(question, "SELECT * FROM staff WHERE active = 1") == 0
+    assert _fit(question, "SELECT * FROM staff WHERE active = 1") == _fit(question, "SELECT * FROM staff WHERE active") == 1  # "active" is named
     assert _fit("List the films", "SELECT * FROM film WHERE film_id = 1000") < 0
     assert _fit("Films longer than three hours", "SELECT * FROM film WHERE length > 180") == 0
 
@@ -89,3 +89,22 @@ def test_grouped_by_the_wrong_thing_is_regrouped_by_the_each_noun() -> None:
     assert fixed.sql() == "SELECT o.user_id, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY o.user_id"
     assert fit(fixed, wanted).missed == 0
     assert group_repairs(fixed, wanted, lambda name: columns[name]) == []
+
+
+def test_column_repairs_use_the_column_the_question_names() -> None:
+    from querywright.server.ai.intent import column_repairs, question_columns
+
+    columns = {"film": [("film_id", None), ("title", None), ("replacement_cost", None), ("rating", None), ("last_update", None)],
+               "payment": [("payment_id", None), ("amount", None), ("payment_date", None)]}
+
+    def fixed(question: str, sql: str) -> list[str]:
+        tree = sqlglot.parse_one(sql, read="postgres")
+        return [r.sql("postgres") for r in column_repairs(tree, expectations(question), lambda name: columns[name])]
+
+    assert question_columns("the first and last names of the actors", ["first_name", "last_name", "actor_id", "id"]) == ["first_name", "last_name"]
+    assert fixed("What is the average payment amount?", "SELECT AVG(payment_date) FROM payment") == ["SELECT AVG(amount) FROM payment"]
+    assert fixed("How many different ratings do the films have?", "SELECT COUNT(*) FROM film") == ["SELECT COUNT(DISTINCT rating) FROM film"]
+    assert fixed("What is the highest replacement cost of any film?", "SELECT last_update FROM film ORDER BY replacement_cost DESC LIMIT 1") == [
+        "SELECT replacement_cost FROM film ORDER BY replacement_cost DESC LIMIT 1"]
+    assert fixed("List the titles of the films", "SELECT title FROM film") == []  # already the named column
+    assert fixed("Show every film", "SELECT last_update FROM film") == []  # nothing named: no guess
