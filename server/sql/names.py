@@ -267,9 +267,11 @@ class StatementChecker:
             qualifier = self.key(column.args.get("table"))
             for sources in self.chain(scope, scope_sources):
                 if qualifier in sources:
-                    self.expect_in(column, key, sources[qualifier])
+                    if not self.misqualified(column, key, sources, sources[qualifier]):
+                        self.expect_in(column, key, sources[qualifier])
                     return
-            self.unknown_alias(column, scope_sources[id(scope)])
+            if not self.misqualified(column, key, scope_sources[id(scope)], None):
+                self.unknown_alias(column, scope_sources[id(scope)])
             return
         if key in aliases:
             return
@@ -310,6 +312,28 @@ class StatementChecker:
             self.expect_in(column, key, next(iter(sources.values())))
             return
         self.add("unknown-column", message, column.this, hint, related=self.related(tables[0]) if len(tables) == 1 else ())
+
+    def misqualified(self, column: exp.Column, key: str, sources: dict[str, Source], named: Source | None) -> bool:
+        """``a.SourceAirport`` where ``a`` (or an unknown qualifier) lacks the column and
+        exactly one other source of the scope has it: reported with the one fix, qualify it
+        with that source (a model's candidate is repaired by it). False when it does not apply."""
+        if named is not None and named.has(key) is not False:
+            return False
+        if named is None and suggest(column.table, [s.alias for s in sources.values()]):
+            return False  # a mistyped alias: its did-you-mean is the fix
+        having = [s for s in sources.values() if s is not named and s.has(key)]
+        if len(having) != 1:
+            return False
+        alias = having[0].alias
+        owner = named.table.display_name if named is not None and named.table else (named.alias if named else column.table)
+        qualifier = column.args.get("table")
+        whole = Span(self.span(qualifier).start, self.span(column.this).end) if qualifier is not None else self.span(column)
+        fix = Fix(f"Qualify as {alias}.{column.name}", (TextEdit(whole, f"{alias}.{column.this.sql()}"),), preferred=True)
+        code = "unknown-column" if named is not None else "unknown-alias"
+        what = f"unknown column {column.name} in {owner}" if named is not None else f"unknown table or alias {column.table} in {column.sql()}"
+        anchor = column.this if named is not None or qualifier is None else qualifier
+        self.add(code, f"{what}; {column.name} is a column of {alias}", anchor, fixes=(fix,))
+        return True
 
     def expect_in(self, column: exp.Column, key: str, source: Source) -> None:
         verdict = source.has(key)
