@@ -21,7 +21,7 @@ from sqlglot import exp
 from .grounding import ValueMatch
 
 _COUNT = re.compile(r"\b(how many|number of|count)\b", re.IGNORECASE)
-_ASKS_COUNT = re.compile(r"^\s*(how many|what is the number of|the number of|count)\b", re.IGNORECASE)
+_ASKS_COUNT = re.compile(r"^\s*(?:(?:for|in|of) (?:each|every) [\w ]+,\s*)?(how many|what is the number of|the number of|count)\b", re.IGNORECASE)
 _SUM = re.compile(r"\b(total|sum)\b", re.IGNORECASE)
 _AVG = re.compile(r"\b(average|mean|avg)\b", re.IGNORECASE)
 _MAX = re.compile(r"\b(highest|maximum|max|largest|biggest|longest|latest|most expensive|oldest|greatest)\b", re.IGNORECASE)

@@ -325,6 +325,11 @@ class StatementChecker:
         if len(having) != 1:
             return False
         alias = having[0].alias
+        parent = column.parent
+        if isinstance(parent, exp.Binary):
+            other = parent.right if parent.left is column else parent.left
+            if isinstance(other, exp.Column) and other.name.lower() == column.name.lower() and self.key(other.args.get("table")) == self.key(alias):
+                return False  # ``f.actor_id = a.actor_id`` would become ``a.actor_id = a.actor_id``: no fix
         owner = named.table.display_name if named is not None and named.table else (named.alias if named else column.table)
         qualifier = column.args.get("table")
         whole = Span(self.span(qualifier).start, self.span(column.this).end) if qualifier is not None else self.span(column)

@@ -108,3 +108,11 @@ def test_column_repairs_use_the_column_the_question_names() -> None:
         "SELECT replacement_cost FROM film ORDER BY replacement_cost DESC LIMIT 1"]
     assert fixed("List the titles of the films", "SELECT title FROM film") == []  # already the named column
     assert fixed("Show every film", "SELECT last_update FROM film") == []  # nothing named: no guess
+
+
+def test_for_each_then_how_many_wants_the_count_selected() -> None:
+    wanted = expectations("For each rating, how many films have it?")
+    assert wanted.counted
+    having = sqlglot.parse_one("SELECT rating FROM film GROUP BY rating HAVING COUNT(*) >= COUNT(*) LIMIT 1")
+    assert fit(having, wanted).missed > 0
+    assert fit(sqlglot.parse_one("SELECT rating, COUNT(*) FROM film GROUP BY rating"), wanted).missed == 0

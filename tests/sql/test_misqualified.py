@@ -33,3 +33,10 @@ def test_unknown_qualifier_and_the_cases_left_alone() -> None:
     # a mistyped alias keeps its did-you-mean
     [typo] = check_sql("SELECT fl.SourceAirport FROM flights AS fli JOIN airlines AS a ON fli.Airline = a.uid", catalog)
     assert typo.code == "unknown-alias" and "did you mean fli" in typo.message
+
+
+def test_no_fix_that_would_compare_a_column_with_itself() -> None:
+    ddl = "CREATE TABLE actor (actor_id INTEGER PRIMARY KEY, first_name TEXT);\nCREATE TABLE film (film_id INTEGER PRIMARY KEY, title TEXT);"
+    catalog = catalog_from_sql(ddl, "sqlite")
+    [issue] = check_sql("SELECT a.first_name FROM film AS f JOIN actor AS a ON f.actor_id = a.actor_id", catalog)
+    assert issue.code == "unknown-column" and issue.fixes == ()
