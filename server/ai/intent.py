@@ -31,6 +31,8 @@ _MOST = re.compile(r"\b(the most|the fewest|the least|the largest number|the hig
 _DISTINCT = re.compile(r"\b(different|distinct|unique)\b", re.IGNORECASE)
 _ORDER = re.compile(r"\b(order|sorted|alphabetical|ascending|descending|ranked)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(not|never|no|without)\b", re.IGNORECASE)
+# words that ask for a condition on a group (HAVING): "more than 20 cities", "above 120"
+_CONDITION = re.compile(r"\b(more|less|fewer|greater|smaller|larger|higher|lower|at least|at most|above|below|over|under|exceed\w*|between|exactly|only|equal\w*)\b|\d", re.IGNORECASE)
 
 AGGREGATES = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "max": exp.Max, "min": exp.Min}
 
@@ -166,6 +168,8 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         met(bool(asked & wanted.aggregates), 2, 2)
     elif found and not (wanted.group or wanted.ranking):
         met(False)  # an aggregate nobody asked for ("MAX(film_id)" for a list)
+    if tree.find(exp.Having) is not None and not _CONDITION.search(wanted.text):
+        met(False)  # a condition on the groups that nobody asked for
     if wanted.group:
         nouns = [_singular(n) for n in group_nouns(wanted.text)]
         met(has_group and (not nouns or groups_by_noun(tree, nouns)))
@@ -249,7 +253,8 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
     the question names instead of another one (``AVG`` -> ``SUM`` for "the total"),
     ``COUNT(DISTINCT x)`` for "how many different"; ``SELECT COUNT(*)`` for a "how many"
     answered with a list, or the count selected when a grouped answer only counts in
-    HAVING; filters on literals the question never mentions dropped.
+    HAVING; filters on literals the question never mentions dropped, and a HAVING when the
+    question sets no condition at all.
     Each variant is still to be validated and run by the caller."""
     if not isinstance(tree, exp.Select) or wanted.empty:
         return []
@@ -260,6 +265,10 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
     counted = _count_selected(tree, wanted)
     if counted is not None:
         out.append(counted)
+    if tree.args.get("having") is not None and wanted.text and not _CONDITION.search(wanted.text):
+        unconditioned = tree.copy()
+        unconditioned.set("having", None)
+        out.append(unconditioned)
     for start in [tree, *out]:
         if len(wanted.aggregates) != 1 or start.args.get("group") is not None:
             continue

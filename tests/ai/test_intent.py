@@ -71,7 +71,7 @@ def test_a_count_question_wants_the_count_selected_not_only_in_having() -> None:
     having = sqlglot.parse_one("SELECT user_id FROM orders GROUP BY user_id HAVING COUNT(*) = 1")
     right = sqlglot.parse_one("SELECT user_id, COUNT(*) FROM orders GROUP BY user_id")
     assert fit(having, wanted).missed > 0 and fit(right, wanted).missed == 0
-    assert [r.sql() for r in repairs(having, wanted)] == [right.sql()]
+    assert right.sql() in [r.sql() for r in repairs(having, wanted)]
     average = expectations("Which categories have an average film length above 120 minutes?")
     above = sqlglot.parse_one("SELECT c.name FROM category c JOIN film_category fc ON fc.category_id = c.category_id "
                               "JOIN film f ON f.film_id = fc.film_id GROUP BY c.name HAVING AVG(f.length) > 120")
@@ -116,3 +116,13 @@ def test_for_each_then_how_many_wants_the_count_selected() -> None:
     having = sqlglot.parse_one("SELECT rating FROM film GROUP BY rating HAVING COUNT(*) >= COUNT(*) LIMIT 1")
     assert fit(having, wanted).missed > 0
     assert fit(sqlglot.parse_one("SELECT rating, COUNT(*) FROM film GROUP BY rating"), wanted).missed == 0
+
+
+def test_a_having_nobody_asked_for_is_dropped() -> None:
+    wanted = expectations("How many orders has each user placed?")
+    odd = sqlglot.parse_one("SELECT u.name, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY u.name HAVING COUNT(*) = COUNT(*) * u.is_active")
+    assert fit(odd, wanted).missed > 0
+    assert any(r.find(sqlglot.exp.Having) is None for r in repairs(odd, wanted))
+    asked = expectations("Which countries have more than 20 cities?")
+    kept = sqlglot.parse_one("SELECT co.country FROM country co JOIN city ci ON co.country_id = ci.country_id GROUP BY co.country HAVING COUNT(*) > 20")
+    assert all(r.find(sqlglot.exp.Having) is not None for r in repairs(kept, asked))  # "more than 20": asked for
