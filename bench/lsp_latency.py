@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,17 +28,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lsp_session import (
+    LspSession,
+    command,
+    load_now,
+    load_span,
+    machine_line,
+    nearest_rank,
+    publish,
+)
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 from querywright.server.lsp.features.diagnostics import DEBOUNCE_S
 
 HERE = Path(__file__).resolve().parent
 TIMEOUT_S = 60
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -51,40 +52,6 @@ def rss_mb(pid: int) -> tuple[float, float]:
         if key in ("VmRSS", "VmHWM"):
             fields[key] = float(value.split()[0]) / 1024
     return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
-
-
-class Driver:
-    """A pygls client that records the notifications the benchmark waits for."""
-
-    def __init__(self) -> None:
-        self.client = LanguageClient("querywright-bench", "1")
-        self.status: asyncio.Future[Any] | None = None
-        self.diagnostics: dict[tuple[str, int | None], asyncio.Future[int]] = {}
-        client = self.client
-
-        @client.feature("querywright/status")
-        def status(params: Any) -> None:
-            if self.status is not None and not self.status.done():
-                self.status.set_result(params)
-
-        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def published(params: types.PublishDiagnosticsParams) -> None:
-            future = self.diagnostics.pop((params.uri, params.version), None)
-            if future is not None and not future.done():
-                future.set_result(len(params.diagnostics))
-
-        @client.feature(types.WORKSPACE_CONFIGURATION)
-        def configuration(params: types.ConfigurationParams) -> list[Any]:
-            return [None for _ in params.items]
-
-        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-        def register_capability(params: types.RegistrationParams) -> None:
-            return None
-
-    def expect_diagnostics(self, uri: str, version: int) -> asyncio.Future[int]:
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.diagnostics[(uri, version)] = future
-        return future
 
 
 def sites(text: str, marker: str, delta: int) -> list[types.Position]:
@@ -105,31 +72,23 @@ async def timed(values: list[float], coro: Any) -> Any:
 
 
 async def run(root: Path, requests: int, edits: int) -> dict[str, Any]:
-    driver = Driver()
-    client = driver.client
-    await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp")
-    pid = client._server.pid  # type: ignore[union-attr]
-    loop = asyncio.get_running_loop()
-    driver.status = loop.create_future()
+    session = LspSession()
+    client = session.client
+    await session.start()
+    pid = session.pid
+    loaded = session.until_status()
     t0 = time.perf_counter()
-    result = await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
-        )
-    )
-    client.initialized(types.InitializedParams())
-    status = await asyncio.wait_for(driver.status, TIMEOUT_S)
+    result = await session.initialize(root)
+    status = await asyncio.wait_for(loaded, TIMEOUT_S)
     ready_s = time.perf_counter() - t0
     has_completion = result.capabilities.completion_provider is not None
 
     path = root / "queries" / "big.sql"
     text = path.read_text()
     uri = path.as_uri()
-    first = driver.expect_diagnostics(uri, 1)
+    first = session.expect_diagnostics(uri, 1)
     t0 = time.perf_counter()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="sql", version=1, text=text)))
+    session.open(uri, text)
     first_issues = await asyncio.wait_for(first, TIMEOUT_S)
     open_ms = (time.perf_counter() - t0) * 1000
 
@@ -162,16 +121,14 @@ async def run(root: Path, requests: int, edits: int) -> dict[str, Any]:
         else:
             change = types.TextDocumentContentChangePartial(range=types.Range(site, site), text="x")
             typo.add(line)
-        published = driver.expect_diagnostics(uri, version)
+        published = session.expect_diagnostics(uri, version)
         start = time.perf_counter()
         client.text_document_did_change(types.DidChangeTextDocumentParams(types.VersionedTextDocumentIdentifier(uri=uri, version=version), [change]))
         await asyncio.wait_for(published, TIMEOUT_S)
         diagnostics_ms.append((time.perf_counter() - start) * 1000)
 
     rss, peak = rss_mb(pid)
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await session.close()
     return {
         "status": status,
         "ready_s": ready_s,
@@ -216,7 +173,7 @@ def in_process_edit_ms(root: Path, edits: int) -> list[float]:
 def row(name: str, target: str, values: list[float]) -> str:
     if not values:
         return f"| {name} | {target} | not offered by the server yet | | | |"
-    return f"| {name} | {target} | {len(values)} | {percentile(values, 50):.1f} ms | {percentile(values, 95):.1f} ms | {percentile(values, 99):.1f} ms |"
+    return f"| {name} | {target} | {len(values)} | {nearest_rank(values, 50):.1f} ms | {nearest_rank(values, 95):.1f} ms | {nearest_rank(values, 99):.1f} ms |"
 
 
 def main() -> None:
@@ -229,21 +186,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
         subprocess.run([sys.executable, str(HERE / "gen_workspace.py"), str(root), "--tables", str(args.tables)], check=True, capture_output=True)
-        load_before = os.getloadavg()[0]
+        load_before = load_now()
         found = asyncio.run(run(root.resolve(), args.requests, args.edits))
-        load_after = os.getloadavg()[0]
+        load_after = load_now()
         found["compute_ms"] = in_process_edit_ms(root.resolve(), args.edits)
     status = found["status"]
     tables = status["tables"] if isinstance(status, dict) else getattr(status, "tables", "?")
-    cmd = "python bench/lsp_latency.py " + " ".join(sys.argv[1:])
     lines = [
         f"## Language server latency over stdio ({tables} tables, {found['query_lines']}-line query document)",
         "",
         (
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_before:.1f} before, {load_after:.1f} after "
+            f"{machine_line()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {load_span(load_before, load_after)} "
             "(other work on the machine inflates the figures). "
-            f"Command: `{cmd.strip()}`. "
+            f"Command: `{command('lsp_latency.py')}`. "
             "Sequential round trips from a pygls client to `querywright lsp`; diagnostics are timed from "
             f"`didChange` to the `publishDiagnostics` of that version ({DEBOUNCE_S * 1000:.0f} ms debounce included)."
         ),
@@ -261,11 +216,7 @@ def main() -> None:
         f"- hovers that found nothing: {found['empty_hovers']}; mean hover {statistics.fmean(found['hover_ms']):.1f} ms",
         "",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + report)
+    publish("\n".join(lines), args.append)
 
 
 if __name__ == "__main__":
