@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import gc
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -41,7 +40,15 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
-from lsp_latency import Driver, percentile
+from lsp_session import (
+    LspSession,
+    command,
+    load_now,
+    load_span,
+    machine_line,
+    nearest_rank,
+    publish,
+)
 
 from tests.support.canned_ollama import CannedOllama
 
@@ -59,24 +66,18 @@ async def measure(condition: str, workspace: Path, home: Path, rounds: int, time
             canned.stop()
         elif condition != "healthy":
             canned.mode = condition  # type: ignore[assignment]
-        driver = Driver()
-        client = driver.client
+        session = LspSession()
+        client = session.client
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUERYWRIGHT_")}
         env["QUERYWRIGHT_HOME"] = str(home)
-        await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp", env=env)
-        loop = asyncio.get_running_loop()
-        driver.status = loop.create_future()
+        await session.start(env)
+        loaded = session.until_status()
         options = {"dialect": "postgres", "model": "ollama:canned", "ollama_host": canned.url,
                    "inline": {"debounce_ms": 0, "timeout_ms": timeout_ms, "max_candidates": 1}}
-        await client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="shop")],
-            initialization_options=options))
-        client.initialized(types.InitializedParams())
-        await asyncio.wait_for(driver.status, TIMEOUT_S)
+        await session.initialize(workspace, options, folder="shop")
+        await asyncio.wait_for(loaded, TIMEOUT_S)
         uri = (workspace / "queries" / "sick.sql").as_uri()
-        client.text_document_did_open(types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(uri=uri, language_id="sql", version=1, text=TEXT)))
+        session.open(uri, TEXT)
         doc = types.TextDocumentIdentifier(uri=uri)
         inline_params = types.InlineCompletionParams(
             context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
@@ -103,15 +104,13 @@ async def measure(condition: str, workspace: Path, home: Path, rounds: int, time
             hover_ms.append((t2 - t1) * 1000)
             shown += bool(result is not None and list(result.items))
         gc.unfreeze()
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+        await session.close()
         return {"completion": completion_ms, "hover": hover_ms, "inline": inline_ms,
                 "shown": shown, "generations": canned.generations}
 
 
 def cell(values: list[float]) -> str:
-    return f"{percentile(values, 50):.1f} / {percentile(values, 95):.1f}"
+    return f"{nearest_rank(values, 50):.1f} / {nearest_rank(values, 95):.1f}"
 
 
 def main() -> None:
@@ -121,7 +120,7 @@ def main() -> None:
     parser.add_argument("--append", type=Path, default=None)
     args = parser.parse_args()
     found: dict[str, dict[str, Any]] = {}
-    load_before = os.getloadavg()[0]
+    load_before = load_now()
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp) / "shop"
@@ -131,15 +130,13 @@ def main() -> None:
         for condition in CONDITIONS:
             found[condition] = asyncio.run(measure(condition, workspace.resolve(), home, args.rounds, args.timeout_ms))
             print(condition, {k: (cell(v) if isinstance(v, list) else v) for k, v in found[condition].items()}, file=sys.stderr)
-    load_after = os.getloadavg()[0]
-    cmd = "python bench/sick_model_latency.py " + " ".join(sys.argv[1:])
+    load_after = load_now()
     healthy = found["healthy"]
     lines = [
         f"## Deterministic features while the model is sick (language server over stdio, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
-        (f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs, Python {platform.python_version()}, "
-         f"{platform.system()}; load average {load_before:.1f} before, {load_after:.1f} after; {time.monotonic() - started:.0f} s. "
-         f"Command: `{cmd.strip()}`. Backend: `tests/support/canned_ollama.py` in each mode, inline timeout "
+        (f"{machine_line(shared=True)}; {load_span(load_before, load_after)}; {time.monotonic() - started:.0f} s. "
+         f"Command: `{command('sick_model_latency.py')}`. Backend: `tests/support/canned_ollama.py` in each mode, inline timeout "
          f"{args.timeout_ms} ms, empty model cache (no built-in fallback). Each round sends an inline request and, "
          "while it is pending, times one completion (after `u.`) and one hover (on `users`); the inline "
          "column is that request's whole round trip (the circuit breaker refuses at once after three failures)."),
@@ -150,20 +147,16 @@ def main() -> None:
     for condition in CONDITIONS:
         f = found[condition]
         lines.append(f"| {condition} | {len(f['completion'])} | {cell(f['completion'])} | {cell(f['hover'])} | {cell(f['inline'])} / {max(f['inline']):.0f} | {f['shown']} | {f['generations']} |")
-    worst = max(percentile(found[c][k], 95) for c in CONDITIONS[1:] for k in ("completion", "hover"))
+    worst = max(nearest_rank(found[c][k], 95) for c in CONDITIONS[1:] for k in ("completion", "hover"))
     single = max(max(found[c][k]) for c in CONDITIONS[1:] for k in ("completion", "hover"))
     lines += [
         "",
         (f"- worst p95 of completion or hover with a sick backend: {worst:.1f} ms; worst single one: "
          f"{single:.1f} ms; healthy p95: "
-         f"{max(percentile(healthy['completion'], 95), percentile(healthy['hover'], 95)):.1f} ms"),
+         f"{max(nearest_rank(healthy['completion'], 95), nearest_rank(healthy['hover'], 95)):.1f} ms"),
         "",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + report)
+    publish("\n".join(lines), args.append)
 
 
 if __name__ == "__main__":
