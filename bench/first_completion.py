@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -31,7 +29,7 @@ from lsprotocol import types
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from lsp_latency import Driver
+from lsp_session import LspSession, command, machine_line, publish
 
 TIMEOUT_S = 60.0
 QUERY = "SELECT a. FROM t500 a;\n"
@@ -47,26 +45,15 @@ def labels(result: Any) -> tuple[list[str], bool]:
 
 
 async def once(root: Path) -> dict[str, Any]:
-    driver = Driver()
-    client = driver.client
-    await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp")
+    session = LspSession()
+    client = session.client
+    await session.start()
     path = root / "queries" / "first.sql"
     path.write_text(QUERY)
     uri = path.as_uri()
     t0 = time.perf_counter()
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
-        )
-    )
-    client.initialized(types.InitializedParams())
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(uri=uri, language_id="sql", version=1, text=QUERY)
-        )
-    )
+    await session.initialize(root)
+    session.open(uri, QUERY)
     params = types.CompletionParams(
         types.TextDocumentIdentifier(uri=uri), types.Position(0, len("SELECT a."))
     )
@@ -86,9 +73,7 @@ async def once(root: Path) -> dict[str, Any]:
             raise TimeoutError("no correct completion within the time limit")
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - t0
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await session.close()
     return {
         "s": elapsed,
         "requests": requests,
@@ -117,15 +102,14 @@ def main() -> None:
             capture_output=True,
         )
         runs = [asyncio.run(once(root)) for _ in range(args.repeat)]
-    cmd = "python bench/first_completion.py " + " ".join(sys.argv[1:])
     med = statistics.median(r["s"] for r in runs)
     worst = max(r["s"] for r in runs)
     lines = [
         f"## Time to the first correct completion ({args.tables:,} migrations)",
         "",
         (
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
-            f"Command: `{cmd.strip()}`; {args.repeat} fresh servers over stdio, median (worst)."
+            f"{machine_line()}. "
+            f"Command: `{command('first_completion.py')}`; {args.repeat} fresh servers over stdio, median (worst)."
         ),
         "",
         "| measure | target | median | worst |",
@@ -136,11 +120,7 @@ def main() -> None:
         f"| first wrong answer marked `isIncomplete` | yes | {sum(bool(r['first_incomplete']) for r in runs if not r['first_correct'])}/{sum(not r['first_correct'] for r in runs)} | |",
         "",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + report)
+    publish("\n".join(lines), args.append)
 
 
 if __name__ == "__main__":
