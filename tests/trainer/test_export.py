@@ -257,3 +257,41 @@ def test_adopt_tokenizer_swaps_only_the_tokenizer_metadata(tmp_path: Path) -> No
     [tensor] = reader.tensors
     assert np.array_equal(np.asarray(tensor.data).reshape(4, 8), weights)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["donor.gguf", "model.gguf"]
+
+
+# --- reading a GGUF LoRA back (a repo tune continues from the shipped adapter) ---------------
+
+
+def test_a_gguf_lora_reads_back_as_the_peft_tensors_it_was_made_from(
+        spm_llama: Path, converter: Path, tmp_path: Path) -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
+    from querywright.trainer.lora_gguf import read_gguf_lora
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    modules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(spm_llama),
+                           LoraConfig(r=4, lora_alpha=8, target_modules=modules, task_type="CAUSAL_LM"))
+    torch.manual_seed(2)
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            param.data.normal_(0, 0.5)
+    model.save_pretrained(tmp_path / "peft")
+    gguf_file = gguf.convert_adapter(tmp_path / "peft", spm_llama, tmp_path / "a.gguf", outtype="f32")
+
+    state, shape = read_gguf_lora(gguf_file, n_head=4, n_kv_head=2)  # q/k rows un-permuted
+
+    original = load_file(str(tmp_path / "peft" / "adapter_model.safetensors"))
+    assert shape.r == 4 and shape.alpha == 8 and shape.target_modules == tuple(modules)
+    assert sorted(state) == sorted(original) == sorted(get_peft_model_state_dict(model))
+    for key, tensor in original.items():
+        assert torch.equal(state[key], tensor.float()), key
+
+
+def test_a_model_file_is_not_read_as_a_lora(spm_llama: Path, converter: Path, tmp_path: Path) -> None:
+    from querywright.trainer.lora_gguf import read_gguf_lora
+
+    model_file = gguf.convert_model(spm_llama, tmp_path / "m.gguf", outtype="f32")
+    with pytest.raises(TrainingError, match="not a LoRA adapter GGUF"):
+        read_gguf_lora(model_file, n_head=4, n_kv_head=2)
