@@ -17,61 +17,45 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from lsp_session import (
+    LspSession,
+    command,
+    inline_items,
+    machine_line,
+    publish,
+    quantile,
+    status_field,
+)
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 from querywright.server.config import InlineConfig
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300
 
 
-def quantile(values: list[float], q: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+def model_ready(statuses: list[Any]) -> bool:
+    """The model is warm: the backend is "ready" once before the warm-up ("loads on first
+    use"), then "loading", then "ready" when the model is loaded and the schema prefix
+    evaluated."""
+    seen = [str(status_field(s, "backend")) for s in statuses]
+    return seen[-1] == "ready" and "loading" in seen
 
 
 async def measure(records: list[dict[str, str]], options: dict[str, Any]) -> dict[str, Any]:
-    client = LanguageClient("querywright-bench", "1")
-    ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    seen: list[str] = []
-
-    @client.feature("querywright/status")
-    def status(params: Any) -> None:
-        backend = params.get("backend") if isinstance(params, dict) else getattr(params, "backend", None)
-        seen.append(str(backend))
-        # "ready" comes once before the warm-up ("loads on first use"), then "loading",
-        # then "ready" when the model is loaded and the schema prefix evaluated.
-        if backend == "ready" and "loading" in seen and not ready.done():
-            ready.set_result(None)
-
-    @client.feature(types.WORKSPACE_CONFIGURATION)
-    def configuration(params: types.ConfigurationParams) -> list[Any]:
-        return [options for _ in params.items]
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        return None
-
+    session = LspSession(options)
+    client = session.client
+    ready = session.until_status(model_ready)
     root = REPO / records[0]["workspace"]
-    await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp")
+    await session.start()
     started = time.perf_counter()
-    await client.initialize_async(types.InitializeParams(
-        capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)),
-        root_uri=root.as_uri(), initialization_options=options,
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")]))  # fmt: skip
-    client.initialized(types.InitializedParams())
+    await session.initialize(root, options, configuration=True)
     uri = (root / "queries" / "bench_inline.sql").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="sql", version=1, text="")))
+    session.open(uri, "")
     await asyncio.wait_for(ready, TIMEOUT_S)  # the server warms the model up for the open document
     ready_s = time.perf_counter() - started
     version = 1
@@ -83,19 +67,15 @@ async def measure(records: list[dict[str, str]], options: dict[str, Any]) -> dic
         for i in range(1, len(words)):
             text = " ".join(words[:i]) + " "
             version += 1
-            client.text_document_did_change(types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(version=version, uri=uri), [types.TextDocumentContentChangeWholeDocument(text=text)]))  # fmt: skip
+            session.replace(uri, version, text)
             params = types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(0, len(text)),
                 context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))  # fmt: skip
             t0 = time.perf_counter()
             result = await asyncio.wait_for(client.text_document_inline_completion_async(params), TIMEOUT_S)
             (later if i > 1 else first).append((time.perf_counter() - t0) * 1000)
-            items = result.items if isinstance(result, types.InlineCompletionList) else result or []
-            shown += bool(items)
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+            shown += bool(inline_items(result))
+    await session.close()
     return {"first": first, "later": later, "shown": shown, "ready_s": ready_s}
 
 
@@ -114,11 +94,9 @@ def main() -> int:
     every = r["first"] + r["later"]
     lines = [
         f"\n## Inline suggestions through the language server over stdio ({time.strftime('%Y-%m-%d %H:%M')})\n",
-        (f"Machine: {platform.machine()}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
-         f"Python {platform.python_version()}; builtin:smollm2-135m, embedded engine, product settings with a "
+        (f"{machine_line(load_at_end=True, system=False)}; builtin:smollm2-135m, embedded engine, product settings with a "
          f"{debounce} ms debounce. Model ready (loaded, schema prefix evaluated) {r['ready_s']:.1f} s after initialize."),
-        (f"Command: `python bench/lsp_inline_latency.py {' '.join(a for a in sys.argv[1:] if not a.startswith('--append') and a != str(args.append))}`"
-         f" ({time.perf_counter() - started:.0f} s)\n"),
+        f"Command: `{command('lsp_inline_latency.py', without_append=True)}` ({time.perf_counter() - started:.0f} s)\n",
         "| requests | n | p50 (ms) | p95 (ms) |",
         "|---|---|---|---|",
         f"| first word of each statement | {len(r['first'])} | {quantile(r['first'], 50):.0f} | {quantile(r['first'], 95):.0f} |",
@@ -126,11 +104,7 @@ def main() -> int:
         f"| all | {len(every)} | {quantile(every, 50):.0f} | {quantile(every, 95):.0f} |",
         f"\nRequest -> response, the {debounce} ms debounce included; {r['shown']} of {len(every)} requests got a suggestion.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.append:
-        with args.append.open("a") as out:
-            out.write(text)
+    publish("\n".join(lines) + "\n", args.append, separator="")
     return 0
 
 
