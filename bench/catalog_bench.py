@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
+
+from lsp_session import command, machine_line, publish
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,12 +67,11 @@ def main() -> None:
     first = runs[0]
     med = {k: statistics.median(r[k] for r in runs) for k in ("import_s", "cold_s", "update_s", "check_s", "rss_mb")}
     worst = {k: max(r[k] for r in runs) for k in ("cold_s", "update_s", "check_s", "rss_mb")}
-    cmd = "python bench/catalog_bench.py " + " ".join(sys.argv[1:])
     lines = [
         f"## Catalog build and check ({first['tables']} tables, {first['columns']} columns, {first['fks']} FKs)",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
-        f"Command: `{cmd.strip()}`; {args.repeat} fresh processes, median (worst).",
+        (f"{machine_line()}. "
+        f"Command: `{command('catalog_bench.py')}`; {args.repeat} fresh processes, median (worst)."),
         "",
         "| measure | target | median | worst |",
         "|---|---|---|---|",
@@ -85,11 +84,7 @@ def main() -> None:
         f"The check found {first['issues']} issues in the generated queries (expected 0).",
         "",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + report)
+    publish("\n".join(lines), args.append)
 
 
 if __name__ == "__main__":

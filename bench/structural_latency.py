@@ -12,8 +12,6 @@ Target: every prompt answered in 50 ms or less.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -21,10 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT.parent))
 
-from querywright.server.ai.structural import continuation  # noqa: E402
-from querywright.server.sql.catalog import Catalog  # noqa: E402
-from querywright.server.sql.replay import apply_ops  # noqa: E402
-from querywright.server.sql.workspace import parse_schema_text  # noqa: E402
+from lsp_session import machine_line, nearest_index, publish
+from querywright.server.ai.structural import continuation
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.replay import apply_ops
+from querywright.server.sql.workspace import parse_schema_text
 
 DDL = ROOT / "tests" / "sql" / "fixtures" / "corpus" / "sakila-postgres.sql"
 PROMPTS = {
@@ -33,11 +32,6 @@ PROMPTS = {
     "ORDER BY (ranking)": "SELECT c.first_name, SUM(p.amount) AS total FROM customer c JOIN payment p ON p.customer_id = c.customer_id GROUP BY c.first_name ORDER BY ",
     "INSERT INTO t (": "INSERT INTO customer (",
 }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:
@@ -58,23 +52,19 @@ def main() -> None:
             answer = continuation(document, len(document), catalog)
             times.append((time.perf_counter() - start) * 1000)
         cold, warm = times[0], times[1:]
-        rows.append(f"| {name} | `{answer}` | {cold:.2f} | {percentile(warm, 0.5):.2f} | {percentile(warm, 0.95):.2f} | {max(warm):.2f} |")
+        rows.append(f"| {name} | `{answer}` | {cold:.2f} | {nearest_index(warm, 0.5):.2f} | {nearest_index(warm, 0.95):.2f} | {max(warm):.2f} |")
     lines = [
         f"## Structural ghost text latency (Sakila, {len(catalog)} tables)",
         "",
-        f"Command: `python bench/structural_latency.py --rounds {args.rounds}`. "
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. Target: <= 50 ms.",
+        (f"Command: `python bench/structural_latency.py --rounds {args.rounds}`. "
+        f"{machine_line()}. Target: <= 50 ms."),
         "",
         "| prompt | continuation | cold ms | p50 ms | p95 ms | max ms |",
         "|---|---|---|---|---|---|",
         *rows,
         "",
     ]
-    block = "\n".join(lines)
-    print(block)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + block)
+    publish("\n".join(lines), args.append)
 
 
 if __name__ == "__main__":
