@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import platform
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import sqlglot
+from lsp_session import append_to, command, nearest_index
+from lsp_session import machine_line as machine
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
@@ -98,7 +97,7 @@ def summarize(rows: Sequence[dict[str, object]]) -> dict[str, object]:
         "candidates": sum(int(r["candidates"]) for r in rows),  # type: ignore[call-overload]
         "valid_candidates": sum(int(r["valid_candidates"]) for r in rows),  # type: ignore[call-overload]
         "p50_ms": statistics.median(lat) if lat else 0.0,
-        "p95_ms": lat[min(n - 1, round(0.95 * (n - 1)))] if lat else 0.0,
+        "p95_ms": nearest_index(lat, 0.95) if lat else 0.0,
         "breakdown": {label: counts[label] for label in LABELS if counts[label]},
         "rows": list(rows),
     }
@@ -111,10 +110,7 @@ def pct(part: int, whole: int) -> str:
 def machine_line(threads: int, code: str) -> str:
     """The machine, its load, the engine threads, and ``code`` (``code_line()`` taken when the
     run started)."""
-    return (
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {threads} engine thread(s). {code}"
-    )
+    return f"{machine(shared=True, load_at_end=True, system=False)}, {threads} engine thread(s). {code}"
 
 
 def _git(*args: str) -> str:
@@ -137,8 +133,7 @@ def code_line() -> str:
 
 
 def command_line(script: str, elapsed: float) -> str:
-    args = "".join(" " + a for a in sys.argv[1:] if a != "--append")
-    return f"Command: `python bench/{script}{args}` ({elapsed:.0f} s)\n"
+    return f"Command: `{command(script, without_append=True)}` ({elapsed:.0f} s)\n"
 
 
 def figures_table(summary: dict) -> list[str]:
@@ -173,5 +168,4 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def append(block: str) -> None:
-    with RESULTS.open("a", encoding="utf-8") as out:
-        out.write(block)
+    append_to(RESULTS, block)
