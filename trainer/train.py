@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..server.errors import TrainingError
-from . import backends
+from . import backends, lora_start
 from .checkpoints import (
     checkpoint_folders,
     find_checkpoint,
@@ -62,6 +62,7 @@ class TrainResult:
     step_tokens: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     eval_losses: list[float] = field(default_factory=list)
+    start_adapter: str | None = None  # the LoRA training continued from (None: a fresh one)
 
     def steady_tokens_per_second(self, skip: int = 5) -> float | None:
         """Tokens per second over steps after the first ``skip`` (compilation, warm-up)."""
@@ -243,6 +244,12 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
 
     set_seed(config.seed)
     model_dir = backends.materialize_gguf(base) if base.suffix == ".gguf" else base
+    start_path = lora_start.starting_path(config)
+    start = lora_start.read_start(start_path, model_dir) if start_path is not None else None
+    if start is not None:
+        config = lora_start.shaped_config(config, start)
+        progress.event("start-adapter", adapter=str(start.source), r=start.shape.r,
+                       modules=len(start.shape.target_modules))
 
     # 2. where things go: checkpoints survive a crash, the output appears only when complete
     work = work_dir(out)
@@ -258,6 +265,8 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
 
     try:
         model, tokenizer = backends.load_model(choice, model_dir, config)
+        if start is not None and resume_from is None:
+            lora_start.load_start(model, start)
     except torch.OutOfMemoryError as exc:
         raise TrainingError(f"out of GPU memory loading {config.base}: use a smaller base "
                             "model, or load_in_4bit=true") from exc
@@ -302,6 +311,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         peak_memory_bytes=torch.cuda.max_memory_allocated() if choice.device == "cuda" else None,
         step_seconds=recorder.step_seconds, step_tokens=recorder.step_tokens,
         losses=recorder.losses, eval_losses=recorder.eval_losses,
+        start_adapter=str(start.source) if start is not None else None,
     )
     if trainer.is_world_process_zero():
         staging = work / "final"

@@ -43,6 +43,10 @@ class TrainConfig:
     """Training split: JSON lines of training records (schemas/training-record.schema.json) or of
     already formatted `{"prompt", "completion"}` pairs."""
     eval_data: str | None = None
+    init_adapter: str = "auto"
+    """The LoRA to continue from: `auto` (the adapter the base reference is served with:
+    `builtin:smollm2-135m` continues its shipped SQL adapter; other bases start fresh), `none`
+    (a fresh LoRA), or a peft adapter folder or GGUF LoRA. Its rank, alpha and modules are kept."""
     out: str = "artifacts/adapter"
     """Folder that receives the adapter; written whole at the end (temp folder, then rename)."""
     overwrite: bool = False
