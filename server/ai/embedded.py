@@ -11,6 +11,18 @@ cache (``cache_prompt``) behave exactly as in ``llama-server``.
   a set ``cancel`` event (or the caller's task being cancelled) stops it at the next token.
 - ``n`` candidates are sampled one after the other with seeds ``seed, seed+1, ...``; they
   share the prompt, so all but the first reuse its cached prefix.
+- A model served with a LoRA adapter runs on two engines over the same (memory-mapped)
+  weights: one with the adapter applied, one without it, for requests that ask for the
+  bare weights (``CompletionRequest.adapter=False``). llama.cpp keeps a KV state computed
+  under one adapter scale when the next request changes the scale back, and restores
+  saved prompt states whatever adapter computed them, so one engine switching the adapter
+  per request would answer from another mode's keys and values (a question asked after a
+  keystroke suggestion got a different answer than asked alone). Two engines keep each
+  mode's prompt cache apart, and a keystroke suggestion and a question's answer can run
+  at once, one core each.
+- Each engine keeps its recent prompt states in memory (llama.cpp's prompt cache, bounded
+  by :data:`PROMPT_CACHE_MIB`): a prompt that starts like an earlier one (the same schema
+  tables) re-evaluates only what differs.
 """
 
 from __future__ import annotations
@@ -22,7 +34,7 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +45,9 @@ from .models import check_gguf
 log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 1234
+# Memory for saved prompt states per engine (llama.cpp's default is 8 GiB). SmolLM2-135M
+# keeps about 23 KiB per token: 256 MiB hold some 11,000 tokens, dozens of schema prefixes.
+PROMPT_CACHE_MIB = 256
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,7 @@ class Engine:
             params.model.path = str(self.key.model)
             params.n_ctx = self.key.n_ctx
             params.n_parallel = 1
+            params.cache_ram_mib = PROMPT_CACHE_MIB
             params.cpuparams.n_threads = self.key.n_threads
             params.cpuparams_batch.n_threads = self.key.n_threads
             params.warmup = False
@@ -188,7 +204,12 @@ class EmbeddedCompleter:
             n_threads=n_threads or default_threads(),
         )
         self.engine = shared_engine(key)
+        # the bare weights: the same engine when there is no adapter, else their own one
+        self.bare_engine = self.engine if key.adapter is None else shared_engine(replace(key, adapter=None))
         self.name = name or str(model)
+
+    def _engine(self, request: CompletionRequest) -> Engine:
+        return self.engine if request.adapter else self.bare_engine
 
     def _body(self, request: CompletionRequest, seed: int) -> dict[str, Any]:
         prompt = request.prompt
@@ -204,12 +225,11 @@ class EmbeddedCompleter:
             body["stop"] = list(request.stop)
         if request.grammar:
             body["grammar"] = request.grammar
-        if self.engine.key.adapter is not None and not request.adapter:
-            body["lora"] = [{"id": 0, "scale": 0.0}]  # this request on the bare weights
         return body
 
     async def _run(
         self,
+        engine: Engine,
         body: dict[str, Any],
         cancel: asyncio.Event | None,
         on_piece: Callable[[str], None],
@@ -228,7 +248,7 @@ class EmbeddedCompleter:
 
             watcher = asyncio.create_task(watch())
         worker = asyncio.ensure_future(
-            asyncio.to_thread(self.engine.generate, body, on_piece, stop)
+            asyncio.to_thread(engine.generate, body, on_piece, stop)
         )
         try:
             return await asyncio.shield(worker)
@@ -250,7 +270,7 @@ class EmbeddedCompleter:
                 break
             pieces: list[str] = []
             started = time.perf_counter()
-            last = await self._run(self._body(request, base_seed + index), cancel, pieces.append)
+            last = await self._run(self._engine(request), self._body(request, base_seed + index), cancel, pieces.append)
             seconds = time.perf_counter() - started
             results.append(_completion(pieces, last, seconds, cancel, base_seed + index))
         return results
@@ -263,8 +283,9 @@ class EmbeddedCompleter:
         body = self._body(request, DEFAULT_SEED if request.seed is None else request.seed)
         task = asyncio.create_task(
             self._run(
-                body, cancel, lambda piece: loop.call_soon_threadsafe(queue.put_nowait, piece)
-            )
+                self._engine(request), body, cancel,
+                lambda piece: loop.call_soon_threadsafe(queue.put_nowait, piece),
+            )  # fmt: skip
         )
         try:
             while True:
@@ -295,13 +316,18 @@ class EmbeddedCompleter:
         return BackendState.READY
 
     async def warm_up(self) -> None:
-        """Load the model, then evaluate a one-token prompt so llama.cpp's graph is built."""
-        await asyncio.to_thread(self.engine.load)
-        await self._run(
-            {"prompt": " ", "max_tokens": 1, "temperature": 0.0, "cache_prompt": False},
-            None,
-            lambda _piece: None,
-        )
+        """Load the model (both engines when there is an adapter), then evaluate a
+        one-token prompt on each so llama.cpp's graphs are built."""
+        engines = list(dict.fromkeys((self.engine, self.bare_engine)))
+        for engine in engines:
+            await asyncio.to_thread(engine.load)
+        for engine in engines:
+            await self._run(
+                engine,
+                {"prompt": " ", "max_tokens": 1, "temperature": 0.0, "cache_prompt": False},
+                None,
+                lambda _piece: None,
+            )
 
     async def aclose(self) -> None:
         """Nothing to release per completer: the engine is shared (``release_engines``)."""
