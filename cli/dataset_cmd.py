@@ -39,6 +39,9 @@ def register(subparsers: Any) -> None:
                        help="also synthesize over these schemas: a Spider tables.json, a .sql file or a folder (repeatable); "
                             "--synthetic is then per schema")
     build.add_argument("--jobs", type=int, default=1, help="processes for --schemas synthesis")
+    build.add_argument("--general", type=float, default=0.0, metavar="RATIO",
+                       help="replay pairs of the shipped general SQL set into train: RATIO per "
+                            "training pair (default 0)")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto")
     build.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -74,7 +77,8 @@ def run_build(args: argparse.Namespace) -> int:
     summary = build_dataset(workspace, Path(args.output), public=args.public, spider=Path(args.spider) if args.spider else None,
                             weights=weights, split_by_schema=args.split_by_schema, synthetic=args.synthetic,
                             public_limit=args.public_limit, seed=args.seed, progress=progress, config=config,
-                            synthesis=args.synthesis, schemas=[Path(p) for p in args.schemas], jobs=args.jobs)
+                            synthesis=args.synthesis, schemas=[Path(p) for p in args.schemas], jobs=args.jobs,
+                            general=args.general)
     if args.json:
         print(json.dumps(summary.to_json()))
     else:

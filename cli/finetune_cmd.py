@@ -44,6 +44,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--eval-limit", type=int, help="evaluate on at most N test examples")
     parser.add_argument("--synthetic", type=int, help="synthetic pairs to generate")
     parser.add_argument("--public", help="add public-set rows (parquet or jsonl) to the data")
+    parser.add_argument("--general", type=float, default=None, metavar="RATIO",
+                        help="general SQL pairs replayed per workspace training pair, so the tune "
+                             "does not forget (default 1.0; 0: none)")
     parser.add_argument("--ollama", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--ollama-host", default="http://127.0.0.1:11434")
     parser.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto")
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         workspace=args.workspace, config=args.config, base=args.base, max_steps=args.max_steps,
         out=args.out, name=args.name, current=args.current, resume=args.resume,
         eval_limit=args.eval_limit, synthetic=args.synthetic, public=args.public,
+        general=args.general,
         ollama=args.ollama, ollama_host=args.ollama_host, progress=args.progress,
         stream=stdout if as_json else None, settings=settings)
 

@@ -6,6 +6,10 @@ first: the team's own pairs win), splits them without leakage, applies source we
 validates every record against ``training-record.schema.json`` and writes
 ``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` and ``summary.json`` — each through a
 temporary file and a rename. Spider records only ever go to ``test``.
+
+``general=R`` replays R general pairs per training pair of the general SQL set (:mod:`.general`, the pairs the shipped
+adapter was tuned on) into ``train`` only: a repo tune that continues the general tune keeps
+seeing them, so it gains on the repo without forgetting; validation and test stay the repo's.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from .records import Drops, Record, record_errors, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("harvest", "synthetic", "public", "spider")
+SOURCES = ("harvest", "synthetic", "public", "spider", "general")
 
 
 @dataclass
@@ -107,6 +111,7 @@ def build_dataset(
     synthesis: str = "questions",
     schemas: list[Path] | None = None,
     jobs: int = 1,
+    general: float = 0.0,
 ) -> DatasetSummary:
     """Gather, dedupe, split, weight, validate and write a dataset under ``out_dir``."""
     out_dir = Path(out_dir)
@@ -115,7 +120,7 @@ def build_dataset(
         "workspace": str(workspace) if workspace else None, "public": str(public) if public else None,
         "spider": str(spider) if spider else None, "weights": weights, "split_by_schema": split_by_schema,
         "synthetic": synthetic, "public_limit": public_limit, "ratios": list(ratios), "seed": seed,
-        "synthesis": synthesis, "schemas": [str(p) for p in schemas or []],
+        "synthesis": synthesis, "schemas": [str(p) for p in schemas or []], "general": general,
     })
     records: list[Record] = []
     if workspace is not None and (weights["harvest"] > 0 or weights["synthetic"] > 0):
@@ -162,6 +167,14 @@ def build_dataset(
     if leaked:  # cannot happen by construction; a guard, not a repair
         raise AssertionError(f"split leaks {len(leaked)} keys, e.g. {leaked[0]!r}")
     splits, weight_drops = weighted(splits, weights, seed)
+    if general > 0 and weights["general"] > 0 and splits["train"]:
+        from .general import general_records
+
+        replay = general_records(max(1, round(general * len(splits["train"]))), seed)
+        summary.read["general"] = replay.read
+        summary.loaded["general"] = len(replay.records)
+        _add_drops(summary, {"general": replay.dropped})
+        splits["train"].extend(replay.records)
     _add_drops(summary, {reason.split(":", 1)[1]: Drops({"weight": n}) for reason, n in weight_drops.items()})
     final: dict[str, list[Record]] = {}
     for name in SPLITS:

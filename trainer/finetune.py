@@ -6,7 +6,10 @@ adapter is complete, so ``--resume`` continues an interrupted run), ``eval/`` (r
 ``models/<name>/`` (the exported model; its manifest is written last). The model to beat
 (``current``, by default the base) is evaluated on the test split before the export, the new
 model after it; ``better`` says whether the new one wins on execution accuracy (valid-SQL
-rate breaks a tie). Without a GPU the defaults are a handful of LoRA steps on the CPU, and
+rate breaks a tie). Training continues the base's own adapter (``init_adapter=auto``: for the
+default ``builtin:smollm2-135m``, the shipped general SQL adapter) and replays general SQL
+pairs beside the workspace's (``general``, one per workspace pair by default), so the tune
+gains on the repo without forgetting what the general tune knew. Without a GPU the defaults are a handful of LoRA steps on the CPU, and
 the result's notes say that such a run rarely beats the shipped SQL adapter and name the
 faster routes (a CUDA GPU, a larger Ollama model).
 
@@ -35,6 +38,7 @@ CPU_DEFAULTS: dict[str, Any] = {"backend": "hf-lora", "max_steps": 8, "batch_siz
                                 "max_seq_length": 768, "save_steps": 4, "warmup_steps": 1,
                                 "learning_rate": 5e-4}
 CPU_EVAL_LIMIT = 12
+GENERAL_RATIO = 1.0  # as many general pairs as the workspace's: the tune gains without forgetting
 CPU_SYNTHETIC = 120
 
 
@@ -51,6 +55,7 @@ class FinetuneOptions:
     eval_limit: int | None = None  # None: all test examples (CPU: CPU_EVAL_LIMIT)
     synthetic: int | None = None  # synthetic pairs to generate (None: by device)
     public: str | None = None  # an extra public-set file
+    general: float | None = None  # general SQL pairs per workspace training pair (None: GENERAL_RATIO)
     ollama: str = "auto"
     ollama_host: str = "http://127.0.0.1:11434"
     progress: str = "auto"
@@ -163,7 +168,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     stages.begin("dataset").close()
     summary = build_dataset(workspace, run_dir / "data", public=options.public,
                             synthetic=options.synthetic or (300 if cuda else CPU_SYNTHETIC),
-                            progress="none", config=options.settings)
+                            progress="none", config=options.settings, general=GENERAL_RATIO if options.general is None else options.general)
     train_file, test_file = Path(summary.files["train"]), Path(summary.files["test"])
     if not summary.splits.get("train"):
         raise TrainingError(f"no training pairs in {workspace}: it needs a schema (DDL or "
@@ -212,18 +217,19 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     verdict = "better than" if better else "not better than"
     message = (f"{result.ref}: execution accuracy {_pct(tuned.summary())} vs "
                f"{_pct(current.summary())} for {current_ref} ({verdict} it)")
-    notes = [*result.notes, *([] if cuda else [cpu_note(trained.steps, len(records))])]
+    notes = [*result.notes, *([] if cuda else [cpu_note(trained.steps, len(records), trained.start_adapter is not None)])]
     stages.overall.event("done", model=result.ref, better=better, message=message,
                          manifest=str(result.manifest), report=str(paths["markdown"]),
                          notes=notes)
     return FinetuneResult(result.ref, result.out, result.manifest, better, metrics, message, notes)
 
 
-def cpu_note(steps: int, examples: int) -> str:
+def cpu_note(steps: int, examples: int, continued: bool) -> str:
     """What a CPU run can and cannot do, and the faster routes (shown with every CPU result)."""
-    return (f"trained on the CPU: {steps} LoRA steps from the bare weights, judged on {examples} "
-            "held-out pairs; that is rarely enough to beat the shipped SQL adapter (about 1,000 "
-            "GPU steps over 66,000 pairs), and the current model stays unless it is beaten. For a "
+    start = "continuing the shipped SQL adapter" if continued else "from the bare weights"
+    return (f"trained on the CPU: {steps} LoRA steps {start}, judged on {examples} held-out "
+            "pairs; that is rarely enough to change the model much (the shipped adapter took about "
+            "1,000 GPU steps over 66,000 pairs), and the current model stays unless it is beaten. For a "
             "tune that helps, run `querywright finetune` on a machine with a CUDA GPU (about 3 "
             "minutes on one H200), or serve a larger model through Ollama (model = \"ollama:NAME\")")
 

@@ -17,8 +17,8 @@ shipped file.
 that ships inside this package (``adapters/smollm2-135m-sql.gguf``, a LoRA trained by
 querywright's own ``dataset build --schemas`` / ``train`` / ``export --mode adapter`` over
 Spider's schemas; its manifest beside it holds the exact commands), so it needs no download
-beyond the weights. ``builtin:smollm2-135m-base`` serves the bare weights. Training always
-starts from the bare weights.
+beyond the weights. ``builtin:smollm2-135m-base`` serves the bare weights. Training ``builtin:smollm2-135m``
+continues its adapter (the trainer reads the GGUF LoRA back); ``-base`` starts a fresh one.
 
 Cache folder: ``$QUERYWRIGHT_HOME/models`` when ``QUERYWRIGHT_HOME`` is set, else
 ``~/.cache/querywright/models``.

@@ -1,5 +1,5 @@
 """Dataset builds: the CI build from an example workspace, dedupe, leak-free splits, weights,
-atomic writes and the ``dataset build`` command."""
+the general set replayed into train, atomic writes and the ``dataset build`` command."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from querywright.cli.main import main
+from querywright.server.errors import TrainingError
 from querywright.trainer.dataset import build_dataset
+from querywright.trainer.general import general_records, read_general
 from querywright.trainer.mixing import SPLITS, dedupe, leaks, parse_weights, split
 from querywright.trainer.public import write_rows
 from querywright.trainer.records import make_record, read_jsonl, record_errors, write_jsonl
@@ -151,3 +153,33 @@ def test_spider_records_go_to_test_only(tmp_path: Path) -> None:
     splits = _read_splits(out)
     assert [r["question"] for r in splits["test"] if r["source"] == "spider"] == ["How many pets?", "Kinds of pets."]
     assert not any(r["source"] == "spider" for name in ("train", "validation") for r in splits[name])
+
+
+def test_general_pairs_are_replayed_into_train_only(tmp_path: Path) -> None:
+    out = tmp_path / "with-general"
+    summary = build_dataset(SHOP, out, synthetic=40, general=0.5, progress="none")
+    splits = _read_splits(out)
+    workspace_train = [r for r in splits["train"] if r["source"] != "general"]
+    general = [r for r in splits["train"] if r["source"] == "general"]
+    assert general and len(general) == round(0.5 * len(workspace_train))
+    assert {r["schema_id"] for r in general} <= {r["schema_id"] for r in read_general().records}
+    assert not any(r["source"] == "general" for name in ("validation", "test") for r in splits[name])
+    assert summary.splits["train"]["general"] == len(general)
+    assert not any(record_errors(r) for r in general)
+
+
+def test_a_damaged_general_set_is_counted_or_named(tmp_path: Path) -> None:
+    import gzip
+
+    good = next(iter(read_general().records))
+    path = tmp_path / "g.jsonl.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write(json.dumps(good) + "\n{not json\n" + json.dumps({**good, "sql": 3}) + "\n")
+    load = general_records(5, path=path)
+    assert len(load.records) == 1 and load.read == 3
+    assert load.dropped.as_dict() == {"bad-json": 1, "invalid-record": 1}
+    path.write_bytes(b"\x1f\x8bnot really gzip")
+    with pytest.raises(TrainingError, match="cannot read the general SQL set"):
+        general_records(5, path=path)
+    with pytest.raises(TrainingError, match="is missing"):
+        general_records(5, path=tmp_path / "none.gz")
