@@ -47,7 +47,7 @@ from .completer import BackendState, Completer, CompletionRequest
 from .context import Healing, InlineContext, heal, inline_context, insertion
 from .grammar import continuation_grammar
 from .prompt import STOP_SEQUENCES, build_prompt
-from .schema_slice import DEFAULT_TOKEN_BUDGET, slice_schema
+from .schema_slice import DEFAULT_TOKEN_BUDGET, SchemaSlice, rendered_tables, slice_schema
 from .validate import Verdict, validate_candidate
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,15 @@ class _Entry:
     items: tuple[Suggestion, ...]
 
 
+@dataclass(eq=False)
+class _Work:
+    """A question being answered: its task, its own stop signal, the documents waiting."""
+
+    cancel: asyncio.Event
+    task: asyncio.Task[SuggestResult] | None = None
+    uris: set[str] = field(default_factory=set)
+
+
 class SuggestionService:
     """Inline suggestions for one workspace, from one ``Completer``."""
 
@@ -107,6 +116,7 @@ class SuggestionService:
         self.budget_tokens = budget_tokens
         self._cache: OrderedDict[tuple[str, ...], _Entry] = OrderedDict()
         self._inflight: dict[str, asyncio.Event] = {}
+        self._answers: dict[tuple[str, ...], _Work] = {}
         self._last_request: dict[str, float] = {}
         self._latency_ewma: float | None = None
         self._state: BackendState | None = None
@@ -182,13 +192,24 @@ class SuggestionService:
             return SuggestResult((), "none", context.reason)
         if self.completer is None or not self.config.enabled:
             return SuggestResult((), "disabled", "inline suggestions are off")
+        use_grammar = self.config.grammar and self.completer.capabilities.grammar
+        whole = context.mode == "comment"
+        sliced = None if whole else slice_schema(catalog, context.prefix + context.suffix, context.question or "", self.budget_tokens)
+        key = self._key(catalog, _schema_digest(catalog) if sliced is None else sliced.ddl, context, use_grammar)
         previous = self._inflight.get(uri)
         if previous is not None:
             previous.set()  # a newer request supersedes it
+        self._supersede(uri, key)
+        # a cached answer (the same question, the same statement text) needs no debounce
+        cached = self._cached(key, context.prefix)
+        if cached is not None:
+            status = "cached" if cached else "no-valid"
+            return SuggestResult(cached, status, "" if cached else "no valid suggestion", _ms(started))
         self._inflight[uri] = cancel
         now = time.monotonic()
         try:
-            if debounce:
+            # a question already being answered (the editor asked again) is joined, not redone
+            if debounce and not (whole and key in self._answers):
                 delay = self.debounce_s(uri, now)
                 self._last_request[uri] = now
                 try:
@@ -197,32 +218,113 @@ class SuggestionService:
                     pass
             if cancel.is_set():
                 return SuggestResult((), "cancelled", "cancelled")
-            return await self._run(context, catalog, cancel, is_current, started, values)
+            if whole:
+                return await self._comment(uri, key, context, catalog, cancel, is_current, started, values, use_grammar)
+            assert sliced is not None
+            return await self._run(key, sliced, context, catalog, cancel, is_current, started, use_grammar)
         finally:
             if self._inflight.get(uri) is cancel:
                 del self._inflight[uri]
 
-    async def _run(
+    def _supersede(self, uri: str, key: tuple[str, ...]) -> None:
+        """A request for ``uri`` with ``key`` came: the answer this document waited for
+        is stopped when it is for another question and no other document waits on it."""
+        for other, work in list(self._answers.items()):
+            if other != key and uri in work.uris:
+                work.uris.discard(uri)
+                if not work.uris:
+                    work.cancel.set()
+
+    async def _comment(
         self,
+        uri: str,
+        key: tuple[str, ...],
         context: InlineContext,
         catalog: Catalog,
         cancel: asyncio.Event,
         is_current: Callable[[], bool],
         started: float,
-        values: ValueSample | None = None,
+        values: ValueSample | None,
+        use_grammar: bool,
+    ) -> SuggestResult:
+        """A question comment, answered the way ``ask`` answers it: value hints, schema
+        linking, repairs and the execution-guided choice (greedy only). One answer per
+        question runs at a time; its requests wait on it, and when they are cancelled
+        (the editor gave up waiting) it goes on and lands in the cache, so asking again
+        is answered at once. Only a request for something else stops it."""
+        work = self._answers.get(key)
+        if work is None:
+            work = _Work(asyncio.Event())
+            work.task = asyncio.get_running_loop().create_task(self._answer(key, context, catalog, values, use_grammar, work.cancel))
+            self._answers[key] = work
+            work.task.add_done_callback(lambda _t, key=key, work=work: self._answers.pop(key, None) if self._answers.get(key) is work else None)
+        work.uris.add(uri)
+        assert work.task is not None
+        waiter = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait({work.task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if not work.task.done():
+            return SuggestResult((), "cancelled", "cancelled", _ms(started))
+        outcome = work.task.result()
+        if outcome.status == "offline":
+            return replace(outcome, latency_ms=_ms(started))
+        if cancel.is_set() or outcome.status == "cancelled":
+            return SuggestResult((), "cancelled", "cancelled", _ms(started))
+        if not is_current():
+            return SuggestResult((), "stale", "the document changed", _ms(started))
+        return replace(outcome, latency_ms=_ms(started))
+
+    async def _answer(
+        self,
+        key: tuple[str, ...],
+        context: InlineContext,
+        catalog: Catalog,
+        values: ValueSample | None,
+        use_grammar: bool,
+        cancel: asyncio.Event,
     ) -> SuggestResult:
         assert self.completer is not None
-        sliced = slice_schema(catalog, context.prefix + context.suffix, context.question or "", self.budget_tokens)
-        use_grammar = self.config.grammar and self.completer.capabilities.grammar
-        key = self._key(catalog, sliced.ddl, context, use_grammar)
-        cached = self._cached(key, context.prefix)
-        if cached is not None:
-            status = "cached" if cached else "no-valid"
-            return SuggestResult(cached, status, "" if cached else "no valid suggestion", _ms(started))
-        whole = context.mode == "comment"
-        healing = heal("" if whole else context.prefix)
+        started = time.perf_counter()
+        try:
+            answer = await ask(context.question or "", catalog, self.completer, values=values, samples=1,
+                               grammar=use_grammar, cancel=cancel)  # fmt: skip
+        except ModelError as exc:
+            self._set_state(BackendState.OFFLINE, str(exc))
+            return SuggestResult((), "offline", str(exc), _ms(started))
+        self._set_state(BackendState.READY)
+        self._observe(_ms(started))
+        if cancel.is_set():
+            return SuggestResult((), "cancelled", "cancelled")
+        healing = heal("")
+        if answer.sql is not None:
+            items, verdicts = self._validate(context, catalog, healing, [answer.sql], True)
+        else:
+            items, verdicts = (), list(answer.verdicts)
+        self._store(key, context.prefix, items)
+        message = "" if items else _no_valid_message(verdicts)
+        return SuggestResult(items, "ok" if items else "no-valid", message, 0.0, len(answer.verdicts), len(items), tuple(verdicts))
+
+    def _observe(self, elapsed_ms: float) -> None:
+        self._latency_ewma = elapsed_ms if self._latency_ewma is None else 0.7 * self._latency_ewma + 0.3 * elapsed_ms
+
+    async def _run(
+        self,
+        key: tuple[str, ...],
+        sliced: SchemaSlice,
+        context: InlineContext,
+        catalog: Catalog,
+        cancel: asyncio.Event,
+        is_current: Callable[[], bool],
+        started: float,
+        use_grammar: bool,
+    ) -> SuggestResult:
+        """A keystroke suggestion: the statement continued, one clause at a time."""
+        assert self.completer is not None
+        healing = heal(context.prefix)
         grammar = None
-        if not whole and use_grammar and self.continuation_grammar:
+        if use_grammar and self.continuation_grammar:
             grammar = continuation_grammar(catalog, sliced.keys, healing.prompt_prefix, healing.partial)
         n = max(1, self.config.max_candidates)
         request = CompletionRequest(
@@ -233,28 +335,17 @@ class SuggestionService:
             stop=CONTINUATION_STOPS,
             grammar=grammar,
             adapter=False,  # the SQL adapter answers questions; continuing text is the bare weights' job
-        )  # the continuation request (a question comment goes through ``ask``)
+        )
         try:
-            if whole:
-                # a question comment is answered the way ``ask`` answers it: value hints,
-                # schema linking, repairs and the execution-guided choice (greedy only)
-                answer = await ask(context.question or "", catalog, self.completer, values=values, samples=1,
-                                   grammar=use_grammar, cancel=cancel)  # fmt: skip
-                outputs = [v.raw for v in answer.verdicts]
-                if answer.sql is not None:
-                    items, verdicts = self._validate(context, catalog, healing, [answer.sql], whole)
-                else:
-                    items, verdicts = (), list(answer.verdicts)
-            else:
-                # Text after the cursor: the suggestion only fills the gap up to it.
-                stop = Stop() if context.suffix.strip() else stop_for(context.prefix)
-                outputs, items, verdicts = await self._keystroke(request, cancel, stop, context, catalog, healing)
+            # Text after the cursor: the suggestion only fills the gap up to it.
+            stop = Stop() if context.suffix.strip() else stop_for(context.prefix)
+            outputs, items, verdicts = await self._keystroke(request, cancel, stop, context, catalog, healing)
         except ModelError as exc:
             self._set_state(BackendState.OFFLINE, str(exc))
             return SuggestResult((), "offline", str(exc), _ms(started))
         self._set_state(BackendState.READY)
         elapsed = _ms(started)
-        self._latency_ewma = elapsed if self._latency_ewma is None else 0.7 * self._latency_ewma + 0.3 * elapsed
+        self._observe(elapsed)
         if cancel.is_set():
             return SuggestResult((), "cancelled", "cancelled", elapsed)
         if not is_current():
@@ -334,6 +425,12 @@ class SuggestionService:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+
+def _schema_digest(catalog: Catalog) -> str:
+    """The whole schema as the cache key of a question's answer (linking looks at every
+    table); rendered once per catalog object (``rendered_tables``)."""
+    return "\n".join(rendered_tables(catalog).values())
 
 
 def _ms(started: float) -> float:

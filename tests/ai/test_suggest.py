@@ -298,3 +298,63 @@ async def test_keystroke_in_a_select_list_adds_one_item(catalog: Catalog) -> Non
     wrong = ScriptedCompleter([", title FROM users", ", name"])
     result = await SuggestionService(wrong, NO_DEBOUNCE).suggest("u", text, len(text), catalog)
     assert [s.text for s in result.items] == [", name"] and "no table has all" in result.verdicts[0].reason
+
+
+QUESTION = "-- how many users are there\n"
+
+
+async def test_a_cached_answer_skips_the_debounce(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" count(*) FROM users"])
+    service = SuggestionService(backend, InlineConfig(debounce_ms=300, max_candidates=1))
+    first = await service.suggest("u", QUESTION, len(QUESTION), catalog)
+    assert first.status == "ok" and first.latency_ms >= 300
+    again = await service.suggest("u", QUESTION, len(QUESTION), catalog)
+    assert again.status == "cached" and again.items == first.items
+    assert again.latency_ms < 100 and len(backend.requests) == 1
+
+
+async def test_a_question_asked_again_joins_its_running_answer(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" count(*) FROM users"])
+    backend.release = asyncio.Event()
+    service = SuggestionService(backend, InlineConfig(debounce_ms=0, max_candidates=1))
+    first = asyncio.create_task(service.suggest("u", QUESTION, len(QUESTION), catalog))
+    await backend.started.wait()
+    second = asyncio.create_task(service.suggest("u", QUESTION, len(QUESTION), catalog))
+    await asyncio.sleep(0.01)
+    backend.release.set()
+    assert (await first).status == "cancelled"  # superseded by the newer request...
+    result = await second
+    assert [s.text for s in result.items] == ["SELECT count(*) FROM users;"]
+    assert len(backend.requests) == 1 and not backend.cancelled  # ...which got the same answer
+
+
+async def test_a_cancelled_question_is_still_answered_into_the_cache(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" count(*) FROM users"])
+    backend.release = asyncio.Event()
+    service = SuggestionService(backend, InlineConfig(debounce_ms=0, max_candidates=1))
+    cancel = asyncio.Event()
+    task = asyncio.create_task(service.suggest("u", QUESTION, len(QUESTION), catalog, cancel=cancel))
+    await backend.started.wait()
+    cancel.set()  # $/cancelRequest: the editor stopped waiting
+    assert (await task).status == "cancelled"
+    backend.release.set()
+    await asyncio.sleep(0.05)  # nobody waits: the answer finishes on its own
+    again = await service.suggest("u", QUESTION, len(QUESTION), catalog)
+    assert again.status == "cached" and [s.text for s in again.items] == ["SELECT count(*) FROM users;"]
+    assert len(backend.requests) == 1 and not backend.cancelled
+
+
+async def test_another_question_stops_the_running_answer(catalog: Catalog) -> None:
+    backend = ScriptedCompleter([" count(*) FROM users"])
+    backend.release = asyncio.Event()
+    service = SuggestionService(backend, InlineConfig(debounce_ms=0, max_candidates=1))
+    first = asyncio.create_task(service.suggest("u", QUESTION, len(QUESTION), catalog))
+    await backend.started.wait()
+    other = "-- how many products are there\n"
+    second = asyncio.create_task(service.suggest("u", other, len(other), catalog))
+    assert (await first).status == "cancelled"
+    await asyncio.sleep(0.01)
+    assert backend.cancelled  # the first question's generation was stopped
+    backend.release.set()
+    await second
+    assert len(backend.requests) == 2
