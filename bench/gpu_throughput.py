@@ -4,6 +4,7 @@ On the GPU machine (after gpu/README.md's setup; one process per configuration):
 
     python bench/gpu_throughput.py run --out DIR [--models smollm2,llama-1b,llama-8b]
         [--gguf SmolLM2.gguf] [--tokenizer DIR] [--budget-s 540] [--only unsloth:on:padded,...]
+        [--batch-size N] [--steps N] [--timeout S] [--max-seq-length N]
 
 writes DIR/results.json (every run's figures, step times, environment) and DIR/results.md,
 updating both after each configuration so a cut-off run keeps what it measured. Then here:
@@ -39,7 +40,8 @@ def prepare_model(model: str, work: Path, args: argparse.Namespace) -> str:
 
 
 def run_one(spec: dict, work: Path, log_dir: Path) -> dict:
-    name = f"{spec['model']}-{spec['backend']}-gc_{spec['gradient_checkpointing']}-{spec['batching']}"
+    name = (f"{spec['model']}-{spec['backend']}-gc_{spec['gradient_checkpointing']}-{spec['batching']}"
+            f"-bs{spec['batch_size']}-len{spec['max_seq_length']}")
     result_path = work / f"{name}.json"
     log_path = log_dir / f"{name}.log"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -85,12 +87,13 @@ def cmd_run(args: argparse.Namespace) -> None:
             continue
         model_dir = prepare_model(model, work, args)
         only = set(args.only.split(",")) if args.only else None
-        for spec in specs.specs_for(model, model_dir, str(pairs), args.max_seq_length, only):
+        for spec in specs.specs_for(model, model_dir, str(pairs), args.max_seq_length, only,
+                                    batch_size=args.batch_size, steps=args.steps):
             left = deadline - time.monotonic()
             if left < 45:
                 print(f"budget spent: skipping {spec['backend']} on {model}", flush=True)
                 continue
-            spec["timeout"] = int(min(spec["timeout"], left))
+            spec["timeout"] = int(min(args.timeout or spec["timeout"], left))
             records.append(run_one(spec, work / "results", log_dir))
             results_path.write_text(json.dumps(records, indent=1))
             (out / "results.md").write_text(report.markdown(records))
@@ -137,6 +140,9 @@ def main() -> None:
     run.add_argument("--max-seq-length", type=int, default=512)
     run.add_argument("--budget-s", type=float, default=540)
     run.add_argument("--only", help="comma list of backend:checkpointing:batching to run")
+    run.add_argument("--batch-size", type=int, help="every configuration at this batch (default: per model)")
+    run.add_argument("--steps", type=int, help="steps per configuration (default: per model)")
+    run.add_argument("--timeout", type=int, help="seconds per configuration (default: per model)")
     run.set_defaults(func=cmd_run)
     rep = sub.add_parser("report")
     rep.add_argument("results", nargs="+")

@@ -37,6 +37,8 @@ STAGES: tuple[tuple[str, int], ...] = (("dataset", 5), ("train", 55), ("eval-cur
 CPU_DEFAULTS: dict[str, Any] = {"backend": "hf-lora", "max_steps": 8, "batch_size": 4,
                                 "max_seq_length": 768, "save_steps": 4, "warmup_steps": 1,
                                 "learning_rate": 5e-4}
+GPU_DEFAULTS: dict[str, Any] = {"batch_size": 32, "epochs": 2.0}
+GPU_SYNTHETIC = 1000
 CPU_EVAL_LIMIT = 12
 GENERAL_RATIO = 1.0  # as many general pairs as the workspace's: the tune gains without forgetting
 CPU_SYNTHETIC = 120
@@ -103,7 +105,7 @@ def train_settings(options: FinetuneOptions, data: Path, validation: Path | None
         fixed["eval_data"] = str(validation)
     from_file = load_config(options.config, fixed)
     defaults, values = TrainConfig(), dict(fixed)
-    for key, value in ({} if cuda else CPU_DEFAULTS).items():
+    for key, value in (GPU_DEFAULTS if cuda else CPU_DEFAULTS).items():
         if getattr(from_file, key) == getattr(defaults, key):  # the file did not set it
             values[key] = value
     if options.max_steps is not None:
@@ -167,7 +169,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
 
     stages.begin("dataset").close()
     summary = build_dataset(workspace, run_dir / "data", public=options.public,
-                            synthetic=options.synthetic or (300 if cuda else CPU_SYNTHETIC),
+                            synthetic=options.synthetic or (GPU_SYNTHETIC if cuda else CPU_SYNTHETIC),
                             progress="none", config=options.settings, general=GENERAL_RATIO if options.general is None else options.general)
     train_file, test_file = Path(summary.files["train"]), Path(summary.files["test"])
     if not summary.splits.get("train"):

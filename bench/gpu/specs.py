@@ -36,13 +36,15 @@ MODELS: dict[str, dict[str, Any]] = {
 
 
 def specs_for(model: str, model_dir: str, data: str, max_seq_length: int,
-              only: set[str] | None = None) -> list[dict[str, Any]]:
+              only: set[str] | None = None, batch_size: int | None = None,
+              steps: int | None = None) -> list[dict[str, Any]]:
     """The model's matrix; ``only`` keeps the entries named ``backend:checkpointing:batching``."""
     info = MODELS[model]
     return [
         {"model": model, "label": info["label"], "model_dir": model_dir, "data": data,
          "backend": backend, "gradient_checkpointing": gc, "batching": batching,
-         "batch_size": info["batch_size"], "steps": info["steps"], "skip": info["skip"],
+         "batch_size": batch_size or info["batch_size"], "steps": steps or info["steps"],
+         "skip": min(info["skip"], (steps or info["steps"]) // 2),
          "max_seq_length": max_seq_length, "timeout": info["timeout"]}
         for backend, gc, batching in info["matrix"]
         if only is None or f"{backend}:{gc}:{batching}" in only

@@ -34,6 +34,32 @@ def environment() -> dict[str, str]:
     return env
 
 
+def compute_parameters(model_dir: Path) -> int:
+    """Parameters that multiply every token: all but an untied input embedding (a lookup)."""
+    from querywright.trainer.backends import count_parameters
+
+    cfg = json.loads((model_dir / "config.json").read_text())
+    cfg = cfg.get("text_config", cfg)
+    lookup = 0 if cfg.get("tie_word_embeddings", False) else cfg["vocab_size"] * cfg["hidden_size"]
+    return count_parameters(model_dir) - lookup
+
+
+def lora_parameters(adapter: Path) -> int:
+    """Trainable LoRA parameters of the saved adapter."""
+    from safetensors import safe_open
+
+    total = 0
+    for file in adapter.glob("*.safetensors"):
+        with safe_open(str(file), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118
+                shape = handle.get_slice(key).get_shape()
+                count = 1
+                for dim in shape:
+                    count *= dim
+                total += count
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spec", required=True)
@@ -68,6 +94,8 @@ def main() -> None:
         "step_seconds": result.step_seconds, "step_tokens": result.step_tokens,
         "adapter_bytes": sum(f.stat().st_size for f in out.glob("*.safetensors")),
         "params": count_parameters(Path(spec["model_dir"])),
+        "compute_params": compute_parameters(Path(spec["model_dir"])),
+        "lora_params": lora_parameters(out),
         "dynamo": {k: sum(v.values()) for k, v in torch._dynamo.utils.counters.items()},
         "process_s": time.monotonic() - started,
     }

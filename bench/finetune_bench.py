@@ -1,0 +1,157 @@
+"""Time ``querywright finetune`` end to end on a real workspace, and keep what it made.
+
+    python bench/finetune_bench.py run --out DIR [--ddl FILE --data FILE] [-- FINETUNE ARGS...]
+    python bench/finetune_bench.py report DIR [--append]
+
+``run`` builds a workspace from the Sakila DDL and its seed rows (``tests/sql/fixtures/corpus``,
+no queries: the dataset is the synthesis over the catalog and its values, plus the general
+set), runs the product's own command ``querywright finetune --workspace W --out RUN
+--progress json --ollama off --trust-workspace [ARGS]`` and reads its JSON lines: the time of
+each stage (from its ``begin`` event to the next), the result (``done``), the dataset summary,
+the training result, the held-out report. It copies the exported adapter (``adapter.gguf``) and
+those files into ``DIR`` and writes ``DIR/finetune.json``; on the GPU machine, ``DIR`` is under
+``$OUT`` so they come back. ``report`` turns ``DIR/finetune.json`` into a markdown block (and
+appends it to bench/RESULTS.md); the tuned model's accuracy on the human questions is then
+``python bench/sakila_ex.py --model BASE.gguf+DIR/adapter.gguf``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ex_common import REPO, append
+
+CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
+
+
+def make_workspace(ddl: Path, data: Path) -> Path:
+    """A temporary workspace holding the DDL and its seed rows, PostgreSQL dialect."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="qw-finetune-ws-"))
+    (root / "db").mkdir()
+    shutil.copy(ddl, root / "db" / "01-schema.sql")
+    shutil.copy(data, root / "db" / "02-data.sql")
+    (root / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["db/*.sql"]\n')
+    return root
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    workspace = make_workspace(args.ddl, args.data)
+    run_dir = out / "run"
+    command = [sys.executable, "-m", "querywright.cli.main", "finetune", "--workspace", str(workspace),
+               "--out", str(run_dir), "--progress", "json", "--ollama", "off", "--trust-workspace", *extra]
+    started = time.monotonic()
+    stages: dict[str, float] = {}
+    current: tuple[str, float] | None = None
+    done: dict = {}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            now = time.monotonic() - started
+            if event.get("event") == "begin":
+                if current is not None:
+                    stages[current[0]] = round(now - current[1], 2)
+                current = (str(event.get("stage")), now)
+                print(f"{now:7.1f}s {event.get('stage')}", flush=True)
+            if event.get("event") == "done" and event.get("stage") == "finetune":
+                done = event
+    total = time.monotonic() - started
+    if current is not None:
+        stages[current[0]] = round(total - current[1], 2)
+    record: dict = {"command": " ".join(["querywright finetune --workspace sakila", *extra]),
+                    "returncode": proc.returncode, "total_s": round(total, 1), "stages_s": stages,
+                    "result": done, "machine": machine()}
+    for name, source in (("dataset-summary.json", run_dir / "data" / "summary.json"),
+                         ("train_result.json", run_dir / "adapter" / "train_result.json")):
+        if source.is_file():
+            shutil.copy(source, out / name)
+            record[name.split(".")[0].replace("-", "_")] = json.loads(source.read_text())
+    for adapter in run_dir.glob("models/*/adapter.gguf"):
+        shutil.copy(adapter, out / "adapter.gguf")
+    for report in run_dir.glob("eval/*.md"):
+        shutil.copy(report, out / report.name)
+    for item in ("step_seconds", "step_tokens", "losses"):
+        record.get("train_result", {}).pop(item, None)
+    (out / "finetune.json").write_text(json.dumps(record, indent=1) + "\n")
+    shutil.rmtree(workspace, ignore_errors=True)
+    print(json.dumps({k: record[k] for k in ("returncode", "total_s", "stages_s")}))
+    return proc.returncode
+
+
+def machine() -> str:
+    gpu = ""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f", {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
+
+
+def markdown(record: dict) -> str:
+    result, train = record.get("result", {}), record.get("train_result", {})
+    splits = record.get("dataset_summary", {}).get("splits", {})
+    lines = [f"\n## `querywright finetune` end to end on a Sakila workspace ({time.strftime('%Y-%m-%d %H:%M')})\n",
+             f"Machine: {record['machine']}. Command: `python bench/finetune_bench.py run --out DIR -- "
+             f"{' '.join(record['command'].split()[4:])}` (the workspace: Sakila's DDL and seed rows, no queries); "
+             "here: `python bench/finetune_bench.py report DIR --append`.\n",
+             "| stage | seconds |", "|---|---|"]
+    lines += [f"| {stage} | {secs:.1f} |" for stage, secs in record["stages_s"].items()]
+    lines += [f"| **total** | **{record['total_s']:.1f}** |", ""]
+    if splits:
+        lines.append("Dataset: " + "; ".join(f"{name} {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})"
+                                             for name, counts in splits.items()) + ".")
+    if train:
+        backend = train.get("backend", {})
+        lines.append(f"Training: {train.get('steps')} steps over {train.get('examples')} examples in "
+                     f"{train.get('train_seconds')} s, backend {backend.get('backend')} ({backend.get('batching')}), "
+                     f"final loss {train.get('final_loss')}, continued from {train.get('start_adapter') or 'a fresh LoRA'}.")
+    if result:
+        lines.append(f"Result: {result.get('message')}.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    extra: list[str] = []
+    if "--" in argv:
+        extra = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--out", type=Path, required=True)
+    run.add_argument("--ddl", type=Path, default=CORPUS / "sakila-postgres.sql")
+    run.add_argument("--data", type=Path, default=CORPUS / "sakila-postgres-data.sql")
+    rep = sub.add_parser("report")
+    rep.add_argument("folder", type=Path)
+    rep.add_argument("--append", action="store_true")
+    args = parser.parse_args(argv)
+    if args.cmd == "run":
+        return cmd_run(args, extra)
+    text = markdown(json.loads((args.folder / "finetune.json").read_text()))
+    if args.append:
+        append(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
