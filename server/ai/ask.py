@@ -20,6 +20,7 @@ an invalid statement is never returned as the answer.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from dataclasses import dataclass, field
 
@@ -97,14 +98,21 @@ async def ask(
     gbnf = statement_grammar(catalog, sliced.keys, after_select=True) if use_grammar else None
     prompt = build_prompt(sliced.ddl, catalog.dialect, question, lead, hints=hints)
     request = CompletionRequest(prompt=prompt, max_tokens=MAX_TOKENS, stop=STOP_SEQUENCES, grammar=gbnf, seed=seed)
-    outputs = [c.text for c in await completer.complete(request, cancel)]
+    sample = values.sample if isinstance(values, ValueIndex) else values
+    # the scratch database does not depend on the model's output: it is built on another
+    # core while the model generates
+    building = asyncio.get_running_loop().run_in_executor(None, build_database, catalog, sample, matches)
+    try:
+        outputs = [c.text for c in await completer.complete(request, cancel)]
+    except BaseException:
+        building.add_done_callback(_close_built)
+        raise
     # A write the question asks for ("delete the inactive users") is validated as a write
     # and never executed, not even on the scratch database; every other candidate must be
     # a read-only query, since candidates run.
     writes = lead != "SELECT"
     verdicts = [validate_statement(lead + text, catalog, read_only=not writes) for text in outputs]
-    sample = values.sample if isinstance(values, ValueIndex) else values
-    conn = build_database(catalog, sample, matches)
+    conn = await building
     try:
         wanted = expectations(question, matches)
         outcomes: dict[str, Outcome] = {}
@@ -198,6 +206,12 @@ def _parse(sql: str, dialect: str) -> exp.Expression | None:
         return sqlglot.parse_one(sql, read=get_dialect(dialect))
     except (ParseError, TokenError, ValueError):
         return None
+
+
+def _close_built(future: asyncio.Future[sqlite3.Connection]) -> None:
+    """Close a scratch database nobody will query (the generation before it failed)."""
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
 
 
 def _ms(started: float) -> float:
