@@ -5,7 +5,7 @@
 Same strategies, driver and properties as the CI test (``tests/support/fuzzing.py``: no
 crash, every response valid for its request type and inside the document, the server's
 text equal to the edits applied independently), on a copy of ``examples/shop``, inline
-completion served by ``tests/support/canned_ollama.py``. Unlike the CI test, a failing
+completion served by ``CannedOllama`` of ``tests/support/fake_ollama.py``. Unlike the CI test, a failing
 example does not end the run: it is recorded (with its input, reproducible from the seed),
 the server is restarted if it died, and the campaign goes on, so the report counts every
 failure found. After each example the server must answer a hover on another document.
@@ -35,7 +35,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.canned_ollama import CannedOllama
+from tests.support.fake_ollama import CannedOllama
 from tests.support.fuzzing import Fuzzer, init_options, operations, texts
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "querywright.cli.main", "lsp"])

@@ -15,7 +15,7 @@ and ``--documents`` query files of real queries over it (the gold queries of
    in a day of editing). After each keystroke a ``completion`` and an
    ``inlineCompletion`` request go out at the cursor without waiting for earlier answers
    (the product's debounce and stale-version dropping apply). The model is
-   ``tests/support/canned_ollama.py`` (an Ollama-protocol server streaming canned text,
+   ``CannedOllama`` of ``tests/support/fake_ollama.py`` (an Ollama-protocol server streaming canned text,
    ``ok`` mode), so the figures are the server's, not a model's.
 
 The server's ``VmRSS`` (``/proc/<pid>/status``) is sampled every second from start to end.
@@ -49,7 +49,7 @@ from pygls.lsp.client import LanguageClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.canned_ollama import CannedOllama
+from tests.support.fake_ollama import CannedOllama
 
 CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
 TIMEOUT_S = 60
@@ -318,7 +318,7 @@ def report(m: Measures, args: argparse.Namespace, load: tuple[float, float]) -> 
             f"{load[1]:.1f} after), Python {platform.python_version()}, {platform.system()}; "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command: `{cmd.strip()}`. "
             "Schema: Sakila (`tests/sql/fixtures/corpus/sakila-postgres.sql`); documents: the Sakila gold queries, "
-            f"{PER_DOCUMENT} per file. Model: `tests/support/canned_ollama.py` in `ok` mode (an Ollama-protocol server "
+            f"{PER_DOCUMENT} per file. Model: `CannedOllama` of `tests/support/fake_ollama.py` in `ok` mode (an Ollama-protocol server "
             "streaming canned text at once), product inline settings. Each keystroke is an incremental `didChange` followed "
             "by a `completion` and an `inlineCompletion` request at the cursor, not waiting for earlier answers."
         ),

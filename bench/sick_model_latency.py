@@ -5,7 +5,7 @@
 For each backend condition — healthy, then down (port closed), slow (answers after 10 s),
 cut (connection dropped after the first streamed piece), garbage (a 200 whose body is not
 JSON), non_utf8 (NDJSON lines that are not UTF-8), http500 — the script starts
-``tests/support/canned_ollama.py`` (an Ollama-protocol server answering canned text, so
+``CannedOllama`` of ``tests/support/fake_ollama.py`` (an Ollama-protocol server answering canned text, so
 the model costs nothing) in that mode and a fresh ``python -m querywright.cli.main lsp``
 configured with ``model = "ollama:canned"``, the inline timeout ``--timeout-ms`` and an
 empty model cache (so the built-in fallback does not stand in for the sick backend). On a
@@ -50,7 +50,7 @@ from lsp_session import (
     publish,
 )
 
-from tests.support.canned_ollama import CannedOllama
+from tests.support.fake_ollama import CannedOllama
 
 CONDITIONS = ("healthy", "down", "slow", "cut", "garbage", "non_utf8", "http500")
 TEXT = "SELECT u.email FROM users u WHERE u.id = 1;\nSELECT \n"
@@ -136,7 +136,7 @@ def main() -> None:
         f"## Deterministic features while the model is sick (language server over stdio, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
         (f"{machine_line(shared=True)}; {load_span(load_before, load_after)}; {time.monotonic() - started:.0f} s. "
-         f"Command: `{command('sick_model_latency.py')}`. Backend: `tests/support/canned_ollama.py` in each mode, inline timeout "
+         f"Command: `{command('sick_model_latency.py')}`. Backend: `CannedOllama` of `tests/support/fake_ollama.py` in each mode, inline timeout "
          f"{args.timeout_ms} ms, empty model cache (no built-in fallback). Each round sends an inline request and, "
          "while it is pending, times one completion (after `u.`) and one hover (on `users`); the inline "
          "column is that request's whole round trip (the circuit breaker refuses at once after three failures)."),

@@ -1,4 +1,4 @@
-"""``querywright ask`` against a sick Ollama backend (``tests/support/canned_ollama.py``):
+"""``querywright ask`` against a sick Ollama backend (``CannedOllama`` of ``tests/support/fake_ollama.py``):
 down, slow (10 s against ``--timeout 2``), the connection dropped mid-stream, garbage JSON,
 bytes that are not UTF-8, HTTP 500. Each time: one clear ``querywright: error`` line naming
 the fault, a non-zero exit, no traceback, and no SQL on stdout. The model cache is empty,
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support.canned_ollama import CannedOllama
+from ..support.fake_ollama import CannedOllama
 from .conftest import assert_one_clear_error, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"

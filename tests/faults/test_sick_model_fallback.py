@@ -23,7 +23,7 @@ import pytest
 from pytest_lsp import LanguageClient
 
 from ..lsp.conftest import TIMEOUT_S, lsp_client, open_document  # noqa: F401  (fixture)
-from ..support.canned_ollama import CannedOllama
+from ..support.fake_ollama import CannedOllama
 from .test_sick_model_lsp import FAST_S, TEXT, deterministic, errors_logged, inline
 
 pytestmark = pytest.mark.model

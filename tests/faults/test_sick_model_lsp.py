@@ -1,6 +1,6 @@
 """The real ``querywright lsp`` over stdio while its Ollama backend is sick.
 
-The backend is ``tests/support/canned_ollama.py``, an Ollama-protocol server answering
+The backend is ``CannedOllama`` of ``tests/support/fake_ollama.py``, an Ollama-protocol server answering
 canned text (so the model costs nothing), made sick on demand: down (port closed), slow
 (answers after 10 s; the server's inline timeout is 2 s), dropping the connection after
 the first streamed piece, a 200 whose body is not JSON, NDJSON lines that are not UTF-8,
@@ -37,7 +37,7 @@ from lsprotocol.converters import get_converter
 from pytest_lsp import LanguageClient
 
 from ..lsp.conftest import TIMEOUT_S, open_document
-from ..support.canned_ollama import CannedOllama
+from ..support.fake_ollama import CannedOllama
 
 # each sickness and what the status bar says of it
 SICK = {"down": "is not reachable", "slow": "did not answer within 2 s", "cut": "was cut off",

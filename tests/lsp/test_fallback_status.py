@@ -17,7 +17,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from ..ai.conftest import smollm2_gguf  # noqa: F401  (fixture: the real SmolLM2 GGUF)
-from ..support.canned_ollama import CannedOllama
+from ..support.fake_ollama import CannedOllama
 from .conftest import open_document, wait_for_status
 
 pytestmark = pytest.mark.model

@@ -3,7 +3,7 @@
 The strategies, the independent document model and the driver live in
 ``tests/support/fuzzing.py`` (their docstring lists the properties: no crash, valid
 responses, same text as the edits applied independently). Inline completion goes to
-``tests/support/canned_ollama.py`` (an Ollama-protocol server answering canned text at
+``CannedOllama`` of ``tests/support/fake_ollama.py`` (an Ollama-protocol server answering canned text at
 once), so the model costs nothing. After each example the server must still answer a
 hover on another document.
 
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from ..support.canned_ollama import CannedOllama
+from ..support.fake_ollama import CannedOllama
 from ..support.fuzzing import Fuzzer, apply_change, operations, texts
 from ..support.fuzzing import init_options as fuzz_options
 

@@ -6,7 +6,7 @@ waits for it at most the inline timeout, then answers an empty list, and the sta
 the model is still loading; the warm-up goes on, and once it is done the next request is
 answered by the model.
 
-The backend is ``tests/support/canned_ollama.py`` in its ``slow`` mode (every generation
+The backend is ``CannedOllama`` of ``tests/support/fake_ollama.py`` in its ``slow`` mode (every generation
 request, the warm-up's included, answers after ``SLOW_S``), talked to by the real
 ``querywright lsp`` over stdio; the server's model cache is empty, so no built-in model
 stands in.
@@ -26,7 +26,7 @@ from pytest_lsp import LanguageClient
 
 from ..faults.conftest import lsp_client  # noqa: F401  (fixture: server with no model cache)
 from ..faults.test_sick_model_lsp import TEXT, deterministic, errors_logged, inline
-from ..support.canned_ollama import CannedOllama
+from ..support.fake_ollama import CannedOllama
 from .conftest import open_document, wait_for_status
 
 INLINE_TIMEOUT_MS = 1000
