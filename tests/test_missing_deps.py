@@ -8,15 +8,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
+from pytest_lsp import ClientServerConfig, LanguageClient
 from querywright.cli.main import missing_extra_message
 from querywright.server.errors import CatalogError
 from querywright.server.sql.introspect import introspect
+
+from .support.lsp_client import initialize
 
 REPO = Path(__file__).resolve().parent.parent
 URL = "postgresql+pg8000://ro:pw@127.0.0.1:1/app"  # pg8000 is a driver SQLAlchemy knows and the product does not install
@@ -54,23 +54,9 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "querywright.c
 
 @pytest_lsp.fixture(config=SERVER)
 async def client(client: LanguageClient, tmp_path: Path):
-    statuses: list[Any] = []
-    client.statuses = statuses  # type: ignore[attr-defined]
-
-    @client.feature("querywright/status")
-    def status_received(params: Any) -> None:
-        statuses.append(params._asdict() if hasattr(params, "_asdict") else params)
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        pass
-
     root = tmp_path / "shop"
     shutil.copytree(REPO / "examples" / "shop", root)
-    await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="shop")],
-        initialization_options={"database_url": URL}))
+    await initialize(client, root, {"database_url": URL})
     yield
     await client.shutdown_session()
 

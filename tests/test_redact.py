@@ -8,14 +8,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
+from querywright.server.redact import mask_text, mask_url
 from sqlalchemy.engine import make_url
 
-from querywright.server.redact import mask_text, mask_url
+from .support.lsp_client import initialize
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "Xq7-very-secret-pw"
@@ -83,29 +82,11 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "querywright.c
 
 @pytest_lsp.fixture(config=SERVER)
 async def client_with_secret(client: LanguageClient, tmp_path: Path):
-    statuses: list[Any] = []
-    client.statuses = statuses  # type: ignore[attr-defined]
-
-    @client.feature("querywright/status")
-    def status_received(params: Any) -> None:
-        statuses.append(params._asdict() if hasattr(params, "_asdict") else params)
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        pass
-
     root = tmp_path / "shop"
     shutil.copytree(REPO / "examples" / "shop", root)
     options = {"database_url": f"postgresql+psycopg://ro:{PASSWORD}@127.0.0.1:1/app", "trusted": True,
                "ollama_host": f"http://u:{PASSWORD}@127.0.0.1:1"}
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="shop")],
-            initialization_options=options,
-        )
-    )
+    await initialize(client, root, options)
     client.root = root  # type: ignore[attr-defined]
     yield
     await client.shutdown_session()

@@ -28,11 +28,11 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from ..ai.conftest import smollm2_gguf  # noqa: F401  (fixture: the real SmolLM2 GGUF)
-from ..lsp.conftest import STATUS, as_dict, wait_for_status, workspace  # noqa: F401  (fixture)
+from ..lsp.conftest import wait_for_status, workspace  # noqa: F401  (fixture)
+from ..support.lsp_client import initialize
 from ..trainer.conftest import pairs_file, tiny_llama  # noqa: F401  (fixtures)
 from ..trainer.test_export import adapter, converter, spm_llama  # noqa: F401  (fixtures)
 
@@ -55,25 +55,7 @@ def init_options() -> dict[str, Any]:
 async def lsp_client(client: LanguageClient, workspace: Path, init_options: dict[str, Any]):  # noqa: F811
     """As ``tests/lsp``'s fixture: initialised on ``workspace``, returns after the first
     ``querywright/status``; ``client.statuses`` records every status."""
-    statuses: list[dict[str, Any]] = []
-    client.statuses = statuses  # type: ignore[attr-defined]
-
-    @client.feature(STATUS)
-    def status_received(params: Any) -> None:
-        statuses.append(as_dict(params))
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        """Accepted."""
-
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="shop")],
-            initialization_options=init_options,
-        )
-    )
+    await initialize(client, workspace, init_options)
     client.first_status = await wait_for_status(client, 0)  # type: ignore[attr-defined]
     yield
     await client.shutdown_session()

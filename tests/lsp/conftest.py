@@ -28,10 +28,11 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from ..support.lsp_client import STATUS, initialize
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
-STATUS = "querywright/status"
 TIMEOUT_S = 30  # a safety net for a hung server, not a wait
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "querywright.cli.main", "lsp"])
@@ -51,36 +52,10 @@ def init_options() -> dict[str, Any]:
 
 @pytest_lsp.fixture(config=SERVER)
 async def lsp_client(client: LanguageClient, workspace: Path, init_options: dict[str, Any]):
-    registrations: list[types.Registration] = []
-    client.registrations = registrations  # type: ignore[attr-defined]
-
-    statuses: list[dict[str, Any]] = []
-    client.statuses = statuses  # type: ignore[attr-defined]
-
-    @client.feature(STATUS)
-    def status_received(params: Any) -> None:
-        statuses.append(as_dict(params))
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        registrations.extend(params.registrations)
-
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="shop")],
-            initialization_options=init_options,
-        )
-    )
+    await initialize(client, workspace, init_options)
     client.first_status = await wait_for_status(client, 0)  # type: ignore[attr-defined]
     yield
     await client.shutdown_session()
-
-
-def as_dict(params: Any) -> Any:
-    """Custom notifications arrive as pygls ``Object`` named tuples: make them dicts."""
-    return params._asdict() if hasattr(params, "_asdict") else params
 
 
 def open_document(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:

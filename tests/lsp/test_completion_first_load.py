@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
+from ..support.lsp_client import initialize
 from .conftest import open_document
 
 MIGRATIONS = 1000
@@ -41,23 +41,7 @@ def workspace(tmp_path: Path) -> Path:
 @pytest_lsp.fixture(config=SERVER)
 async def fresh_client(client: LanguageClient, workspace: Path):
     """A client initialised on ``workspace`` that does not wait for the first status."""
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        return None
-
-    @client.feature("querywright/status")
-    def status_received(params: Any) -> None:
-        return None
-
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="big")],
-            initialization_options={"dialect": "postgres"},
-        )
-    )
+    await initialize(client, workspace, {"dialect": "postgres"}, folder="big")
     yield
     await client.shutdown_session()
 

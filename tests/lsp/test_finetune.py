@@ -22,7 +22,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from .conftest import EXAMPLE, STATUS, TIMEOUT_S, as_dict
+from ..support.lsp_client import STATUS, as_dict
+from .conftest import EXAMPLE, TIMEOUT_S
 
 EVENTS_OK = [
     {"event": "begin", "stage": "dataset", "start": 0, "weight": 5},

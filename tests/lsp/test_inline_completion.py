@@ -29,7 +29,8 @@ from querywright.server.config import load_config
 from querywright.server.sql.workspace import load_catalog
 
 from ..support.fake_ollama import FakeOllama
-from .conftest import EXAMPLE, TIMEOUT_S, as_dict, open_document, wait_for_status
+from ..support.lsp_client import as_dict
+from .conftest import EXAMPLE, TIMEOUT_S, open_document, wait_for_status
 
 pytestmark = [pytest.mark.model, pytest.mark.parametrize("backend", ["embedded", "ollama"])]
 MODEL_TIMEOUT_S = 240  # first load + a cold 300-token prompt on a busy 2-core machine
