@@ -210,7 +210,9 @@ class SuggestionService:
         try:
             # a question already being answered (the editor asked again) is joined, not redone
             if debounce and not (whole and key in self._answers):
-                delay = self.debounce_s(uri, now)
+                # the adaptive part is for keystrokes coming faster than the model answers;
+                # a question comment is not one of a stream of keystrokes
+                delay = self.config.debounce_ms / 1000.0 if whole else self.debounce_s(uri, now)
                 self._last_request[uri] = now
                 try:
                     await asyncio.wait_for(cancel.wait(), timeout=delay)
@@ -294,7 +296,6 @@ class SuggestionService:
             self._set_state(BackendState.OFFLINE, str(exc))
             return SuggestResult((), "offline", str(exc), _ms(started))
         self._set_state(BackendState.READY)
-        self._observe(_ms(started))
         if cancel.is_set():
             return SuggestResult((), "cancelled", "cancelled")
         healing = heal("")
@@ -307,6 +308,7 @@ class SuggestionService:
         return SuggestResult(items, "ok" if items else "no-valid", message, 0.0, len(answer.verdicts), len(items), tuple(verdicts))
 
     def _observe(self, elapsed_ms: float) -> None:
+        """A keystroke suggestion's latency, for the adaptive debounce."""
         self._latency_ewma = elapsed_ms if self._latency_ewma is None else 0.7 * self._latency_ewma + 0.3 * elapsed_ms
 
     async def _run(

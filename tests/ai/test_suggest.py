@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -358,3 +359,15 @@ async def test_another_question_stops_the_running_answer(catalog: Catalog) -> No
     backend.release.set()
     await second
     assert len(backend.requests) == 2
+
+
+async def test_a_question_comment_waits_only_the_configured_debounce(catalog: Catalog) -> None:
+    """The debounce grows while keystrokes come faster than the model answers; a question
+    comment right after another request is not such a keystroke."""
+    backend = ScriptedCompleter([" count(*) FROM users", " email FROM users"])
+    service = SuggestionService(backend, InlineConfig(debounce_ms=100, max_candidates=1))
+    await service.suggest("u", "SELECT ", 7, catalog)
+    service._latency_ewma = 800.0  # a slow model
+    assert service.debounce_s("u", time.monotonic()) == pytest.approx(0.3)  # a keystroke would wait 3x
+    result = await service.suggest("u", QUESTION, len(QUESTION), catalog)
+    assert result.status == "ok" and 100 <= result.latency_ms < 250
