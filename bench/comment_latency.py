@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--model", default=None, help="model reference (default: the product's)")
     parser.add_argument("--append", type=Path)
+    parser.add_argument("--rows", action="store_true", help="also print each request's latency and suggestion")
     args = parser.parse_args()
     records = [json.loads(line) for line in (CORPUS / "sakila.jsonl").read_text().splitlines() if line.strip()]
     questions = [r["question"] for r in records[: args.questions]]
@@ -117,6 +118,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         r = asyncio.run(measure(workspace(Path(tmp)), questions, options))
     rows = r["rows"]
+    if args.rows:
+        for label, ms, text in rows:
+            print(f"{label:5} {ms:8.0f} ms  {text or '(none)'}")
     cold = [ms for label, ms, _ in rows[:1]]
     warm = [ms for label, ms, _ in rows[1 : len(questions)]]
     again = [ms for label, ms, _ in rows[len(questions) :]]
