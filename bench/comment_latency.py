@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,18 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lsp_session import LspSession, command, inline_items, load_now, publish, quantile, status_field
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
 TIMEOUT_S = 300
-
-
-def quantile(values: list[float], q: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def workspace(folder: Path) -> Path:
@@ -52,55 +45,33 @@ def workspace(folder: Path) -> Path:
 
 
 async def measure(root: Path, questions: list[str], options: dict[str, Any]) -> dict[str, Any]:
-    client = LanguageClient("querywright-bench", "1")
-
-    @client.feature(types.WORKSPACE_CONFIGURATION)
-    def configuration(params: types.ConfigurationParams) -> list[Any]:
-        return [options for _ in params.items]
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        return None
-
-    statuses: list[Any] = []  # querywright/status notifications (the schema is loaded when they count tables)
-
-    @client.feature("querywright/status")
-    def status(params: Any) -> None:
-        statuses.append(params)
-
-    await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp")
-    await client.initialize_async(types.InitializeParams(
-        capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)),
-        root_uri=root.as_uri(), initialization_options=options,
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")]))  # fmt: skip
-    client.initialized(types.InitializedParams())
+    session = LspSession(options)
+    await session.start()
+    await session.initialize(root, options, configuration=True)
+    client = session.client
     uri = (root / "queries" / "questions.sql").as_uri()
     version = 1
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="sql", version=version, text="")))
-    loaded = time.perf_counter()
-    while not any((getattr(x, "tables", None) or (x.get("tables") if isinstance(x, dict) else 0)) for x in statuses):
-        if time.perf_counter() - loaded > TIMEOUT_S:
-            raise SystemExit("the language server never reported a loaded schema")
-        await asyncio.sleep(0.05)  # the schema is loaded (what the status bar shows) before typing
+    session.open(uri, "", version)
+    # the schema is loaded (what the status bar shows) before typing
+    loaded = session.until_status(lambda statuses: any(status_field(x, "tables") for x in statuses))
+    try:
+        await asyncio.wait_for(loaded, TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise SystemExit("the language server never reported a loaded schema") from None
     rows: list[tuple[str, float, str]] = []
     for rounds, label in ((questions, "first"), (questions, "again")):
         for question in rounds:
             version += 1
-            text = f"-- {question}\n"
-            client.text_document_did_change(types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(version=version, uri=uri), [types.TextDocumentContentChangeWholeDocument(text=text)]))  # fmt: skip
+            session.replace(uri, version, f"-- {question}\n")
             params = types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(1, 0),
                 context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))  # fmt: skip
             t0 = time.perf_counter()
-            result = await asyncio.wait_for(client.text_document_inline_completion_async(params), TIMEOUT_S)
-            items = result.items if isinstance(result, types.InlineCompletionList) else result or []
+            items = inline_items(await asyncio.wait_for(client.text_document_inline_completion_async(params), TIMEOUT_S))
             shown = str(items[0].insert_text) if items else ""
             rows.append((label, (time.perf_counter() - t0) * 1000, shown))
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
-    return {"rows": rows, "statuses": statuses}
+    await session.close()
+    return {"rows": rows, "statuses": session.statuses}
 
 
 def main() -> int:
@@ -127,11 +98,10 @@ def main() -> int:
     shown = sum(1 for _, _, text in rows[: len(questions)] if text)
     lines = [
         f"\n## Question-comment ghost text through the language server over stdio ({time.strftime('%Y-%m-%d %H:%M')})\n",
-        (f"Machine: {platform.machine()}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
+        (f"Machine: {platform.machine()}, {os.cpu_count()} cores (load average {load_now():.1f} at the end), "
          f"Python {platform.python_version()}; model {args.model or 'the default (builtin:smollm2-135m)'}, embedded engine, "
          f"product settings; Sakila DDL and seed rows; code at {code}."),
-        (f"Command: `python bench/comment_latency.py {' '.join(a for a in sys.argv[1:] if not a.startswith('--append') and a != str(args.append))}`"
-         f" ({time.perf_counter() - started:.0f} s)\n"),
+        f"Command: `{command('comment_latency.py', without_append=True)}` ({time.perf_counter() - started:.0f} s)\n",
         "| requests | n | p50 (ms) | p95 (ms) |",
         "|---|---|---|---|",
         f"| cold (first request, the model loads) | 1 | {cold[0]:.0f} | {cold[0]:.0f} |",
@@ -139,11 +109,7 @@ def main() -> int:
         f"| the same questions again (cache) | {len(again)} | {quantile(again, 50):.0f} | {quantile(again, 95):.0f} |",
         f"\nRequest -> response, the debounce included; {shown} of {len(questions)} questions got a suggestion.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.append:
-        with args.append.open("a") as out:
-            out.write(text)
+    publish("\n".join(lines) + "\n", args.append, separator="")
     return 0
 
 
