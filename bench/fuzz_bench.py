@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import shutil
 import statistics
@@ -29,26 +27,20 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from lsp_session import load_now, machine_line, publish, rss_mb
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.support.fake_ollama import CannedOllama
 from tests.support.fuzzing import Fuzzer, init_options, operations, texts
+from tests.support.lsp_client import STATUS, initialize
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "querywright.cli.main", "lsp"])
-STATUS = "querywright/status"
 EXAMPLE_TIMEOUT_S = 180  # one example, huge texts included, on a loaded 2-core machine
 ALIVE_AT = types.Position(1, 15)  # a column name in queries/reports.sql
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return float(line.split()[1]) / 1024
-    return 0.0
 
 
 @dataclass
@@ -74,28 +66,11 @@ class Harness:
 
     async def start(self) -> None:
         client = await SERVER.start()
-        loaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        @client.feature(STATUS)
-        def status(params: Any) -> None:
-            if not loaded.done():
-                loaded.set_result(None)
-
-        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-        def register_capability(params: types.RegistrationParams) -> None:
-            return None
-
-        await client.initialize_session(
-            types.InitializeParams(
-                capabilities=client_capabilities("visual-studio-code"),
-                root_uri=self.workspace.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(uri=self.workspace.as_uri(), name="shop")],
-                initialization_options=init_options(self.ollama_url),
-            )
-        )
+        loaded = client.protocol.wait_for_notification_async(STATUS)
+        await initialize(client, self.workspace, init_options(self.ollama_url))
         await asyncio.wait_for(loaded, 60)
         self.client, self.fuzzer = client, Fuzzer(client, self.workspace / "queries")
-        self.rss_start = self.rss_start or rss_mb(self.pid)
+        self.rss_start = self.rss_start or rss_mb(self.pid)[0]
 
     @property
     def pid(self) -> int:
@@ -153,7 +128,7 @@ def run_campaign(examples: int, seed_value: int, workspace: Path, ollama_url: st
             print(f"{found.examples} examples, {len(found.failures)} failures", file=sys.stderr)
 
     one()
-    rss_end = rss_mb(harness.pid)
+    rss_end = rss_mb(harness.pid)[0]
     loop.run_until_complete(harness.stop())
     loop.close()
     return found, harness.rss_start, rss_end
@@ -167,21 +142,20 @@ def main() -> None:
     args = parser.parse_args()
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     started = time.perf_counter()
-    load_before = os.getloadavg()[0]
+    load_before = load_now()
     with tempfile.TemporaryDirectory() as tmp, CannedOllama() as canned:
         workspace = Path(tmp) / "shop"
         shutil.copytree(REPO / "examples" / "shop", workspace)
         found, rss_start, rss_end = run_campaign(args.examples, seed_value, workspace.resolve(), canned.url)
     wall = time.perf_counter() - started
-    load_after = os.getloadavg()[0]
+    load_after = load_now()
     cmd = f"python bench/fuzz_bench.py --examples {args.examples} --seed {seed_value}" + (f" --append {args.append}" if args.append else "")
     seconds = found.seconds or [0.0]
     lines = [
         f"## Fuzzing the language server over stdio ({found.examples} examples)",
         "",
         (
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average {load_before:.1f} before, "
-            f"{load_after:.1f} after), Python {platform.python_version()}, {platform.system()}; "
+            f"{machine_line(shared=True, load=(load_before, load_after))}; "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command: `{cmd}`. "
             "Strategies, driver and properties of `tests/support/fuzzing.py` (the CI test's), on a copy of `examples/shop`, "
             "inline completion from the canned Ollama-protocol server; one server for the campaign."
@@ -199,11 +173,7 @@ def main() -> None:
         "",
     ]
     lines += [f"- failure: {failure}" for failure in found.failures[:10]]
-    report = "\n".join(lines).rstrip() + "\n"
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + report)
+    publish("\n".join(lines).rstrip() + "\n", args.append)
     sys.exit(1 if found.failures else 0)
 
 

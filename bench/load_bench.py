@@ -32,8 +32,6 @@ import argparse
 import asyncio
 import gc
 import json
-import os
-import platform
 import random
 import shutil
 import sys
@@ -43,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lsp_session import LspSession, command, load_now, machine_line, nearest_rank, publish, rss_mb
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
@@ -55,20 +54,6 @@ CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
 TIMEOUT_S = 60
 PER_DOCUMENT = 8
 CONFIG = 'dialect = "postgres"\nschema_paths = ["schema/*.sql"]\nquery_paths = ["queries/*.sql"]\n'
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return float(line.split()[1]) / 1024
-    return 0.0
 
 
 def gold_queries() -> list[tuple[str, str]]:
@@ -129,44 +114,9 @@ class Measures:
     diagnostics: int = 0
 
 
-class Driver:
-    """A pygls client that answers what the server asks and records what the bench awaits."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.client = LanguageClient("querywright-load", "1")
-        self.status: asyncio.Future[None] | None = None
-        self.first_diagnostics: dict[str, asyncio.Future[None]] = {}
-        self.published = 0
-        client = self.client
-
-        @client.feature("querywright/status")
-        def status(params: Any) -> None:
-            if self.status is not None and not self.status.done():
-                self.status.set_result(None)
-
-        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def published(params: types.PublishDiagnosticsParams) -> None:
-            self.published += 1
-            future = self.first_diagnostics.get(params.uri)
-            if future is not None and not future.done():
-                future.set_result(None)
-
-        @client.feature(types.WORKSPACE_CONFIGURATION)
-        def configuration(params: types.ConfigurationParams) -> list[Any]:
-            return [options for _ in params.items]
-
-        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-        def register_capability(params: types.RegistrationParams) -> None:
-            return None
-
-        @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-        def progress_create(params: types.WorkDoneProgressCreateParams) -> None:
-            return None
-
-
 async def sample_rss(pid: int, started: float, into: list[tuple[float, float]], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        into.append((time.perf_counter() - started, rss_mb(pid)))
+        into.append((time.perf_counter() - started, rss_mb(pid)[0]))
         try:
             await asyncio.wait_for(stop.wait(), 1.0)
         except TimeoutError:
@@ -225,34 +175,25 @@ def keystrokes(queries: list[tuple[str, str]], rng: random.Random) -> Any:
 
 async def run(root: Path, paths: list[Path], rate: float, seconds: float, options: dict[str, Any], seed: int) -> Measures:
     m = Measures()
-    driver = Driver(options)
-    client = driver.client
+    session = LspSession(options, name="querywright-load")
+    client = session.client
     started = time.perf_counter()
-    await client.start_io(sys.executable, "-m", "querywright.cli.main", "lsp")
-    pid = client._server.pid  # type: ignore[union-attr]
+    await session.start()
+    pid = session.pid
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(pid, started, m.rss, stop))
-    loop = asyncio.get_running_loop()
-    driver.status = loop.create_future()
-    capabilities = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True))
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=capabilities,
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="load")],
-            initialization_options=options,
-        )
-    )
-    client.initialized(types.InitializedParams())
-    await asyncio.wait_for(driver.status, TIMEOUT_S)
+    loaded = session.until_status()
+    await session.initialize(root, options, configuration=True, folder="load")
+    await asyncio.wait_for(loaded, TIMEOUT_S)
     m.ready_s = time.perf_counter() - started
 
     docs = [Document(p.as_uri(), p.read_text()) for p in paths]
     t0 = time.perf_counter()
+    first_diagnostics = []
     for doc in docs:
-        driver.first_diagnostics[doc.uri] = loop.create_future()
-        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=doc.uri, language_id="sql", version=1, text=doc.text)))
-    await asyncio.wait_for(asyncio.gather(*driver.first_diagnostics.values()), TIMEOUT_S)
+        first_diagnostics.append(session.expect_diagnostics(doc.uri, 1))
+        session.open(doc.uri, doc.text)
+    await asyncio.wait_for(asyncio.gather(*first_diagnostics), TIMEOUT_S)
     m.open_s = time.perf_counter() - t0
 
     gc.collect()
@@ -264,7 +205,7 @@ async def run(root: Path, paths: list[Path], rate: float, seconds: float, option
     pending: set[asyncio.Task[None]] = set()
     current, block_start, rounds = docs[order[0]], 0, 0
     m.load_started = time.perf_counter()
-    m.load_from_s, m.rss_open = m.load_started - started, rss_mb(pid)  # the end of the opening phase
+    m.load_from_s, m.rss_open = m.load_started - started, rss_mb(pid)[0]  # the end of the opening phase
     m.rss.append((m.load_from_s, m.rss_open))
     total = int(rate * seconds)
     for i in range(total):
@@ -291,14 +232,12 @@ async def run(root: Path, paths: list[Path], rate: float, seconds: float, option
     if pending:
         await asyncio.gather(*pending)
     m.load_ended = time.perf_counter()
-    m.load_to_s, m.rss_end = m.load_ended - started, rss_mb(pid)
+    m.load_to_s, m.rss_end = m.load_ended - started, rss_mb(pid)[0]
     m.rss.append((m.load_to_s, m.rss_end))
-    m.diagnostics = driver.published
+    m.diagnostics = session.published
     stop.set()
     await sampler
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await session.close()
     return m
 
 
@@ -308,15 +247,13 @@ def report(m: Measures, args: argparse.Namespace, load: tuple[float, float]) -> 
     growth = (end - at_open) / at_open * 100 if at_open else float("nan")
     ordered = sorted(m.rss)
     series = ", ".join(f"{t:.0f} s: {mb:.0f}" for t, mb in ordered[:: max(1, len(ordered) // 12)])
-    cmd = "python bench/load_bench.py " + " ".join(sys.argv[1:])
     lasted = m.load_ended - m.load_started
     lines = [
         f"## Load: {args.documents} open documents, {args.rate:g} edits/s for {args.seconds:g} s, completion and inline requests streaming",
         "",
         (
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average {load[0]:.1f} before, "
-            f"{load[1]:.1f} after), Python {platform.python_version()}, {platform.system()}; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command: `{cmd.strip()}`. "
+            f"{machine_line(shared=True, load=load)}; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command: `{command('load_bench.py')}`. "
             "Schema: Sakila (`tests/sql/fixtures/corpus/sakila-postgres.sql`); documents: the Sakila gold queries, "
             f"{PER_DOCUMENT} per file. Model: `CannedOllama` of `tests/support/fake_ollama.py` in `ok` mode (an Ollama-protocol server "
             "streaming canned text at once), product inline settings. Each keystroke is an incremental `didChange` followed "
@@ -325,8 +262,8 @@ def report(m: Measures, args: argparse.Namespace, load: tuple[float, float]) -> 
         "",
         "| measure | target | n | p50 | p95 | p99 |",
         "|---|---|---|---|---|---|",
-        f"| completion, request → response | p95 ≤ 20 ms | {len(m.completion_ms)} | {percentile(m.completion_ms, 50):.1f} ms | {percentile(m.completion_ms, 95):.1f} ms | {percentile(m.completion_ms, 99):.1f} ms |",
-        f"| inline completion, request → response (debounce included) | — | {len(m.inline_ms)} | {percentile(m.inline_ms, 50):.1f} ms | {percentile(m.inline_ms, 95):.1f} ms | {percentile(m.inline_ms, 99):.1f} ms |",
+        f"| completion, request → response | p95 ≤ 20 ms | {len(m.completion_ms)} | {nearest_rank(m.completion_ms, 50):.1f} ms | {nearest_rank(m.completion_ms, 95):.1f} ms | {nearest_rank(m.completion_ms, 99):.1f} ms |",
+        f"| inline completion, request → response (debounce included) | — | {len(m.inline_ms)} | {nearest_rank(m.inline_ms, 50):.1f} ms | {nearest_rank(m.inline_ms, 95):.1f} ms | {nearest_rank(m.inline_ms, 99):.1f} ms |",
         "",
         "| server RSS | value |",
         "|---|---|",
@@ -353,17 +290,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--append", type=Path, default=None)
     args = parser.parse_args()
-    load_before = os.getloadavg()[0]
+    load_before = load_now()
     with tempfile.TemporaryDirectory() as tmp, CannedOllama() as canned:
         root = (Path(tmp) / "ws").resolve()
         paths = build_workspace(root, args.documents)
         options = {"dialect": "postgres", "model": "ollama:canned", "ollama_host": canned.url}
         m = asyncio.run(run(root, paths, args.rate, args.seconds, options, args.seed))
-    text = report(m, args, (load_before, os.getloadavg()[0]))
-    print(text)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + text)
+    publish(report(m, args, (load_before, load_now())), args.append)
 
 
 if __name__ == "__main__":

@@ -36,22 +36,13 @@ from lsp_session import (
     machine_line,
     nearest_rank,
     publish,
+    rss_mb,
 )
 from lsprotocol import types
 from querywright.server.lsp.features.diagnostics import DEBOUNCE_S
 
 HERE = Path(__file__).resolve().parent
 TIMEOUT_S = 60
-
-
-def rss_mb(pid: int) -> tuple[float, float]:
-    """Current and peak resident set size of a process (Linux /proc)."""
-    fields: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = float(value.split()[0]) / 1024
-    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
 
 
 def sites(text: str, marker: str, delta: int) -> list[types.Position]:

@@ -4,7 +4,8 @@
   this interpreter) as an editor would and answers what the server asks of a client
   (``workspace/configuration`` with the bench's settings, ``client/registerCapability``,
   ``window/workDoneProgress/create``); it records the ``querywright/status`` notifications
-  and lets a bench await a status or the diagnostics of one document version.
+  and lets a bench await a status or the diagnostics of one document version;
+  :func:`rss_mb` reads the server's memory.
 - :func:`quantile` (interpolated), :func:`nearest_rank` and :func:`nearest_index`: the three
   quantile methods the benches report with (each bench keeps the one its figures were
   taken with, so that old and new figures compare).
@@ -151,6 +152,16 @@ class LspSession:
         await self.client.stop()
 
 
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Current and peak resident set size of a process, in MB (Linux ``/proc``)."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = float(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
 def inline_items(result: Any) -> list[types.InlineCompletionItem]:
     """The items of an ``inlineCompletion`` answer (a list, a ``InlineCompletionList`` or null)."""
     return (
@@ -166,7 +177,10 @@ def quantile(values: list[float], q: int) -> float:
 
 
 def nearest_rank(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (0..100) by nearest rank: a measured value, never interpolated."""
+    """The ``q``-th percentile (0..100) by nearest rank: a measured value, never interpolated
+    (NaN for no values)."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
@@ -177,14 +191,23 @@ def nearest_index(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def machine_line(*, shared: bool = False, load_at_end: bool = False, system: bool = True) -> str:
+def machine_line(
+    *,
+    shared: bool = False,
+    load_at_end: bool = False,
+    load: tuple[float, float] | None = None,
+    system: bool = True,
+) -> str:
     """``Machine: x86_64, 2 cores, Python 3.11.7, Linux`` (no closing punctuation).
 
-    ``shared``: the cores are said to be shared with other jobs; ``load_at_end``: the load
-    average now, after the cores; ``system``: the operating system's name at the end."""
+    ``shared``: the cores are said to be shared with other jobs; after the cores, in
+    parentheses, ``load_at_end``: the load average now, or ``load``: the load average before
+    and after the run; ``system``: the operating system's name at the end."""
     cores = f"{os.cpu_count()} cores" + (" shared with other jobs" if shared else "")
     if load_at_end:
-        cores += f" (load average {os.getloadavg()[0]:.1f} at the end)"
+        cores += f" (load average {load_now():.1f} at the end)"
+    elif load is not None:
+        cores += f" ({load_span(*load)})"
     line = f"Machine: {platform.machine()}, {cores}, Python {platform.python_version()}"
     return line + (f", {platform.system()}" if system else "")
 
