@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
+
+from lsp_session import command, machine_line, publish
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent / "tests" / "sql" / "fixtures" / "corpus"
@@ -111,13 +111,12 @@ def main() -> None:
                 probe(gen),
             )
         )
-    cmd = "python bench/corpus_bench.py " + " ".join(sys.argv[1:])
     lines = [
         "## Corpus catalog: what reaches it, skips, build time, RSS",
         "",
         (
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
-            f"Command: `{cmd.strip()}`; one fresh process per file. skipped: entries of `schema --json`'s `skipped` (n/a: not reported); issues: catalog issues."
+            f"{machine_line()}. "
+            f"Command: `{command('corpus_bench.py')}`; one fresh process per file. skipped: entries of `schema --json`'s `skipped` (n/a: not reported); issues: catalog issues."
         ),
         "",
         "| file | dialect | size | tables | views | columns | skipped | issues | build | peak RSS |",
@@ -134,11 +133,7 @@ def main() -> None:
         f"Seed data read time (sakila-postgres-data.sql, 2.6 MB of COPY rows, target ≤ 1 s): {seed['cold_s']:.2f} s.",
         "",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + report)
+    publish("\n".join(lines), args.append)
 
 
 if __name__ == "__main__":

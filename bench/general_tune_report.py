@@ -21,6 +21,8 @@ import re
 import sys
 from pathlib import Path
 
+from lsp_session import publish
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "gpu" / "results"
 PEAK_FLOPS = 989e12
@@ -78,11 +80,7 @@ def main() -> int:
             f"| {r['tune']} | {r['synthesis']} | {r['pairs']} | {r['per_schema']} | {r['steps']} | {r['seconds']:.0f} | "
             f"{r['tokens_per_s']:,.0f} | {r['peak_gib']:.1f} | {float(r['loss'] or 0):.4f} | {100 * float(r['mfu']):.1f}% | {r['batching']} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.append:
-        with args.append.open("a") as out:
-            out.write(text)
+    publish("\n".join(lines) + "\n", args.append, separator="")
     return 0
 
 

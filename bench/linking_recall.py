@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import statistics
 import sys
@@ -23,6 +21,7 @@ import time
 from pathlib import Path
 
 import sqlglot
+from lsp_session import command, machine_line, publish
 from querywright.server.ai.grounding import ValueIndex, ground, render_matches
 from querywright.server.ai.linking import link_schema
 from querywright.server.ai.schema_slice import estimate_tokens, slice_schema
@@ -128,10 +127,10 @@ def main() -> int:
     results[f"Spider dev ({len(spider)}, no rows)"] = measure(spider, {i: "sqlite" for i in range(len(spider))})
     lines = [
         f"\n## Schema linking: gold tables/columns in the prompt ({time.strftime('%Y-%m-%d %H:%M')})\n",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-        f"Command: `python bench/linking_recall.py {' '.join(a for a in sys.argv[1:] if a != '--append')}` "
+        (f"{machine_line(system=False)}. "
+        f"Command: `{command('linking_recall.py', without_append=True)}` "
         f"({time.perf_counter() - started:.0f} s). Recall: share of the gold query's tables (columns) the prompt shows; "
-        "all tables: questions whose every gold table is shown; tokens: schema + value hints.\n",
+        "all tables: questions whose every gold table is shown; tokens: schema + value hints.\n"),
         "| set | schema | table recall | all tables | column recall | tables shown | prompt tokens mean / p95 |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -141,11 +140,7 @@ def main() -> int:
                 f"| {name} | {how} | {100 * r['table_recall']:.1f}% | {100 * r['all_tables']:.1f}% | "
                 f"{100 * r['column_recall']:.1f}% | {r['tables_mean']:.1f} | {r['tokens_mean']:.0f} / {r['tokens_p95']:.0f} |"
             )
-    block = "\n".join(lines) + "\n"
-    print(block)
-    if args.append:
-        with (REPO / "bench" / "RESULTS.md").open("a", encoding="utf-8") as out:
-            out.write(block)
+    publish("\n".join(lines) + "\n", REPO / "bench" / "RESULTS.md" if args.append else None, separator="")
     return 0
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -29,12 +27,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from querywright.server.ai.grounding import ValueIndex, ground  # noqa: E402
-from querywright.server.sql.catalog import Catalog  # noqa: E402
-from querywright.server.sql.replay import apply_ops  # noqa: E402
-from querywright.server.sql.text import split_statements  # noqa: E402
-from querywright.server.sql.values import collect_values  # noqa: E402
-from querywright.server.sql.workspace import parse_schema_text  # noqa: E402
+from lsp_session import command, machine_line, publish
+from querywright.server.ai.grounding import ValueIndex, ground
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.replay import apply_ops
+from querywright.server.sql.text import split_statements
+from querywright.server.sql.values import collect_values
+from querywright.server.sql.workspace import parse_schema_text
 
 CORPUS = HERE.parent / "tests" / "sql" / "fixtures" / "corpus"
 
@@ -110,12 +109,11 @@ def main() -> None:
         latencies.append(time.perf_counter() - start)
         matched += bool(found)
 
-    cmd = "python bench/values_bench.py " + " ".join(sys.argv[1:])
     lines = [
         "## Seed data: value sample and grounding",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
-        f"Command: `{cmd.strip()}`; {args.repeat} runs in one process, median (worst).",
+        (f"{machine_line()}. "
+         f"Command: `{command('values_bench.py')}`; {args.repeat} runs in one process, median (worst)."),
         "",
         "| measure | target | median | worst |",
         "|---|---|---|---|",
@@ -128,11 +126,7 @@ def main() -> None:
         f"| ground one Sakila question ({len(questions)} questions, {matched} with a match) | — | {statistics.median(latencies) * 1000:.2f} ms | {max(latencies) * 1000:.2f} ms |",
         "",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + report)
+    publish("\n".join(lines), args.append)
 
 
 if __name__ == "__main__":
