@@ -13,13 +13,13 @@ cache (``cache_prompt``) behave exactly as in ``llama-server``.
   share the prompt, so all but the first reuse its cached prefix.
 - A model served with a LoRA adapter runs on two engines over the same (memory-mapped)
   weights: one with the adapter applied, one without it, for requests that ask for the
-  bare weights (``CompletionRequest.adapter=False``). llama.cpp keeps a KV state computed
-  under one adapter scale when the next request changes the scale back, and restores
-  saved prompt states whatever adapter computed them, so one engine switching the adapter
-  per request would answer from another mode's keys and values (a question asked after a
-  keystroke suggestion got a different answer than asked alone). Two engines keep each
-  mode's prompt cache apart, and a keystroke suggestion and a question's answer can run
-  at once, one core each.
+  bare weights (``CompletionRequest.adapter=False``). Switching the adapter per request on
+  one engine mixes the modes' KV states: llama.cpp keeps the cached prompt when a request
+  with the adapter follows one without it (measured: the same question, asked after a
+  bare-weights request on the same prompt prefix, got another answer), and its saved
+  prompt states are restored whatever adapter computed them. Two engines keep each mode's
+  prompt cache apart, and a keystroke suggestion and a question's answer can run at once,
+  one core each.
 - Each engine keeps its recent prompt states in memory (llama.cpp's prompt cache, bounded
   by :data:`PROMPT_CACHE_MIB`): a prompt that starts like an earlier one (the same schema
   tables) re-evaluates only what differs.
@@ -205,7 +205,9 @@ class EmbeddedCompleter:
         )
         self.engine = shared_engine(key)
         # the bare weights: the same engine when there is no adapter, else their own one
-        self.bare_engine = self.engine if key.adapter is None else shared_engine(replace(key, adapter=None))
+        self.bare_engine = (
+            self.engine if key.adapter is None else shared_engine(replace(key, adapter=None))
+        )
         self.name = name or str(model)
 
     def _engine(self, request: CompletionRequest) -> Engine:
@@ -247,9 +249,7 @@ class EmbeddedCompleter:
                 stop.set()
 
             watcher = asyncio.create_task(watch())
-        worker = asyncio.ensure_future(
-            asyncio.to_thread(engine.generate, body, on_piece, stop)
-        )
+        worker = asyncio.ensure_future(asyncio.to_thread(engine.generate, body, on_piece, stop))
         try:
             return await asyncio.shield(worker)
         except asyncio.CancelledError:
@@ -270,7 +270,9 @@ class EmbeddedCompleter:
                 break
             pieces: list[str] = []
             started = time.perf_counter()
-            last = await self._run(self._engine(request), self._body(request, base_seed + index), cancel, pieces.append)
+            last = await self._run(
+                self._engine(request), self._body(request, base_seed + index), cancel, pieces.append
+            )
             seconds = time.perf_counter() - started
             results.append(_completion(pieces, last, seconds, cancel, base_seed + index))
         return results
@@ -283,9 +285,11 @@ class EmbeddedCompleter:
         body = self._body(request, DEFAULT_SEED if request.seed is None else request.seed)
         task = asyncio.create_task(
             self._run(
-                self._engine(request), body, cancel,
+                self._engine(request),
+                body,
+                cancel,
                 lambda piece: loop.call_soon_threadsafe(queue.put_nowait, piece),
-            )  # fmt: skip
+            )
         )
         try:
             while True:
