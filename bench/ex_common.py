@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -169,3 +171,15 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def append(block: str) -> None:
     append_to(RESULTS, block)
+
+
+def emit(block: str, summary: dict, args: argparse.Namespace) -> None:
+    """The run's output: the per-question rows and summary as JSON (``--json``) or the
+    markdown ``block``; with ``--append`` the block is added to bench/RESULTS.md too."""
+    if args.json:
+        json.dump(summary, sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(block)
+    if args.append:
+        append(block)

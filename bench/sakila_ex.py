@@ -35,10 +35,10 @@ import psycopg
 from ex_common import (
     REPO,
     add_common_arguments,
-    append,
     classify,
     code_line,
     command_line,
+    emit,
     figures_table,
     heading,
     machine_line,
@@ -207,13 +207,7 @@ def main() -> int:
         with throwaway_postgres() as url:
             summary = go(url)
     block = markdown(summary, args, time.perf_counter() - started)
-    if args.json:
-        json.dump(summary, sys.stdout, indent=1, default=str)
-        sys.stdout.write("\n")
-    else:
-        print(block)
-    if args.append:
-        append(block)
+    emit(block, summary, args)
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import time
@@ -29,10 +28,10 @@ from pathlib import Path
 from ex_common import (
     REPO,
     add_common_arguments,
-    append,
     classify,
     code_line,
     command_line,
+    emit,
     figures_table,
     heading,
     machine_line,
@@ -174,13 +173,7 @@ def main() -> int:
     started = time.perf_counter()
     summary = asyncio.run(evaluate(args))
     block = markdown(summary, args, time.perf_counter() - started)
-    if args.json:
-        json.dump(summary, sys.stdout, indent=1, default=str)
-        sys.stdout.write("\n")
-    else:
-        print(block)
-    if args.append:
-        append(block)
+    emit(block, summary, args)
     return 0
 
 
