@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from querywright.server.ai.ask import ask
 from querywright.server.ai.completer import (
-    BackendState,
     Capabilities,
     Completion,
     CompletionRequest,
@@ -21,6 +20,8 @@ from querywright.server.ai.completer import (
 from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.workspace import load_catalog
+
+from ..support.ready_completer import ReadyCompleter
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
@@ -31,7 +32,7 @@ def catalog() -> Catalog:
     return load_catalog(SHOP, config).catalog
 
 
-class Script:
+class Script(ReadyCompleter):
     """A backend answering from a script (test double of the Completer protocol)."""
 
     name = "script"
@@ -49,15 +50,6 @@ class Script:
 
     async def stream(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> AsyncIterator[str]:
         yield self.greedy
-
-    async def state(self) -> BackendState:
-        return BackendState.READY
-
-    async def warm_up(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def test_ask_ranks_valid_candidates(catalog: Catalog) -> None:

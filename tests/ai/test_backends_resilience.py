@@ -25,6 +25,7 @@ from querywright.server.ai.resilience import (
 )
 
 from ..support.fake_ollama import FakeOllama
+from ..support.ready_completer import ReadyCompleter
 
 REQUEST = CompletionRequest(prompt="SELECT id FROM", max_tokens=4)
 
@@ -57,7 +58,7 @@ def test_breaker_opens_after_threshold_and_half_opens_after_window() -> None:
     assert breaker.state is BreakerState.CLOSED and breaker.allow()
 
 
-class Stalling:
+class Stalling(ReadyCompleter):
     """A backend that never answers (stands for a hung model)."""
 
     name = "stalling"
@@ -74,15 +75,6 @@ class Stalling:
     ) -> AsyncIterator[str]:
         yield "SELECT"
         await asyncio.Event().wait()
-
-    async def state(self) -> BackendState:
-        return BackendState.READY
-
-    async def warm_up(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def test_timeout_wrapper_bounds_complete_and_stream() -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from querywright.server.ai.ask import ask
 from querywright.server.ai.completer import (
-    BackendState,
     Capabilities,
     Completion,
     CompletionRequest,
@@ -26,6 +25,8 @@ from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.checks import check_sql
 from querywright.server.sql.workspace import load_catalog
+
+from ..support.ready_completer import ReadyCompleter
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
@@ -92,7 +93,7 @@ def test_a_write_is_not_shortened_into_a_query(catalog: Catalog) -> None:
     assert not validate_statement("SELECT email FROM users FOR UPDATE", catalog).ok
 
 
-class Scripted:
+class Scripted(ReadyCompleter):
     """A backend that answers its texts in order, ``request.n`` at a time (then the last again)."""
 
     name = "scripted"
@@ -109,15 +110,6 @@ class Scripted:
 
     async def stream(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> AsyncIterator[str]:
         yield self.answers[0]
-
-    async def state(self) -> BackendState:
-        return BackendState.READY
-
-    async def warm_up(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def test_ask_answers_nothing_that_writes_unless_asked_to(catalog: Catalog) -> None:
