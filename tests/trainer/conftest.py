@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ..support.tiny_llama import save_tiny_llama
+
 PAIRS = [
     ("-- list every customer\n", "SELECT id, name FROM customers;"),
     ("-- count orders per customer\n",
@@ -29,7 +31,7 @@ def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Hugging Face folder with a random-init 2-layer llama and its tokenizer."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     torch.set_num_threads(1)  # two shared cores: tiny matrices gain nothing from threads
     folder = tmp_path_factory.mktemp("tiny-llama")
@@ -43,12 +45,7 @@ def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>",
                                         unk_token="<unk>", pad_token="<pad>")
     tokenizer.save_pretrained(folder)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=256, bos_token_id=1, eos_token_id=2,
-                         pad_token_id=3, tie_word_embeddings=True)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
+    save_tiny_llama(folder, len(tokenizer))
     return folder
 
 

@@ -23,6 +23,7 @@ from querywright.trainer import export, gguf
 
 from ..support.fake_ollama import FakeOllama
 from ..support.fake_ollama_api import render
+from ..support.tiny_llama import nonzero_lora, save_tiny_llama
 
 CORPUS = ["SELECT id, name FROM customers WHERE city = 'Paris';",
           "SELECT count(*) FROM orders GROUP BY customer_id;", "-- list every customer",
@@ -33,8 +34,6 @@ CORPUS = ["SELECT id, name FROM customers WHERE city = 'Paris';",
 def spm_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Hugging Face folder: random 2-layer llama + a SentencePiece tokenizer.model."""
     import sentencepiece as spm
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
 
     folder = tmp_path_factory.mktemp("spm-llama")
     model_bytes = io.BytesIO()
@@ -43,31 +42,15 @@ def spm_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
         model_type="bpe", unk_id=0, bos_id=1, eos_id=2, pad_id=3, byte_fallback=True,
         character_coverage=1.0, minloglevel=2)
     (folder / "tokenizer.model").write_bytes(model_bytes.getvalue())
-    config = LlamaConfig(vocab_size=320, hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=256, bos_token_id=1, eos_token_id=2,
-                         pad_token_id=3, tie_word_embeddings=True)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
+    save_tiny_llama(folder, 320)
     return folder
 
 
 @pytest.fixture(scope="session")
 def adapter(spm_llama: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A LoRA adapter on ``spm_llama`` with non-zero B matrices, and its train_config.json."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
     folder = tmp_path_factory.mktemp("adapter")
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(spm_llama),
-                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
-                                      task_type="CAUSAL_LM"))
-    torch.manual_seed(1)
-    for name, param in model.named_parameters():
-        if "lora_B" in name:
-            param.data.normal_(0, 0.5)
-    model.save_pretrained(folder)
+    nonzero_lora(spm_llama, seed=1).save_pretrained(folder)
     (folder / "train_config.json").write_text(json.dumps({"base": str(spm_llama), "lora_r": 4}))
     return folder
 

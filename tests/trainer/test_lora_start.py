@@ -12,22 +12,15 @@ from querywright.trainer import lora_start
 from querywright.trainer.train import run_training
 from querywright.trainer.train_config import load_config
 
+from ..support.tiny_llama import nonzero_lora
 from .test_train import settings
 
 
 def start_adapter(tiny_llama: Path, folder: Path) -> dict:
     """A peft adapter on the tiny llama (r=4, q/v only) with non-zero B, and its tensors."""
-    import torch
-    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
-    from transformers import AutoModelForCausalLM
+    from peft import get_peft_model_state_dict
 
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_llama),
-                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
-                                      task_type="CAUSAL_LM"))
-    torch.manual_seed(3)
-    for name, param in model.named_parameters():
-        if "lora_B" in name:
-            param.data.normal_(0, 0.5)
+    model = nonzero_lora(tiny_llama, seed=3)
     model.save_pretrained(folder)
     return {key: value.clone() for key, value in get_peft_model_state_dict(model).items()}
 
