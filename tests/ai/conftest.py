@@ -1,5 +1,7 @@
 """Fixtures for the model-runtime tests: the real SmolLM2 weights (pulled with the same
-code as ``querywright models pull builtin``) and a stand-in Ollama server serving them."""
+code as ``querywright models pull builtin``), a stand-in Ollama server serving them, and
+``catalog``, the catalog of ``examples/shop`` (once per test module; a module that needs
+another catalog defines its own ``catalog``)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,21 @@ from pathlib import Path
 
 import pytest
 from querywright.server.ai.models import SMOLLM2_135M, cached_path, pull_model
+from querywright.server.config import load_config
 from querywright.server.errors import ModelError
+from querywright.server.sql.catalog import Catalog
+from querywright.server.sql.workspace import load_catalog
 
 from ..support.fake_ollama import FakeOllama
+
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The catalog of ``examples/shop``."""
+    config, _ = load_config(SHOP)
+    return load_catalog(SHOP, config).catalog
 
 
 @pytest.fixture(scope="session")

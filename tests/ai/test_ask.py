@@ -26,12 +26,6 @@ from ..support.ready_completer import ReadyCompleter
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    config, _ = load_config(SHOP)
-    return load_catalog(SHOP, config).catalog
-
-
 class Script(ReadyCompleter):
     """A backend answering from a script (test double of the Completer protocol)."""
 

@@ -12,19 +12,10 @@ from querywright.server.ai.grammar import (
     statement_aliases,
     statement_grammar,
 )
-from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
-from querywright.server.sql.workspace import load_catalog
 
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 _RULE = re.compile(r"^([a-z][a-z0-9-]*) ::=", re.MULTILINE)
 _REF = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|([a-z][a-z0-9-]*)')
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    config, _ = load_config(SHOP)
-    return load_catalog(SHOP, config).catalog
 
 
 def _check_rules(grammar: str) -> set[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from querywright.server.ai.ask import ask
@@ -21,14 +20,10 @@ from querywright.server.ai.completer import (
     CompletionRequest,
 )
 from querywright.server.ai.validate import validate_candidate, validate_statement
-from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.checks import check_sql
-from querywright.server.sql.workspace import load_catalog
 
 from ..support.ready_completer import ReadyCompleter
-
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 WRITING = [
     "SELECT * INTO backup FROM users",
@@ -57,12 +52,6 @@ READING = [
     "SELECT email FROM users WHERE id IN (SELECT user_id FROM orders)",
     "SELECT upper(email), now() FROM users",
 ]
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    config, _ = load_config(SHOP)
-    return load_catalog(SHOP, config).catalog
 
 
 @pytest.mark.parametrize("sql", WRITING)

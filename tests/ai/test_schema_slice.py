@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from querywright.server.ai.schema_slice import (
     estimate_tokens,
     rank_tables,
     render_table,
     slice_schema,
 )
-from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
-from querywright.server.sql.workspace import load_catalog
-
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    config, _ = load_config(SHOP)
-    return load_catalog(SHOP, config).catalog
 
 
 def test_render_table_compact_with_keys(catalog: Catalog) -> None:

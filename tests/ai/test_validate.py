@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
 
 import pytest
 from querywright.server.ai.validate import clean_candidate, validate_candidate, validate_statement
-from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
-from querywright.server.sql.workspace import load_catalog
-
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    config, _ = load_config(SHOP)
-    return load_catalog(SHOP, config).catalog
 
 
 @pytest.mark.parametrize(
