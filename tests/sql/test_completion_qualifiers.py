@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.completion import complete
-from querywright.server.sql.workspace import load_catalog
+
+from ..support.schema_workspace import schema_catalog
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -27,23 +26,14 @@ CREATE TABLE sales.salesterritory (territoryid int PRIMARY KEY, name text);
 """
 
 
-def _catalog(root: Path, schema_text: str) -> Catalog:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "schema.sql").write_text(schema_text, encoding="utf-8")
-    (root / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["schema.sql"]\n', encoding="utf-8")
-    config, problems = load_config(root)
-    assert not problems
-    return load_catalog(root, config).catalog
-
-
 @pytest.fixture(scope="module")
 def sakila(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return _catalog(tmp_path_factory.mktemp("sakila"), (CORPUS / "sakila-postgres.sql").read_text(encoding="utf-8"))
+    return schema_catalog(tmp_path_factory.mktemp("sakila"), (CORPUS / "sakila-postgres.sql").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def adventureworks(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return _catalog(tmp_path_factory.mktemp("aw"), ADVENTUREWORKS)
+    return schema_catalog(tmp_path_factory.mktemp("aw"), ADVENTUREWORKS)
 
 
 def labels(sql: str, catalog: Catalog) -> list[tuple[str, str]]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from querywright.server.config import load_config
 from querywright.server.sql.catalog import Catalog
 from querywright.server.sql.checks import check_text
-from querywright.server.sql.workspace import load_catalog
+
+from ..support.schema_workspace import schema_catalog
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -26,22 +25,13 @@ CREATE TABLE sales.salesterritory (territoryid int PRIMARY KEY, name text, modif
 """
 
 
-def _catalog(root: Path, schema_text: str) -> Catalog:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "schema.sql").write_text(schema_text, encoding="utf-8")
-    (root / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["schema.sql"]\n', encoding="utf-8")
-    config, problems = load_config(root)
-    assert not problems
-    return load_catalog(root, config).catalog
-
-
 
 @pytest.fixture(scope="module")
 def catalogs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Catalog]:
     base = tmp_path_factory.mktemp("scopes")
     out = {
-        "sakila": _catalog(base / "sakila", (CORPUS / "sakila-postgres.sql").read_text(encoding="utf-8")),
-        "adventureworks": _catalog(base / "aw", ADVENTUREWORKS),
+        "sakila": schema_catalog(base / "sakila", (CORPUS / "sakila-postgres.sql").read_text(encoding="utf-8")),
+        "adventureworks": schema_catalog(base / "aw", ADVENTUREWORKS),
     }
     assert out["sakila"].find("actor") is not None and out["sakila"].find("customer") is not None
     assert out["adventureworks"].find("person", "person") is not None

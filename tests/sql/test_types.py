@@ -16,6 +16,7 @@ from querywright.server.sql.checks import check_text
 from querywright.server.sql.types import schema_for
 from sqlalchemy import create_engine, text
 
+from ..support.schema_workspace import schema_catalog
 from .test_corpus_oracle import build_catalog, load_into_postgres
 
 REJECTED = [
@@ -165,15 +166,7 @@ DUCKDB_ACCEPTED = [
 
 @pytest.fixture(scope="module")
 def duckdb_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    from querywright.server.config import load_config
-    from querywright.server.sql.workspace import load_catalog
-
-    root = tmp_path_factory.mktemp("duck")
-    (root / "schema.sql").write_text(DUCKDB_DDL, "utf-8")
-    (root / "querywright.toml").write_text('dialect = "duckdb"\nschema_paths = ["schema.sql"]\n', "utf-8")
-    config, problems = load_config(root)
-    assert not problems
-    return load_catalog(root, config).catalog
+    return schema_catalog(tmp_path_factory.mktemp("duck"), DUCKDB_DDL, "duckdb")
 
 
 @pytest.mark.parametrize("sql", DUCKDB_REJECTED)
