@@ -1,10 +1,11 @@
 """The inline-suggestion service: from a document and a cursor to validated suggestions.
 
-One request runs: context (``context.inline_context``) -> adaptive debounce (cancellable)
--> prefix-keyed cache -> schema slice + prompt (``prompt``) + grammar (``grammar``, when
-the backend can honour one and it is enabled) -> the backend, with the request's
-``asyncio.Event`` as its cancel signal -> token healing -> validation (``validate``) ->
-up to N distinct suggestions. Nothing unvalidated comes out.
+One request runs: context (``context.inline_context``) -> prefix-keyed cache (a hit is
+answered at once, without the debounce) -> adaptive debounce (cancellable) -> schema slice
++ prompt (``prompt``) + grammar (``grammar``, when the backend can honour one and it is
+enabled) -> the backend, with the request's ``asyncio.Event`` as its cancel signal ->
+token healing -> validation (``validate``) -> up to N distinct suggestions. Nothing
+unvalidated comes out.
 
 - **Cancellation**: the caller sets ``cancel`` (``$/cancelRequest``); a newer request for
   the same document sets the older one's too. Generation stops at the next token.
@@ -18,7 +19,11 @@ up to N distinct suggestions. Nothing unvalidated comes out.
   only when the previous one fails validation, up to ``max_candidates``. Comment -> SQL
   (a ``-- question`` line) is answered as ``ask`` answers it — value hints from the
   workspace's seed rows, schema linking, the greedy candidate and its repairs, the
-  execution-guided choice — and shows that one statement.
+  execution-guided choice — and shows that one statement. A question is answered once:
+  a request for a question already being answered waits on that answer (no debounce),
+  and a cancelled request (the editor stopped waiting) leaves the answer running into the
+  cache; only a request for something else in that document stops it. The debounce of
+  a question is the configured one, not the adaptive one of keystrokes.
 - **Backend state**: backend failures (``ModelError``: offline, timeout, circuit breaker
   open) become a result with ``status="offline"`` and a message; ``on_state`` hears of
   every change so the editor's status bar follows. The deterministic features never wait
@@ -195,7 +200,7 @@ class SuggestionService:
         use_grammar = self.config.grammar and self.completer.capabilities.grammar
         whole = context.mode == "comment"
         sliced = None if whole else slice_schema(catalog, context.prefix + context.suffix, context.question or "", self.budget_tokens)
-        key = self._key(catalog, _schema_digest(catalog) if sliced is None else sliced.ddl, context, use_grammar)
+        key = self._key(catalog, _schema_text(catalog) if sliced is None else sliced.ddl, context, use_grammar)
         previous = self._inflight.get(uri)
         if previous is not None:
             previous.set()  # a newer request supersedes it
@@ -259,7 +264,7 @@ class SuggestionService:
             work = _Work(asyncio.Event())
             work.task = asyncio.get_running_loop().create_task(self._answer(key, context, catalog, values, use_grammar, work.cancel))
             self._answers[key] = work
-            work.task.add_done_callback(lambda _t, key=key, work=work: self._answers.pop(key, None) if self._answers.get(key) is work else None)
+            work.task.add_done_callback(lambda task, key=key, work=work: self._finished(key, work, task))
         work.uris.add(uri)
         assert work.task is not None
         waiter = asyncio.ensure_future(cancel.wait())
@@ -277,6 +282,12 @@ class SuggestionService:
         if not is_current():
             return SuggestResult((), "stale", "the document changed", _ms(started))
         return replace(outcome, latency_ms=_ms(started))
+
+    def _finished(self, key: tuple[str, ...], work: _Work, task: asyncio.Task[SuggestResult]) -> None:
+        if self._answers.get(key) is work:
+            del self._answers[key]
+        if not task.cancelled() and task.exception() is not None:  # also when nobody waits any more
+            log.warning("answering a question comment failed: %r", task.exception())
 
     async def _answer(
         self,
@@ -429,7 +440,7 @@ class SuggestionService:
         self._cache.clear()
 
 
-def _schema_digest(catalog: Catalog) -> str:
+def _schema_text(catalog: Catalog) -> str:
     """The whole schema as the cache key of a question's answer (linking looks at every
     table); rendered once per catalog object (``rendered_tables``)."""
     return "\n".join(rendered_tables(catalog).values())
