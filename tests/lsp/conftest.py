@@ -19,7 +19,6 @@ initialization options override the ``init_options`` fixture.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,10 +38,9 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "querywright.c
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
-    return root
+def workspace(shop_workspace: Path) -> Path:
+    """The workspace the client opens: a private copy of ``examples/shop``."""
+    return shop_workspace
 
 
 @pytest.fixture

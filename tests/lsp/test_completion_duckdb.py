@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,10 @@ from pytest_lsp import LanguageClient
 
 from .conftest import open_document
 
-ANALYTICS = Path(__file__).resolve().parents[2] / "examples" / "analytics"
-
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "analytics"
-    shutil.copytree(ANALYTICS, root)
-    return root
+def workspace(analytics_workspace: Path) -> Path:
+    return analytics_workspace
 
 
 @pytest.fixture
