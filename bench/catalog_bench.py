@@ -19,9 +19,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from gen_workspace import generate
 from lsp_session import command, machine_line, publish
-
-HERE = Path(__file__).resolve().parent
 
 PROBE = textwrap.dedent(
     """
@@ -59,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
-        subprocess.run([sys.executable, str(HERE / "gen_workspace.py"), str(root), "--tables", str(args.tables)], check=True, capture_output=True)
+        generate(root, args.tables)
         runs = []
         for _ in range(args.repeat):
             out = subprocess.run([sys.executable, "-c", PROBE, str(root)], check=True, capture_output=True, text=True)

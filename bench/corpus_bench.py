@@ -22,6 +22,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from gen_workspace import generate
 from lsp_session import command, machine_line, publish
 
 HERE = Path(__file__).resolve().parent
@@ -92,17 +93,7 @@ def main() -> None:
                 )
             )
         gen = tmp / "generated"
-        subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "gen_workspace.py"),
-                str(gen),
-                "--tables",
-                str(args.tables),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        generate(gen, args.tables)
         rows.append(
             (
                 f"generated workspace ({args.tables:,} migrations)",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from lsprotocol import types
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from gen_workspace import generate
 from lsp_session import LspSession, command, machine_line, publish
 
 TIMEOUT_S = 60.0
@@ -90,17 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
-        subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "gen_workspace.py"),
-                str(root),
-                "--tables",
-                str(args.tables),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        generate(root, args.tables)
         runs = [asyncio.run(once(root)) for _ in range(args.repeat)]
     med = statistics.median(r["s"] for r in runs)
     worst = max(r["s"] for r in runs)

@@ -21,13 +21,12 @@ import argparse
 import asyncio
 import gc
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from gen_workspace import generate
 from lsp_session import (
     LspSession,
     command,
@@ -41,7 +40,6 @@ from lsp_session import (
 from lsprotocol import types
 from querywright.server.lsp.features.diagnostics import DEBOUNCE_S
 
-HERE = Path(__file__).resolve().parent
 TIMEOUT_S = 60
 
 
@@ -176,7 +174,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
-        subprocess.run([sys.executable, str(HERE / "gen_workspace.py"), str(root), "--tables", str(args.tables)], check=True, capture_output=True)
+        generate(root, args.tables)
         load_before = load_now()
         found = asyncio.run(run(root.resolve(), args.requests, args.edits))
         load_after = load_now()
