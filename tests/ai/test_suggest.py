@@ -7,7 +7,6 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from querywright.server.ai.completer import (
@@ -19,21 +18,15 @@ from querywright.server.ai.completer import (
 from querywright.server.ai.context import heal, inline_context, insertion
 from querywright.server.ai.resilience import BackendUnavailable
 from querywright.server.ai.suggest import SuggestionService
-from querywright.server.config import InlineConfig, load_config
+from querywright.server.config import InlineConfig
 from querywright.server.sql.catalog import Catalog
-from querywright.server.sql.workspace import load_catalog
 
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+from ..support.ready_completer import ReadyCompleter
+
 NO_DEBOUNCE = InlineConfig(debounce_ms=0, max_candidates=2, grammar=True)
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    config, _ = load_config(SHOP)
-    return load_catalog(SHOP, config).catalog
-
-
-class ScriptedCompleter:
+class ScriptedCompleter(ReadyCompleter):
     """A backend answering from a script (a test double of the Completer protocol).
     ``stream`` yields word-sized pieces of answer number ``request.seed`` (the suggestion
     service numbers a keystroke's candidates 0, 1, ...) and records how far it was read."""
@@ -85,15 +78,6 @@ class ScriptedCompleter:
             finished = True
         finally:
             self.closed_early += not finished
-
-    async def state(self) -> BackendState:
-        return BackendState.READY
-
-    async def warm_up(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 def test_context_modes() -> None:
