@@ -23,8 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -33,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lsp_session import command, machine_line
 from querywright.server.ai.completer import BackendState, Completion, CompletionRequest
 from querywright.server.ai.embedded import release_engines
 from querywright.server.ai.refs import BackendConfig, open_completer
@@ -140,10 +139,9 @@ def main() -> int:
         inline = replace(inline, max_candidates=args.max_candidates)
     results = [asyncio.run(measure(records, g, args.threads, args.model, inline)) for g in modes]
     print(f"\n## AI latency: inline suggestions, {args.model}, embedded engine ({time.strftime('%Y-%m-%d %H:%M')})\n")
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-          f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s); "
+    print(f"{machine_line(shared=True, load_at_end=True, system=False)}, {args.threads} engine thread(s); "
           f"inline settings: max_candidates {inline.max_candidates}, max_tokens {inline.max_tokens}, no debounce.")
-    print(f"Command: `python bench/ai_latency.py {' '.join(sys.argv[1:])}` ({time.perf_counter() - started:.0f} s)\n")
+    print(f"Command: `{command('ai_latency.py')}` ({time.perf_counter() - started:.0f} s)\n")
     print("| grammar | cold p50 / p95 (ms) | warm prefix p50 (ms) | warm prefix p95 (ms) | all requests p50 (ms) | requests (cold) | suggestions shown | "
           "tokens generated per request, mean (median) | candidates per request | mean characters shown | "
           "validation wall p50 / p95 (ms) | validation CPU p50 / p95 (ms) |")

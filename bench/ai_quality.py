@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
+from lsp_session import command, machine_line
 from querywright.server.ai.ask import ask
 from querywright.server.ai.refs import BackendConfig, open_completer
 from querywright.server.ai.suggest import SuggestionService
@@ -98,9 +97,8 @@ def main() -> int:
     rows = [asyncio.run(evaluate(records, grammar, args.samples, args.model, args.threads)) for grammar in (True, False)]
     keys = list(rows[0])
     print(f"\n## AI quality: {args.model} on {len(records)} held-out questions ({time.strftime('%Y-%m-%d %H:%M')})\n")
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load average "
-          f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, {args.threads} engine thread(s).")
-    print(f"Command: `python bench/ai_quality.py {' '.join(sys.argv[1:])}` ({time.perf_counter() - started:.0f} s)\n")
+    print(f"{machine_line(shared=True, load_at_end=True, system=False)}, {args.threads} engine thread(s).")
+    print(f"Command: `{command('ai_quality.py')}` ({time.perf_counter() - started:.0f} s)\n")
     print("| metric | " + " | ".join(f"grammar {r['grammar']}" for r in rows) + " |")
     print("|---|" + "---|" * len(rows))
     for key in keys[1:]:

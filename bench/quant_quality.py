@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -29,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lsp_session import command, machine_line
 from querywright.server.ai.embedded import Engine, EngineKey
 from querywright.server.ai.models import SMOLLM2_135M, cached_path, pull_model
 from querywright.server.ai.prompt import build_prompt, clean_sql, format_training_example
@@ -127,9 +126,8 @@ def main() -> int:
             same = sum(a == b for a, b in zip(run["outputs"], reference))
             rows.append((label, path.stat().st_size, perplexity(path, pairs), run, same))
     print(f"\n## Built-in model re-encodings: quality and speed ({time.strftime('%Y-%m-%d %H:%M')})\n")
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
-          f"Python {platform.python_version()}, {args.threads} engine thread(s); {len(pairs)} gold statements.")
-    print(f"Command: `python bench/quant_quality.py {' '.join(sys.argv[1:])}` ({time.perf_counter() - started:.0f} s)\n")
+    print(f"{machine_line(load_at_end=True, system=False)}, {args.threads} engine thread(s); {len(pairs)} gold statements.")
+    print(f"Command: `{command('quant_quality.py')}` ({time.perf_counter() - started:.0f} s)\n")
     print("| file | size (MB) | perplexity of gold SQL | greedy output same as shipped | prompt eval (tokens/s) | generation (ms/token) |")
     print("|---|---|---|---|---|---|")
     for label, size, ppl, run, same in rows:
