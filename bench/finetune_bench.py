@@ -8,8 +8,8 @@ no queries: the dataset is the synthesis over the catalog and its values, plus t
 set), runs the product's own command ``querywright finetune --workspace W --out RUN
 --progress json --ollama off --trust-workspace [ARGS]`` and reads its JSON lines: the time of
 each stage (from its ``begin`` event to the next), the result (``done``), the dataset summary,
-the training result, the held-out report. It copies the exported adapter (``adapter.gguf``) and
-those files into ``DIR`` and writes ``DIR/finetune.json``; on the GPU machine, ``DIR`` is under
+the training result, the held-out report. It exports the trained LoRA alone (``querywright export
+--mode adapter``, not timed) as ``DIR/adapter.gguf``, copies those files into ``DIR`` and writes ``DIR/finetune.json``; on the GPU machine, ``DIR`` is under
 ``$OUT`` so they come back. ``report`` turns ``DIR/finetune.json`` into a markdown block (and
 appends it to bench/RESULTS.md); the tuned model's accuracy on the human questions is then
 ``python bench/sakila_ex.py --model BASE.gguf+DIR/adapter.gguf``.
@@ -48,7 +48,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     workspace = make_workspace(args.ddl, args.data)
-    run_dir = out / "run"
+    run_dir = args.run_dir or out / "run"
     command = [sys.executable, "-m", "querywright.cli.main", "finetune", "--workspace", str(workspace),
                "--out", str(run_dir), "--progress", "json", "--ollama", "off", "--trust-workspace", *extra]
     started = time.monotonic()
@@ -81,8 +81,13 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         if source.is_file():
             shutil.copy(source, out / name)
             record[name.split(".")[0].replace("-", "_")] = json.loads(source.read_text())
-    for adapter in run_dir.glob("models/*/adapter.gguf"):
-        shutil.copy(adapter, out / "adapter.gguf")
+    if (run_dir / "adapter" / "adapter_config.json").is_file():  # the LoRA alone, for sakila_ex
+        subprocess.run([sys.executable, "-m", "querywright.cli.main", "export", "--adapter",
+                        str(run_dir / "adapter"), "--mode", "adapter", "--ollama", "off", "--out",
+                        str(out / "export"), "--overwrite"], check=False, stdout=subprocess.DEVNULL)
+        if (out / "export" / "adapter.gguf").is_file():
+            shutil.move(out / "export" / "adapter.gguf", out / "adapter.gguf")
+        shutil.rmtree(out / "export", ignore_errors=True)
     for report in run_dir.glob("eval/*.md"):
         shutil.copy(report, out / report.name)
     for item in ("step_seconds", "step_tokens", "losses"):
@@ -138,6 +143,7 @@ def main() -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run")
     run.add_argument("--out", type=Path, required=True)
+    run.add_argument("--run-dir", type=Path, help="the finetune run folder (default: OUT/run)")
     run.add_argument("--ddl", type=Path, default=CORPUS / "sakila-postgres.sql")
     run.add_argument("--data", type=Path, default=CORPUS / "sakila-postgres-data.sql")
     rep = sub.add_parser("report")

@@ -74,6 +74,7 @@ def run_one(spec: dict, work: Path, log_dir: Path) -> dict:
 def cmd_run(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.budget_s
     out = args.out
+    out.mkdir(parents=True, exist_ok=True)
     work = Path(args.work)
     (work / "results").mkdir(parents=True, exist_ok=True)
     log_dir = work / "logs"  # few files may come back from the machine: logs travel as one tar

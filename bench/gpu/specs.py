@@ -16,6 +16,7 @@ SMALL_MATRIX = [
     ("hf-qlora", "off", "padded"),
     ("hf-lora", "off", "padded"),          # bf16 weights, no quantization
     ("unsloth", "on", "padded"),
+    ("unsloth", "off", "packed"),          # several examples per row of max_seq_length
 ]
 LARGE_MATRIX = [
     ("unsloth", "unsloth", "library"),
@@ -24,6 +25,7 @@ LARGE_MATRIX = [
     ("hf-qlora", "off", "padded"),
     ("unsloth", "off", "padded"),
     ("unsloth", "on", "padded"),
+    ("unsloth", "on", "packed"),
 ]
 MODELS: dict[str, dict[str, Any]] = {
     "smollm2": {"label": "SmolLM2-135M (real weights)", "batch_size": 16, "steps": 40, "skip": 10,
