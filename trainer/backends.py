@@ -14,6 +14,7 @@ before transformers, so ``run_training`` calls ``import_unsloth_first`` before a
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import json
@@ -187,6 +188,58 @@ def _pick_measured(config: TrainConfig, params: int, free: int, table: dict[str,
     return None
 
 
+AUTO_BATCHES = (4, 8, 16, 32, 64, 128)
+MIN_STEPS_PER_EPOCH = 32
+PROVISIONAL_BATCH = 32  # what the backend is chosen for while the batch is still "auto"
+
+
+def _memory_line(entries: list[dict[str, Any]], scale: float) -> tuple[float, float]:
+    """(GiB at zero tokens, GiB per token of a step): a least-squares line through the measured
+    peaks (scaled to the model's size) over tokens per step; through the origin with one point."""
+    points = [(float(e["batch_size"] * e["max_seq_length"]), e["peak_gib"] * scale) for e in entries]
+    xs = {x for x, _ in points}
+    if len(xs) < 2:
+        x, y = max(points)
+        return 0.0, y / x
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+    if slope <= 0:
+        x, y = max(points)
+        return 0.0, y / x
+    return max(0.0, mean_y - slope * mean_x), slope
+
+
+def auto_batch_size(choice: BackendChoice, config: TrainConfig, params: int, free_cuda: int | None,
+                    examples: int, table: dict[str, Any] | None = None) -> tuple[int, str]:
+    """The batch for ``batch_size = auto`` and why: on a GPU the largest of ``AUTO_BATCHES``
+    whose peak memory, predicted from the measurements of the chosen settings, fits 85% of the
+    free memory, and that still leaves ``MIN_STEPS_PER_EPOCH`` steps per epoch."""
+    by_data = max(AUTO_BATCHES[0], examples // MIN_STEPS_PER_EPOCH)
+    if choice.device != "cuda" or free_cuda is None:
+        return AUTO_BATCHES[0], "no GPU: the smallest batch"
+    table = load_auto_table() if table is None else table
+    entries: list[dict[str, Any]] = []
+    for cls in table.get("classes", []):
+        if cls["max_params"] is not None and params > cls["max_params"]:
+            continue
+        entries = [e for e in cls["ranked"] if (e["backend"], e["gradient_checkpointing"], e["batching"])
+                   == (choice.backend, choice.gradient_checkpointing, choice.batching)]
+        break
+    if not entries:
+        batch = max(b for b in AUTO_BATCHES if b <= min(8, by_data))
+        return batch, f"batch {batch}: these settings were never measured on a GPU"
+    scale = max(1.0, params / float(entries[0]["params"]))
+    base, per_token = _memory_line(entries, scale)
+    fits = [b for b in AUTO_BATCHES if b <= by_data
+            and (base + per_token * b * config.max_seq_length) * GIB <= 0.85 * free_cuda]
+    batch = max(fits, default=AUTO_BATCHES[0])
+    predicted = base + per_token * batch * config.max_seq_length
+    return batch, (f"batch {batch}: predicted peak {predicted:.1f} GiB of {free_cuda / GIB:.0f} GiB "
+                   f"free (from {len(entries)} measurement(s) of these settings), at most "
+                   f"{examples} examples / {MIN_STEPS_PER_EPOCH} steps per epoch")
+
+
 def choose_backend(
     config: TrainConfig,
     params: int,
@@ -201,6 +254,8 @@ def choose_backend(
     table (for the named backend only, when one is named). With several processes
     (``accelerate launch``, DDP) only the hf backends are used.
     """
+    if config.batch_size == 0:  # "auto": sized once the backend is known; choose for a typical batch
+        config = dataclasses.replace(config, batch_size=PROVISIONAL_BATCH)
     world = int(os.environ.get("WORLD_SIZE", "1")) if world_size is None else world_size
     have_unsloth = unsloth_installed() if have_unsloth is None else have_unsloth
     backend = config.backend

@@ -271,6 +271,11 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         raise TrainingError(f"out of GPU memory loading {config.base}: use a smaller base "
                             "model, or load_in_4bit=true") from exc
     train_set, skipped = build_dataset(pairs, tokenizer, config.max_seq_length)
+    if config.batch_size == 0:  # "auto"
+        batch, why = backends.auto_batch_size(choice, config, params, backends.cuda_free_bytes(),
+                                              len(train_set))
+        config = dataclasses.replace(config, batch_size=batch)
+        progress.event("batch", batch_size=batch, reason=why)
     eval_set = None
     if config.eval_data:
         eval_set, _ = build_dataset(read_pairs(config.eval_data), tokenizer, config.max_seq_length)

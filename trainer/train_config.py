@@ -30,6 +30,7 @@ DTYPES = ("auto", "bf16", "fp16", "fp32")
 PROGRESS_MODES = ("auto", "bar", "json", "none")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 CONFIG_FILE_NAME = "train_config.json"
+AUTO_BATCH = 0  # batch_size = "auto"
 
 
 @dataclass
@@ -75,6 +76,8 @@ class TrainConfig:
     # optimisation
     max_seq_length: int = 1024
     batch_size: int = 8
+    """Examples per optimizer step; `auto` (stored as 0): sized to the GPU's free memory from the
+    measured table, and to the data (at least 32 steps per epoch)."""
     gradient_accumulation_steps: int = 1
     learning_rate: float = 2e-4
     lr_scheduler: str = "cosine"
@@ -112,7 +115,9 @@ class TrainConfig:
             value = getattr(self, name)
             if value not in allowed:
                 problems.append(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-        for name in ("lora_r", "lora_alpha", "max_seq_length", "batch_size",
+        if self.batch_size < 0:
+            problems.append(f"batch_size: must be at least 1 (or auto), got {self.batch_size}")
+        for name in ("lora_r", "lora_alpha", "max_seq_length",
                      "gradient_accumulation_steps", "save_steps", "logging_steps"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: must be at least 1, got {getattr(self, name)}")
@@ -172,6 +177,8 @@ def _coerce(name: str, value: Any) -> Any:
                 return False
             raise ValueError(value)
         if kind.startswith("int"):
+            if name == "batch_size" and str(value).strip().lower() == "auto":
+                return AUTO_BATCH
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
             return int(value)

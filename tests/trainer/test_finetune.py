@@ -56,7 +56,7 @@ def test_cpu_defaults_yield_to_the_config_file_and_flags(tmp_path: Path) -> None
     gpu = finetune.train_settings(FinetuneOptions(workspace=tmp_path), data, None,
                                   tmp_path / "adapter", cuda=True)
     assert gpu.backend == "auto" and gpu.max_steps is None  # a GPU trains whole epochs
-    assert gpu.batch_size == finetune.GPU_DEFAULTS["batch_size"] and gpu.epochs == finetune.GPU_DEFAULTS["epochs"]
+    assert gpu.batch_size == 0 and gpu.epochs == finetune.GPU_DEFAULTS["epochs"]  # batch: auto
 
 
 def test_missing_workspace_and_base_fail_before_any_work(shop: Path, tmp_path: Path) -> None:

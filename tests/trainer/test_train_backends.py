@@ -93,3 +93,35 @@ def test_committed_table_was_measured_and_covers_every_size() -> None:
     named = choose_backend(config(backend="unsloth", batch_size=16, max_seq_length=512),
                            134_515_008, 78 * GIB, table, have_unsloth=True)
     assert named.batching == "padded"  # not Unsloth's slower padding-free default
+
+
+# --- batch_size = auto -------------------------------------------------------------------
+
+
+def test_auto_batch_fits_the_free_memory_and_leaves_steps_per_epoch() -> None:
+    from querywright.trainer.backends import BackendChoice, auto_batch_size
+
+    two_points = {"classes": [{"max_params": None, "ranked": [
+        {**entry("unsloth", "off", "padded", 0.1, 1.0, 4.0), "batch_size": 16, "max_seq_length": 512},
+        {**entry("unsloth", "off", "padded", 0.3, 1.0, 28.0), "batch_size": 128, "max_seq_length": 512},
+    ]}]}  # 4 GiB + about 0.42 MiB per token of a step
+    gpu = BackendChoice("unsloth", "cuda", "off", "padded", True, "")
+    settings = config(batch_size="auto", max_seq_length=1024)
+    assert settings.batch_size == 0  # "auto"
+    big, why = auto_batch_size(gpu, settings, 10**9, 140 * GIB, examples=100_000, table=two_points)
+    assert big == 128 and "predicted peak" in why
+    small, _ = auto_batch_size(gpu, settings, 10**9, 40 * GIB, examples=100_000, table=two_points)
+    assert small == 64  # 128 x 1024 tokens would need about 56 GiB
+    few, why = auto_batch_size(gpu, settings, 10**9, 140 * GIB, examples=1_500, table=two_points)
+    assert few == 32 and "steps per epoch" in why  # 1,500 examples: at least 32 steps an epoch
+    other = BackendChoice("hf-qlora", "cuda", "on", "padded", True, "")
+    assert auto_batch_size(other, settings, 10**9, 140 * GIB, 100_000, two_points)[0] == 8
+    cpu = BackendChoice("hf-lora", "cpu", "off", "padded", False, "")
+    assert auto_batch_size(cpu, settings, 10**9, None, 100_000, two_points)[0] == 4
+
+
+def test_auto_batch_still_chooses_a_backend() -> None:
+    choice = choose_backend(config(batch_size="auto"), 10**9, 80 * GIB, TABLE, have_unsloth=True)
+    assert choice.backend == "unsloth"
+    with pytest.raises(Exception, match="batch_size"):
+        config(batch_size=-2)
