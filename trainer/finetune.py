@@ -38,7 +38,8 @@ STAGES: tuple[tuple[str, int], ...] = (("dataset", 5), ("train", 55), ("eval-cur
 CPU_DEFAULTS: dict[str, Any] = {"backend": "hf-lora", "max_steps": 8, "batch_size": 4,
                                 "max_seq_length": 768, "save_steps": 4, "warmup_steps": 1,
                                 "learning_rate": 5e-4}
-GPU_DEFAULTS: dict[str, Any] = {"batch_size": AUTO_BATCH, "epochs": 2.0}  # batch sized to card and data
+# batch sized to the card and the data; validation loss every 20 steps, early stopping on it
+GPU_DEFAULTS: dict[str, Any] = {"batch_size": AUTO_BATCH, "epochs": 2.0, "save_steps": 20}
 GPU_SYNTHETIC = 1000
 CPU_EVAL_LIMIT = 12
 GENERAL_RATIO = 1.0  # as many general pairs as the workspace's: the tune gains without forgetting

@@ -63,6 +63,7 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     eval_losses: list[float] = field(default_factory=list)
     start_adapter: str | None = None  # the LoRA training continued from (None: a fresh one)
+    best_step: int | None = None  # with early stopping: the step whose adapter was kept
 
     def steady_tokens_per_second(self, skip: int = 5) -> float | None:
         """Tokens per second over steps after the first ``skip`` (compilation, warm-up)."""
@@ -174,6 +175,7 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
 
     # "library" leaves padding_free unset (None) so that Unsloth applies its own default
     padding_free = {"padded": False, "padding_free": True, "packed": True}.get(choice.batching)
+    best = evaluate and config.early_stopping_patience > 0
     return SFTConfig(
         output_dir=str(output_dir),
         per_device_train_batch_size=config.batch_size,
@@ -192,6 +194,9 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
         eval_steps=config.save_steps if evaluate else None,
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit or None,
+        load_best_model_at_end=best,
+        metric_for_best_model="eval_loss" if best else None,
+        greater_is_better=False if best else None,
         report_to="none",
         disable_tqdm=True,
         use_cpu=choice.device == "cpu",
@@ -212,14 +217,17 @@ def make_trainer(config: TrainConfig, choice: backends.BackendChoice, model: Any
                  train_set: Any, eval_set: Any, checkpoints: Path,
                  progress: Progress) -> tuple[Any, Any]:
     """The SFTTrainer of a run and its step recorder (printing callbacks removed)."""
-    from transformers import PrinterCallback
+    from transformers import EarlyStoppingCallback, PrinterCallback
     from trl import SFTTrainer
 
     dtype = backends.compute_dtype(choice, config)
     args = sft_arguments(config, choice, checkpoints, dtype, evaluate=eval_set is not None)
     recorder = make_step_recorder(progress)
+    callbacks: list[Any] = [recorder]
+    if args.load_best_model_at_end:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
-                         processing_class=tokenizer, callbacks=[recorder])
+                         processing_class=tokenizer, callbacks=callbacks)
     trainer.remove_callback(PrinterCallback)
     return trainer, recorder
 
@@ -317,6 +325,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         step_seconds=recorder.step_seconds, step_tokens=recorder.step_tokens,
         losses=recorder.losses, eval_losses=recorder.eval_losses,
         start_adapter=str(start.source) if start is not None else None,
+        best_step=_step_of(trainer.state.best_model_checkpoint),
     )
     if trainer.is_world_process_zero():
         staging = work / "final"
@@ -337,6 +346,14 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         progress.event("done", adapter=str(out), steps=result.steps, loss=result.final_loss)
     progress.close()
     return result
+
+
+def _step_of(checkpoint: str | None) -> int | None:
+    """The step of a ``checkpoint-N`` folder (None: no best checkpoint was tracked)."""
+    if not checkpoint:
+        return None
+    tail = Path(checkpoint).name.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else None
 
 
 def make_step_recorder(progress: Progress) -> Any:

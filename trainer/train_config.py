@@ -90,6 +90,10 @@ class TrainConfig:
 
     # checkpoints and reporting
     save_steps: int = 100
+    """Checkpoint (and, with eval_data, evaluate) every this many steps."""
+    early_stopping_patience: int = 3
+    """With eval_data: stop after this many evaluations in a row without a lower validation loss,
+    and keep the adapter of the best one; 0: train every step and keep the last."""
     save_total_limit: int = 2
     resume: str | None = None
     """None: start fresh; "latest": the newest checkpoint of this output; or a checkpoint folder."""
@@ -129,6 +133,8 @@ class TrainConfig:
             problems.append(f"learning_rate: must be positive, got {self.learning_rate}")
         if self.epochs <= 0:
             problems.append(f"epochs: must be positive, got {self.epochs}")
+        if self.early_stopping_patience < 0:
+            problems.append(f"early_stopping_patience: must not be negative, got {self.early_stopping_patience}")
         if self.warmup_steps < 0 or self.save_total_limit < 0:
             problems.append("warmup_steps and save_total_limit: must not be negative")
         if not self.target_modules:

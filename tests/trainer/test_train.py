@@ -150,3 +150,18 @@ def test_resume_without_checkpoint_and_missing_inputs(tiny_llama: Path, pairs_fi
     with pytest.raises(TrainingError, match="exists; pass overwrite=true"):
         run_training(settings(tiny_llama, pairs_file, out))
     assert not any(out.iterdir())
+
+
+def test_early_stopping_keeps_the_best_evaluation(tiny_llama: Path, pairs_file: Path,
+                                                  tmp_path: Path) -> None:
+    # a learning rate too small to move the loss: no evaluation after the first is better,
+    # so training stops after `patience` more of them and keeps the first one's adapter
+    result = run_training(settings(tiny_llama, pairs_file, tmp_path / "adapter", max_steps=10,
+                                   save_steps=1, eval_data=str(pairs_file), learning_rate=1e-12,
+                                   early_stopping_patience=2))
+    assert result.steps == 3 and result.best_step == 1
+    assert len(result.eval_losses) == 3
+    unbounded = run_training(settings(tiny_llama, pairs_file, tmp_path / "all", max_steps=4,
+                                      save_steps=1, eval_data=str(pairs_file), learning_rate=1e-12,
+                                      early_stopping_patience=0))
+    assert unbounded.steps == 4 and unbounded.best_step is None
