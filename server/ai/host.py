@@ -6,11 +6,18 @@ The language server keeps one ``ModelHost``. ``configure`` (settings changed) an
 cheap and never blocks (loading happens in ``warm_up``, in a worker thread). A reference
 that cannot be opened (malformed, weights not pulled) leaves the host ``disabled`` with
 the reason as its message, and the deterministic features go on as before.
+
+The warm-up has two steps, ``load`` (the model, every engine it runs on) and ``prime``
+(the keystroke prompt's schema prefix evaluated on the bare weights). What a suggestion
+waits for is :func:`readiness`: a question comment only the model loaded (its answer runs
+on the adapter engine, with its own prompt; the keystroke prefix does not help it), a
+keystroke continuation the whole warm-up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,7 +27,9 @@ from typing import Any
 from ..config import Config
 from ..errors import ModelError
 from ..sql.catalog import Catalog
+from ..sql.text import Statement, TextIndex
 from .completer import BackendState, Completer, CompletionRequest
+from .context import inline_context
 from .prompt import prompt_prefix
 from .schema_slice import slice_schema
 from .suggest import SuggestionService
@@ -29,6 +38,23 @@ log = logging.getLogger(__name__)
 # generateFromComment samples several whole statements: allow it longer than a keystroke.
 COMMAND_TIMEOUT_S = 120.0
 StateListener = Callable[[BackendState, str], None]
+
+
+class Readiness(str, enum.Enum):
+    """What of the warm-up a suggestion needs before it can run."""
+
+    LOADED = "loaded"  # the model loaded (a question comment's answer)
+    PRIMED = "primed"  # also the schema prefix in the bare weights' cache (keystrokes)
+
+
+def readiness(text: str, offset: int, dialect: str, statements: list[Statement] | None = None,
+              index: TextIndex | None = None) -> Readiness:  # fmt: skip
+    """What a suggestion at ``offset`` waits for: a question comment (``-- question`` and
+    a new line) is answered from its own prompt (linked schema, value hints) on the
+    adapter engine, so it needs only the model loaded; anything else continues the
+    keystroke prompt, whose schema prefix the warm-up evaluates."""
+    context = inline_context(text, offset, dialect, statements, index)
+    return Readiness.LOADED if context.mode == "comment" else Readiness.PRIMED
 
 
 class ModelHost:
@@ -141,13 +167,36 @@ class ModelHost:
     async def warm_up(self, catalog: Catalog) -> None:
         """Load the model and evaluate the workspace's fixed prompt prefix (schema), so
         the first suggestion finds it in the engine's cache. Failures set the state."""
+        if await self.load():
+            await self.prime(catalog)
+
+    def _warm_up_completer(self) -> Completer | None:
         # The longer timeout: loading and a cold schema prefix may outlast a keystroke's.
-        completer = self.command_completer or self.completer
+        return self.command_completer or self.completer
+
+    async def load(self) -> bool:
+        """The warm-up's first step: load the model (``Completer.warm_up``: every engine
+        it runs on). False when there is no model or it failed (the state says why); the
+        state stays ``loading`` until ``prime`` is done."""
+        completer = self._warm_up_completer()
         if completer is None:
-            return
+            return False
         self._set(BackendState.LOADING, f"loading {self.model}")
         try:
             await completer.warm_up()
+        except ModelError as exc:
+            if completer in (self.completer, self.command_completer):
+                self._set(BackendState.OFFLINE, str(exc))
+            return False
+        return True
+
+    async def prime(self, catalog: Catalog) -> None:
+        """The warm-up's second step: evaluate the keystroke prompt's schema prefix, so
+        the first keystroke suggestion finds it in the engine's cache; then the state."""
+        completer = self._warm_up_completer()
+        if completer is None:
+            return
+        try:
             sliced = slice_schema(catalog)
             prefix = prompt_prefix(sliced.ddl, catalog.dialect)
             # on the bare weights, as keystroke suggestions run (an adapter switch would

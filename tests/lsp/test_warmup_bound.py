@@ -6,10 +6,15 @@ waits for it at most the inline timeout, then answers an empty list, and the sta
 the model is still loading; the warm-up goes on, and once it is done the next request is
 answered by the model.
 
+A question comment (``-- question`` and a new line) needs only the model loaded, not the
+keystroke prompt's schema prefix that the warm-up evaluates next: it is answered while
+that evaluation still runs, and a keystroke at the same time still answers empty within
+the bound.
+
 The backend is ``CannedOllama`` of ``tests/support/fake_ollama.py`` in its ``slow`` mode (every generation
-request, the warm-up's included, answers after ``SLOW_S``), talked to by the real
-``querywright lsp`` over stdio; the server's model cache is empty, so no built-in model
-stands in.
+request, the warm-up's included, answers after ``SLOW_S``; its load request, an empty
+prompt, is answered at once), talked to by the real ``querywright lsp`` over stdio; the
+server's model cache is empty, so no built-in model stands in.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from pytest_lsp import LanguageClient
 from ..faults.conftest import lsp_client  # noqa: F401  (fixture: server with no model cache)
 from ..faults.test_sick_model_lsp import TEXT, deterministic, errors_logged, inline
 from ..support.fake_ollama import CannedOllama
-from .conftest import open_document, wait_for_status
+from .conftest import TIMEOUT_S, open_document, wait_for_status
 
 INLINE_TIMEOUT_MS = 1000
 SLOW_S = 8.0  # the warm-up's answer; a request that waited for it would take this long
@@ -47,10 +52,25 @@ def init_options(canned: CannedOllama) -> dict[str, Any]:
             "inline": {"debounce_ms": 0, "timeout_ms": INLINE_TIMEOUT_MS, "max_candidates": 1}}
 
 
+QUESTION_TEXT = "SELECT u.email FROM users u WHERE u.id = 1;\n\n-- the id and email of every user\n\n"
+QUESTION_AT = types.Position(3, 0)  # the blank line under the question
+
+
 async def _timed(client: LanguageClient, uri: str) -> tuple[types.InlineCompletionList, float]:
     started = time.perf_counter()
     result = await inline(client, uri)
     return result, time.perf_counter() - started
+
+
+async def _timed_question(client: LanguageClient, uri: str) -> tuple[list[str], float]:
+    context = types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)
+    params = types.InlineCompletionParams(context=context, text_document=types.TextDocumentIdentifier(uri=uri),
+                                          position=QUESTION_AT)  # fmt: skip
+    started = time.perf_counter()
+    result = await asyncio.wait_for(client.text_document_inline_completion_async(params), TIMEOUT_S)
+    took = time.perf_counter() - started
+    assert isinstance(result, types.InlineCompletionList), result
+    return [str(item.insert_text) for item in result.items], took
 
 
 async def test_inline_requests_do_not_wait_for_a_hung_warm_up(canned: CannedOllama,
@@ -80,4 +100,26 @@ async def test_inline_requests_do_not_wait_for_a_hung_warm_up(canned: CannedOlla
     assert time.perf_counter() - opened >= SLOW_S * 0.9, ready  # it was the warm-up's answer
     result, _ = await _timed(lsp_client, uri)
     assert [item.insert_text for item in result.items] == ["id, email FROM users"]
+    assert errors_logged(lsp_client) == []
+
+
+async def test_a_question_waits_for_the_model_loaded_not_the_schema_prefix(canned: CannedOllama,
+                                                                          lsp_client: LanguageClient,  # noqa: F811
+                                                                          workspace: Path) -> None:
+    statuses: list[dict[str, Any]] = lsp_client.statuses  # type: ignore[attr-defined]
+    opened = time.perf_counter()
+    uri = open_document(lsp_client, workspace / "queries" / "q.sql", QUESTION_TEXT)  # the warm-up starts
+    # its load request is answered at once; the next one, the schema prefix, hangs for SLOW_S
+    while canned.generations < 2:
+        assert time.perf_counter() - opened < SLOW_S, canned.generations
+        await asyncio.sleep(0.02)
+    canned.mode = "ok"  # requests after the schema prefix's are answered at once
+
+    # the question is answered by the model while the schema prefix is still evaluated
+    (answer, took), (keystroke, typed) = await asyncio.gather(_timed_question(lsp_client, uri), _timed(lsp_client, uri))
+    assert answer == ["SELECT id, email FROM users;"], statuses
+    assert took < BOUND_S, took
+    # a keystroke continuation needs the schema prefix: it still answers empty within the bound
+    assert list(keystroke.items) == [] and typed < BOUND_S, (keystroke, typed)
+    assert time.perf_counter() - opened < SLOW_S  # the warm-up cannot have finished yet
     assert errors_logged(lsp_client) == []

@@ -19,9 +19,11 @@ Thin glue over ``ai.structural``, ``ai.suggest`` / ``ai.host``:
 - the model is warmed up (loaded, the schema part of the prompt evaluated) in the
   background once a query document is open and again after the schema changes, so the
   first keystroke does not pay for it; without an open query document, on first use. An
-  inline request waits for a running warm-up at most the inline timeout, then answers an
-  empty list and says in the status that the model is still loading (a hung backend's
-  warm-up, which has the commands' longer timeout, never holds keystrokes up).
+  inline request waits for what it needs of a running warm-up (``ai.host.readiness``: a
+  question comment the model loaded, a keystroke the schema prefix too) at most the
+  inline timeout, then answers an empty list and says in the status that the model is
+  still loading (a hung backend's warm-up, which has the commands' longer timeout, never
+  holds keystrokes up). ``generateFromComment`` waits for the model loaded.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from lsprotocol import types
 from ...ai.ask import ask
 from ...ai.completer import BackendState
 from ...ai.context import comment_question
-from ...ai.host import ModelHost
+from ...ai.host import ModelHost, Readiness, readiness
 from ...ai.structural import continuation
 from ...errors import ModelError
 from ..boundary import guarded
@@ -54,38 +56,69 @@ class _Warm:
     """Loads the model and evaluates the workspace's schema prefix, once per model and
     schema: as soon as a query document is open (its first keystroke then finds the model
     ready), else on first use. Concurrent callers share one run; a run for a newer schema
-    waits for the one before it."""
+    waits for the one before it. A question comment waits only for the model loaded
+    (``ai.host.readiness``): once a run has loaded the model, no later run for the same
+    model holds questions up."""
 
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
         self.key: tuple[int, int] | None = None
+        self.loading: asyncio.Future[bool] | None = None  # the latest run's load step
+        self.loaded: int | None = None  # id of the completer a run has loaded
 
     def start(self, server: QuerywrightServer, host: ModelHost) -> asyncio.Task[None]:
         key = (id(host.completer), server.session.generation)
         if self.task is None or self.key != key:
             previous, catalog = self.task, server.session.schema.catalog
+            loading: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            completer = id(host.completer)
+
+            def settle(ok: bool) -> None:
+                if not loading.done():
+                    loading.set_result(ok)
+                if ok:
+                    self.loaded = completer
 
             async def run() -> None:
-                if previous is not None and not previous.done():
-                    await asyncio.wait({previous})
                 try:
-                    await host.warm_up(catalog)
+                    if previous is not None and not previous.done():
+                        await asyncio.wait({previous})
+                    ok = await host.load()
+                    settle(ok)
+                    if ok:
+                        await host.prime(catalog)
                 except Exception:  # a background warm-up must never be fatal
                     log.exception("warming the model up failed")
+                finally:
+                    settle(False)
 
-            self.key = key
+            self.key, self.loading = key, loading
             self.task = asyncio.get_running_loop().create_task(run())
         return self.task
 
-    async def ensure(self, server: QuerywrightServer, host: ModelHost) -> None:
-        await asyncio.shield(self.start(server, host))
-
-    async def ready(self, server: QuerywrightServer, host: ModelHost, timeout_s: float) -> bool:
-        """Whether the warm-up is done, waiting for it at most ``timeout_s``; a warm-up
-        still running then goes on in the background (a keystroke never waits on a
-        model that is slow to load or hung for longer than its own timeout)."""
+    def _step(self, server: QuerywrightServer, host: ModelHost, needs: Readiness) -> asyncio.Future[Any]:
+        """What a request needing ``needs`` waits for (a done future: nothing)."""
         task = self.start(server, host)
-        done, _ = await asyncio.wait({task}, timeout=timeout_s)  # never cancels the task
+        if needs is Readiness.PRIMED:
+            return task
+        assert self.loading is not None
+        if self.loaded == id(host.completer) and not self.loading.done():
+            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            done.set_result(True)  # loaded by an earlier run; this one only primes
+            return done
+        return self.loading
+
+    async def ensure(self, server: QuerywrightServer, host: ModelHost, needs: Readiness = Readiness.PRIMED) -> None:
+        await asyncio.shield(self._step(server, host, needs))
+
+    async def ready(self, server: QuerywrightServer, host: ModelHost, timeout_s: float,
+                    needs: Readiness = Readiness.PRIMED) -> bool:  # fmt: skip
+        """Whether the part of the warm-up a request ``needs`` is done, waiting for it at
+        most ``timeout_s``; a warm-up still running then goes on in the background (a
+        request never waits on a model that is slow to load or hung for longer than its
+        own timeout)."""
+        step = self._step(server, host, needs)
+        done, _ = await asyncio.wait({step}, timeout=timeout_s)  # never cancels the step
         return bool(done)
 
 
@@ -151,7 +184,8 @@ def register(server: QuerywrightServer) -> None:
 
         try:
             bound = snapshot.config.inline.timeout_ms / 1000.0
-            if not await warm.ready(server, host, bound):
+            needs = readiness(snapshot.text, offset, snapshot.catalog.dialect, snapshot.statement_list, snapshot.index)
+            if not await warm.ready(server, host, bound, needs):
                 # still loading: answer now, the warm-up goes on; the editor asks again
                 server.send_status(f"{host.serving} did not answer within {bound:g} s while loading; "
                                    "suggestions start once it is ready")
@@ -205,7 +239,7 @@ async def generate_from_comment(server: QuerywrightServer, request: CommandReque
         return {"sql": None, "message": f"line {line + 1} is not a -- comment"}
     if host.completer is None:
         return {"sql": None, "message": host.message or "no model is configured"}
-    await warm.ensure(server, host)
+    await warm.ensure(server, host, Readiness.LOADED)  # a question: the model loaded is enough
     try:
         answer = await ask(
             question, snapshot.catalog, host.command_completer or host.completer,
