@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,6 +105,16 @@ def summarize(rows: Sequence[dict[str, object]]) -> dict[str, object]:
         "breakdown": {label: counts[label] for label in LABELS if counts[label]},
         "rows": list(rows),
     }
+
+
+def make_workspace(ddl: Path, data: Path) -> Path:
+    """A temporary workspace holding ``ddl`` and its seed rows ``data`` (PostgreSQL dialect)."""
+    root = Path(tempfile.mkdtemp(prefix="qw-sakila-ws-"))
+    (root / "db").mkdir()
+    shutil.copy(ddl, root / "db" / "01-schema.sql")
+    shutil.copy(data, root / "db" / "02-data.sql")
+    (root / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["db/*.sql"]\n')
+    return root
 
 
 def pct(part: int, whole: int) -> str:

@@ -27,21 +27,9 @@ import sys
 import time
 from pathlib import Path
 
-from ex_common import REPO, append
+from ex_common import REPO, append, make_workspace
 
 CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
-
-
-def make_workspace(ddl: Path, data: Path) -> Path:
-    """A temporary workspace holding the DDL and its seed rows, PostgreSQL dialect."""
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="qw-finetune-ws-"))
-    (root / "db").mkdir()
-    shutil.copy(ddl, root / "db" / "01-schema.sql")
-    shutil.copy(data, root / "db" / "02-data.sql")
-    (root / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["db/*.sql"]\n')
-    return root
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -114,9 +102,9 @@ def markdown(record: dict) -> str:
     result, train = record.get("result", {}), record.get("train_result", {})
     splits = record.get("dataset_summary", {}).get("splits", {})
     lines = [f"\n## `querywright finetune` end to end on a Sakila workspace ({time.strftime('%Y-%m-%d %H:%M')})\n",
-             f"Machine: {record['machine']}. Command: `python bench/finetune_bench.py run --out DIR -- "
-             f"{' '.join(record['command'].split()[4:])}` (the workspace: Sakila's DDL and seed rows, no queries); "
-             "here: `python bench/finetune_bench.py report DIR --append`.\n",
+             (f"Machine: {record['machine']}. Command: `python bench/finetune_bench.py run --out DIR -- "
+              f"{' '.join(record['command'].split()[4:])}` (the workspace: Sakila's DDL and seed rows, no queries); "
+              "here: `python bench/finetune_bench.py report DIR --append`.\n"),
              "| stage | seconds |", "|---|---|"]
     lines += [f"| {stage} | {secs:.1f} |" for stage, secs in record["stages_s"].items()]
     lines += [f"| **total** | **{record['total_s']:.1f}** |", ""]

@@ -42,6 +42,7 @@ from ex_common import (
     figures_table,
     heading,
     machine_line,
+    make_workspace,
     parse,
     summarize,
 )
@@ -129,15 +130,6 @@ def same_result(gold: list[tuple[object, ...]], got: list[tuple[object, ...]], o
     if ordered:
         return gold == got
     return collections.Counter(map(repr, gold)) == collections.Counter(map(repr, got))
-
-
-def make_workspace(ddl: Path, data: Path) -> Path:
-    root = Path(tempfile.mkdtemp(prefix="qw-sakila-ws-"))
-    (root / "db").mkdir()
-    shutil.copy(ddl, root / "db" / "01-schema.sql")
-    shutil.copy(data, root / "db" / "02-data.sql")
-    (root / "querywright.toml").write_text('dialect = "postgres"\nschema_paths = ["db/*.sql"]\n')
-    return root
 
 
 async def evaluate(records: list[dict], args: argparse.Namespace, pg_target: str) -> dict[str, object]:
