@@ -64,7 +64,7 @@ def _join(ctx: Context, child: TableInfo, fk: ForeignKey, parent: TableInfo) -> 
     ref = ctx.ref_column(fk, parent)
     assert ref is not None
     col = child.table.columns[fk.columns[0]]
-    return (f"{ctx.name(child)} AS {c} JOIN {ctx.name(parent)} AS {p} ON {c}.{ctx.ident(col.name)} = {p}.{ctx.ident(ref.name)}", c, p)
+    return (f"{ctx.name(child)} AS {c} JOIN {ctx.name(parent)} AS {p} ON {c}.{ctx.col(col)} = {p}.{ctx.col(ref)}", c, p)
 
 
 def _value(ctx: Context, t: TableInfo, col: Column) -> Any | None:
@@ -327,8 +327,8 @@ def not_in(ctx: Context) -> Result:
     assert ref is not None
     q = _say(ctx, ["Which {PT} have no {CT}?", "List the {pl} of {PT} that do not have any {CT}.", "Find the {PT} without {CT}."],
              CT=_many(child), PT=_many(parent), pl=cp(parent.label.name))
-    fkcol = ctx.ident(child.table.columns[fk.columns[0]].name)
-    return q, (f"SELECT {ctx.col(parent.label)} FROM {ctx.name(parent)} WHERE {ctx.ident(ref.name)} NOT IN "
+    fkcol = ctx.col(child.table.columns[fk.columns[0]])
+    return q, (f"SELECT {ctx.col(parent.label)} FROM {ctx.name(parent)} WHERE {ctx.col(ref)} NOT IN "
                f"(SELECT {fkcol} FROM {ctx.name(child)} WHERE {fkcol} IS NOT NULL)")
 
 
@@ -384,8 +384,8 @@ def bridge_filter(ctx: Context) -> Result:
         q = _say(ctx, ["List the {al} of {AT} of the {bt} {v}.", "Which {AT} are linked to the {bt} {v}?", "What are the {al}s of all {AT} for {bt} {v}?"],
                  al=cp(ta.label.name), AT=_many(ta), bt=_one(tb), v=_shown(ctx, value))
     head = "COUNT(*)" if count else ctx.col(ta.label, x)
-    return q, (f"SELECT {head} FROM {ctx.name(ta)} AS {x} JOIN {ctx.name(bridge)} AS {y} ON {x}.{ctx.ident(ra.name)} = {y}.{ctx.ident(ca.name)} "
-               f"JOIN {ctx.name(tb)} AS {z} ON {y}.{ctx.ident(cb.name)} = {z}.{ctx.ident(rb.name)} "
+    return q, (f"SELECT {head} FROM {ctx.name(ta)} AS {x} JOIN {ctx.name(bridge)} AS {y} ON {x}.{ctx.col(ra)} = {y}.{ctx.col(ca)} "
+               f"JOIN {ctx.name(tb)} AS {z} ON {y}.{ctx.col(cb)} = {z}.{ctx.col(rb)} "
                f"WHERE {ctx.col(tb.label, z)} = {ctx.literal(value, tb.label)}")
 
 

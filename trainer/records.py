@@ -107,16 +107,29 @@ def _keywords(dialect: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def quote_ident(name: str, dialect: str) -> str:
+def quote_ident(name: str, dialect: str, keep_case: bool = True) -> str:
     """``name`` as an identifier of ``dialect``, quoted only when it has to be (unsafe
-    characters, a keyword, or a spelling the dialect's case folding would change)."""
+    characters, a keyword, or, with ``keep_case``, a spelling the dialect's case folding would
+    change). ``keep_case=False`` is for a name created unquoted (see :func:`created_quoted`)."""
     from ..server.sql.catalog import normalize_name
 
     if not name:
         return '""'
     quoted = (not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or name.upper() in _keywords(dialect)
-              or normalize_name(name, dialect) != name)
+              or (keep_case and normalize_name(name, dialect) != name))
+    if quoted and not keep_case:  # quoted for another reason: spell it as the dialect folded it
+        name = normalize_name(name, dialect)
     return exp.to_identifier(name, quoted=quoted).sql(dialect=dialect)
+
+
+def created_quoted(spelling: str | None, key: str, dialect: str) -> bool:
+    """Whether an identifier spelt ``spelling`` whose catalog lookup key is ``key`` was created
+    quoted with a case the dialect folds (the key kept the spelling), so it must stay quoted;
+    a mixed-case name written unquoted (PostgreSQL's ``CREATE TABLE Purchasing.Vendor`` is
+    ``purchasing.vendor``) is only displayed that way, and quoting it names another object."""
+    from ..server.sql.catalog import normalize_name
+
+    return bool(spelling) and key == spelling and normalize_name(spelling or "", dialect) != spelling
 
 
 _ident = quote_ident

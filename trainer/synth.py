@@ -27,6 +27,7 @@ from .records import (
     Record,
     complexity_of,
     make_record,
+    created_quoted,
     quote_ident,
     schema_slice,
     validate_sql,
@@ -104,6 +105,9 @@ class Context:
         self.rng = rng
         self.live = live
         self.keywords = {k.upper() for k in get_dialect(self.dialect).tokenizer_class.KEYWORDS if " " not in k}
+        # the columns created quoted in a folded case: they alone keep their spelling quoted
+        self.kept_columns = {id(c) for t in catalog.tables.values() for k, c in t.columns.items()
+                             if created_quoted(c.name, k, self.dialect)}
         self.tables = [self._info(k) for k in sorted(db.tables) if catalog.tables[k].columns]
         self.by_key = {t.key: t for t in self.tables}
         self.edges: list[tuple[TableInfo, ForeignKey, TableInfo]] = []  # (child, fk, parent)
@@ -146,11 +150,18 @@ class Context:
     # ------------------------------------------------------------------ SQL pieces
 
     def ident(self, name: str) -> str:
+        """A name of the query's own (an alias, a derived column), quoted as it is spelt."""
         return quote_ident(name, self.dialect)
 
     def name(self, info: TableInfo) -> str:
+        """The table's qualified name as the catalog resolves it."""
         table = info.table
-        return ".".join(self.ident(p) for p in (table.schema, table.name) if p)
+        table_key = info.key.rsplit(".", 1)[-1] if table.schema else info.key
+        parts = [(table.name, created_quoted(table.name, table_key, self.dialect))]
+        if table.schema:
+            schema_key = info.key[: len(info.key) - len(table_key) - 1]
+            parts.insert(0, (table.schema, created_quoted(table.schema, schema_key, self.dialect)))
+        return ".".join(quote_ident(p, self.dialect, keep_case=kept) for p, kept in parts)
 
     def alias(self, info: TableInfo, taken: set[str]) -> str:
         base = "".join(w[0] for w in re.split(r"[\W_]+", info.table.name.lower()) if w) or "t"
@@ -163,7 +174,8 @@ class Context:
         return alias
 
     def col(self, column: Column, alias: str | None = None) -> str:
-        return f"{alias}.{self.ident(column.name)}" if alias else self.ident(column.name)
+        name = quote_ident(column.name, self.dialect, keep_case=id(column) in self.kept_columns)
+        return f"{alias}.{name}" if alias else name
 
     def ref_column(self, fk: ForeignKey, parent: TableInfo) -> Column | None:
         keys = fk.ref_columns or parent.table.primary_key

@@ -124,3 +124,24 @@ def test_schema_context_is_what_serving_shows_plus_the_tables_used() -> None:
         assert reason is None and set(referenced_tables(tree, catalog)) <= shown
         linked = link_schema(catalog, record["question"], ground(record["question"], index))
         assert set(linked.keys) <= shown
+
+
+MIXED_CASE = """
+CREATE SCHEMA Sales;
+CREATE TABLE Sales.SalesTerritory (TerritoryID SERIAL PRIMARY KEY, Name VARCHAR(50) NOT NULL, "RegionCode" TEXT);
+CREATE TABLE Sales.Customer (CustomerID SERIAL PRIMARY KEY, TerritoryID INT REFERENCES Sales.SalesTerritory (TerritoryID),
+  AccountNumber VARCHAR(10), ModifiedDate DATE);
+"""
+
+
+def test_names_written_unquoted_are_not_quoted_into_other_names() -> None:
+    # PostgreSQL folds Sales.SalesTerritory to sales.salesterritory; "RegionCode" keeps its case
+    catalog = catalog_from_sql(MIXED_CASE, "postgres")
+    made = synthesize_questions(catalog, 60, seed=4, schema_id="aw")
+    assert made.records and sum(made.dropped.values()) <= len(made.records)
+    sqls = [r["sql"] for r in made.records]
+    assert not any('"Sales"' in s or '"SalesTerritory"' in s or '"Name"' in s for s in sqls)
+    assert any("Sales.SalesTerritory" in s or "Sales.Customer" in s for s in sqls)
+    assert all(validate_sql(s, catalog)[1] is None for s in sqls)
+    region = [s for s in sqls if "regioncode" in s.lower()]
+    assert all('"RegionCode"' in s for s in region)
