@@ -185,17 +185,18 @@ def register(server: QuerywrightServer) -> None:
         try:
             bound = snapshot.config.inline.timeout_ms / 1000.0
             needs = readiness(snapshot.text, offset, snapshot.catalog.dialect, snapshot.statement_list, snapshot.index)
-            if not await warm.ready(server, host, bound, needs):
-                # still loading: answer now, the warm-up goes on; the editor asks again
-                server.send_status(f"{host.serving} did not answer within {bound:g} s while loading; "
-                                   "suggestions start once it is ready")
-                return types.InlineCompletionList(items=[])
-            automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
-            result = await host.service.suggest(
-                uri, snapshot.text, offset, snapshot.catalog, cancel=cancel, is_current=is_current,
-                statements=snapshot.statement_list, index=snapshot.index, debounce=automatic,
-                values=snapshot.values,
-            )  # fmt: skip
+            with host.busy(needs):  # a question, from its wait for the model on: the warm-up gives way
+                if not await warm.ready(server, host, bound, needs):
+                    # still loading: answer now, the warm-up goes on; the editor asks again
+                    server.send_status(f"{host.serving} did not answer within {bound:g} s while loading; "
+                                       "suggestions start once it is ready")
+                    return types.InlineCompletionList(items=[])
+                automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+                result = await host.service.suggest(
+                    uri, snapshot.text, offset, snapshot.catalog, cancel=cancel, is_current=is_current,
+                    statements=snapshot.statement_list, index=snapshot.index, debounce=automatic,
+                    values=snapshot.values,
+                )  # fmt: skip
         except asyncio.CancelledError:
             cancel.set()  # $/cancelRequest: stop generation at the next token
             raise
@@ -239,12 +240,13 @@ async def generate_from_comment(server: QuerywrightServer, request: CommandReque
         return {"sql": None, "message": f"line {line + 1} is not a -- comment"}
     if host.completer is None:
         return {"sql": None, "message": host.message or "no model is configured"}
-    await warm.ensure(server, host, Readiness.LOADED)  # a question: the model loaded is enough
     try:
-        answer = await ask(
-            question, snapshot.catalog, host.command_completer or host.completer,
-            values=snapshot.values, samples=COMMENT_SAMPLES, grammar=snapshot.config.inline.grammar,
-        )  # fmt: skip
+        with host.busy(Readiness.LOADED):
+            await warm.ensure(server, host, Readiness.LOADED)  # a question: the model loaded is enough
+            answer = await ask(
+                question, snapshot.catalog, host.command_completer or host.completer,
+                values=snapshot.values, samples=COMMENT_SAMPLES, grammar=snapshot.config.inline.grammar,
+            )  # fmt: skip
     except ModelError as exc:
         return {"sql": None, "message": str(exc)}
     if answer.sql is None:
