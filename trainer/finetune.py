@@ -22,6 +22,8 @@ covers (``start`` and ``weight``, in percent), then the stage's own ``progress``
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -66,6 +68,7 @@ class FinetuneOptions:
     stream: TextIO | None = None  # where JSON progress goes (default: stdout)
     models_dir: Path | None = None  # model registry folder (default: the per-user cache)
     settings: Config | None = None  # the workspace's config, trust already applied (None: read it untrusted)
+    overlap: bool | None = None  # score the current model while training (None: with a GPU)
 
 
 @dataclass
@@ -179,6 +182,14 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
                             "migrations) and queries; see `querywright harvest`")
     validation = Path(summary.files["validation"]) if summary.splits.get("validation") else None
 
+    records = load_records(test_file) if summary.splits.get("test") else load_records(train_file)
+    limit = options.eval_limit or (None if cuda else CPU_EVAL_LIMIT)
+    records = records[:limit] if limit else records
+    current_ref = options.current or base_ref
+    # with a GPU the current model is scored on the CPU while the GPU trains
+    early = Background(evaluate_model, current_ref, records, Progress("eval-current", None, mode="none"),
+                       workspace=workspace) if overlap_eval(cuda, options) else None
+
     config = train_settings(options, train_file, validation, adapter, cuda)
     progress = stages.begin("train", config.max_steps, backend=config.backend)
     try:
@@ -187,12 +198,12 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
         raise TrainingError(f"out of memory with batch_size={config.batch_size}, max_seq_length="
                             f"{config.max_seq_length}: lower them in --config") from exc
 
-    records = load_records(test_file) if summary.splits.get("test") else load_records(train_file)
-    limit = options.eval_limit or (None if cuda else CPU_EVAL_LIMIT)
-    records = records[:limit] if limit else records
-    current_ref = options.current or base_ref
     with stages.begin("eval-current", len(records)) as progress:
-        current = evaluate_model(current_ref, records, progress, workspace=workspace)
+        if early is not None:
+            current = early.result()
+            progress.update(len(records), message="scored while training")
+        else:
+            current = evaluate_model(current_ref, records, progress, workspace=workspace)
 
     name = slug(options.name) if options.name else \
         f"{slug(workspace.name)}-sql-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
@@ -226,6 +237,36 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
                          manifest=str(result.manifest), report=str(paths["markdown"]),
                          notes=notes)
     return FinetuneResult(result.ref, result.out, result.manifest, better, metrics, message, notes)
+
+
+def overlap_eval(cuda: bool, options: FinetuneOptions) -> bool:
+    """Whether the current model is scored during training: when training has the GPU and the
+    CPU is free for the embedded engine (``options.overlap``, None: exactly then)."""
+    return cuda if options.overlap is None else options.overlap
+
+
+class Background:
+    """``function(*args, **kwargs)`` on a daemon thread (an interrupted run does not wait for
+    it); :meth:`result` joins it and returns its value or raises what it raised."""
+
+    def __init__(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = function(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001  (handed to the caller of result())
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="finetune-eval-current", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def cpu_note(steps: int, examples: int, continued: bool) -> str:
