@@ -13,7 +13,8 @@ binds and runs them):
   ``id = '5'`` is fine: the literal is cast) (D), or ``IN`` a list holding one (D when the
   list has no number: DuckDB compares a mixed list as text);
 - a date/time column compared with (or ``IN``, ``BETWEEN``) a bare number (D), or with a
-  string that cannot be a date or time (no digit, not ``'now'``/``'today'``...) (D).
+  string that cannot be a date or time (no digit, not ``'now'``/``'today'``...) (D);
+- ``DATE_TRUNC`` of a bare number or of a numeric, text or boolean column (D).
 SQLite, MySQL and the other dialects coerce, so nothing is reported there. Domains, enums,
 arrays and types sqlglot cannot read are unknown and never reported; any failure of the
 annotation gives no issue.
@@ -54,6 +55,7 @@ BOOLEAN = frozenset({DT.BOOLEAN})
 KNOWN = TEMPORAL | TEXT | NUMERIC | BOOLEAN  # every other type (domains, enums, YEAR, ...) is unknown
 _SERIALS = {DT.SMALLSERIAL: "SMALLINT", DT.SERIAL: "INT", DT.BIGSERIAL: "BIGINT"}  # the column's own type
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+TRUNCS = (exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc, exp.TimeTrunc)
 ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 
 # What each strict dialect rejects: the checks below are named by these keys.
@@ -61,9 +63,10 @@ STRICT: dict[str, frozenset[str]] = {
     "postgres": frozenset({
         "sum-temporal", "avg-temporal", "sum-text", "avg-text", "sum-boolean", "avg-boolean", "arithmetic-text",
         "like-non-text", "number-vs-text", "temporal-vs-number", "temporal-vs-text", "mixed-in-list",
+        "trunc-non-temporal",
     }),
     "duckdb": frozenset({"sum-temporal", "sum-text", "avg-text", "avg-boolean", "arithmetic-text", "like-non-text", "number-vs-text",
-                         "temporal-vs-number", "temporal-vs-text"}),
+                         "temporal-vs-number", "temporal-vs-text", "trunc-non-temporal"}),
 }  # fmt: skip
 
 MAX_NODES = 5_000
@@ -179,12 +182,14 @@ def _worth_annotating(tree: exp.Expression, types: CatalogTypes, allowed: frozen
     return found
 
 
-_RELEVANT = frozenset({exp.Avg, exp.Sum, exp.Like, exp.ILike, exp.In, exp.Between, *ARITHMETIC, *COMPARISONS})
+_RELEVANT = frozenset({exp.Avg, exp.Sum, exp.Like, exp.ILike, exp.In, exp.Between, *ARITHMETIC, *COMPARISONS, *TRUNCS})
 
 
 def _suspect(node: exp.Expression, types: CatalogTypes) -> bool:
     if isinstance(node, (exp.Avg, exp.Sum)):
         return types.has(node.this, "temporal", "text", "boolean")
+    if isinstance(node, TRUNCS):
+        return _number_literal(node.this) or types.has(node.this, "numeric", "text", "boolean")
     if isinstance(node, ARITHMETIC):
         return types.has(node.this, "text") or types.has(node.expression, "text")
     if isinstance(node, (exp.Like, exp.ILike)):
@@ -223,6 +228,12 @@ def _operand(node: exp.Expression | None, table_columns: set[int]) -> tuple[str,
         what = node.name if isinstance(node, exp.Column) else node.sql()
         return what, node.type.this
     return None
+
+
+def _number_literal(node: exp.Expression | None) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, exp.Literal) and not node.is_string
 
 
 def _is_number(text: str) -> bool:
@@ -270,6 +281,12 @@ def _findings(tree: exp.Expression, dialect: str, allowed: frozenset[str]) -> It
             family = None if typed is None else "temporal" if typed[1] in TEMPORAL else "text" if typed[1] in TEXT else "boolean" if typed[1] in BOOLEAN else None
             if typed and f"{fn}-{family}" in allowed:
                 yield f"{fn}() of {typed[0]} ({typed[1].value}) fails in {dialect}: it needs a number", node
+        elif isinstance(node, TRUNCS) and "trunc-non-temporal" in allowed:
+            typed = _certain(node.this)
+            if _number_literal(node.this):
+                yield f"date_trunc() of the number {node.this.sql()} fails in {dialect}: it truncates a date or time", node
+            elif typed and typed[1] in NUMERIC | TEXT | BOOLEAN:
+                yield f"date_trunc() of {typed[0]} ({typed[1].value}) fails in {dialect}: it truncates a date or time", node
         elif isinstance(node, ARITHMETIC) and "arithmetic-text" in allowed:
             for side in (node.this, node.expression):
                 typed = _certain(side)
