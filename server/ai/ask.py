@@ -14,7 +14,8 @@
    with more others win (self-consistency); ties go to the earlier (greedy) one.
 
 When no candidate is valid the answer says so: ``sql`` is None and ``issues`` tells why;
-an invalid statement is never returned as the answer.
+an invalid statement is never returned as the answer, nor one that fails on the scratch
+database where its failure is the real database's too (``fails_for_real``).
 """
 
 from __future__ import annotations
@@ -172,7 +173,24 @@ async def ask(
         return AskResult(None, False, reasons, _ms(started), name, len(outputs), 0, use_grammar, tuple(verdicts), **extras)  # type: ignore[arg-type]
     best = valid[choose([outcomes[t] for t in valid], [fits[t] for t in valid])]
     valid_count = sum(1 for v in verdicts if v.ok)
+    failure = fails_for_real(outcomes[best], catalog.dialect)
+    if failure is not None:  # every valid candidate failed where the failure is the database's own
+        return AskResult(None, False, (f"every valid candidate fails on the scratch database: {failure}",), _ms(started),
+                         name, len(outputs), valid_count, use_grammar, tuple(verdicts), **extras)  # type: ignore[arg-type]
     return AskResult(best, True, (), _ms(started), name, len(outputs), valid_count, use_grammar, tuple(verdicts), **extras)  # type: ignore[arg-type]
+
+
+def fails_for_real(outcome: Outcome, dialect: str) -> str | None:
+    """The error of a candidate that failed on the scratch database in a way the real database
+    would fail too (None: it ran, or the failure may be the scratch database's own): any error
+    when the workspace is SQLite (the scratch database is the same engine), a timeout (a
+    query that runs away on a few rows per table) in every dialect. A function SQLite lacks or
+    a statement that cannot be transpiled says nothing of PostgreSQL."""
+    if outcome.rows is not None or outcome.error is None:
+        return None
+    if dialect.lower() == "sqlite" or outcome.error.startswith("timed out"):
+        return outcome.error
+    return None
 
 
 def choose(outcomes: list[Outcome], fits: list[Fit]) -> int:

@@ -92,3 +92,15 @@ def test_cli_ask_with_real_model(smollm2_gguf: Path) -> None:
         assert validate_statement(payload["sql"], load_catalog(SHOP, config).catalog).ok
     else:
         assert done.returncode == 1 and payload["sql"] is None and payload["issues"]
+
+
+async def test_ask_does_not_answer_what_fails_to_run() -> None:
+    # valid against the catalog, but SQLite (the workspace's engine, and the scratch
+    # database's) stops it at run time: no answer, and the reason says so
+    from querywright.trainer.records import catalog_from_sql
+
+    catalog = catalog_from_sql("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);", "sqlite")
+    backend = Script(" abs(-9223372036854775807 - 1) FROM users", [])
+    result = await ask("What is the absolute value of the smallest integer?", catalog, backend, samples=1)
+    assert result.sql is None and not result.valid
+    assert any("fails on the scratch database" in issue and "overflow" in issue for issue in result.issues)
