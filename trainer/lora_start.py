@@ -94,7 +94,7 @@ def shaped_config(config: TrainConfig, start: StartAdapter) -> TrainConfig:
     """``config`` with the starting adapter's LoRA shape; TrainingError when the config asked
     for a different one on purpose (a value that is not the default)."""
     defaults = TrainConfig()
-    wanted = {"lora_r": start.shape.r, "lora_alpha": start.shape.alpha,
+    wanted: dict[str, Any] = {"lora_r": start.shape.r, "lora_alpha": start.shape.alpha,
               "target_modules": list(start.shape.target_modules)}
     for name, value in wanted.items():
         mine = getattr(config, name)
@@ -103,9 +103,10 @@ def shaped_config(config: TrainConfig, start: StartAdapter) -> TrainConfig:
             raise TrainingError(f"{name}={mine} differs from the starting adapter's ({value}, "
                                 f"{start.source}); leave {name} unset, or set init_adapter=none "
                                 "to train a fresh LoRA")
-    alpha = start.shape.alpha
-    return dataclasses.replace(config, lora_r=start.shape.r,
-                               lora_alpha=int(alpha) if float(alpha).is_integer() else alpha,  # type: ignore[arg-type]
+    if not float(start.shape.alpha).is_integer():
+        raise TrainingError(f"the starting adapter {start.source} has lora_alpha={start.shape.alpha}; "
+                            "only whole-number alphas can be continued (set init_adapter=none)")
+    return dataclasses.replace(config, lora_r=start.shape.r, lora_alpha=int(start.shape.alpha),
                                target_modules=list(start.shape.target_modules))
 
 

@@ -13,6 +13,9 @@
    that returns rows beats one that returns none; then candidates whose results agree
    with more others win (self-consistency); ties go to the earlier (greedy) one.
 
+When nothing the model with its SQL adapter wrote is valid, a backend that can serve the
+bare weights (the embedded engine) answers once more without the adapter, greedy: the
+adapter fails validation more often on unfamiliar schemas than the weights it was tuned from.
 When no candidate is valid the answer says so: ``sql`` is None and ``issues`` tells why;
 an invalid statement is never returned as the answer, nor one that fails on the scratch
 database where its failure is the real database's too (``fails_for_real``).
@@ -23,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlglot
 from sqlglot import exp
@@ -161,6 +164,14 @@ async def ask(
                 valid.append(verdict.text)
         broken = [lead + o for o, v in list(zip(outputs, verdicts))[1:] if not v.ok]
         valid += [t for t in fixes + repaired((valid[1:] if greedy is not None else valid) + broken) if t not in valid]
+        if not valid and completer.capabilities.bare_weights and not (cancel is not None and cancel.is_set()):
+            # nothing valid under the SQL adapter: the bare weights answer once, greedy
+            bare = [c.text for c in await completer.complete(replace(request, adapter=False), cancel)]
+            outputs += bare
+            checked = [validate_statement(lead + text, catalog, read_only=not writes) for text in bare]
+            verdicts += checked
+            valid = [v.text for v in checked if v.ok]
+            valid += [t for t in repaired(valid or [lead + t for t in bare]) if t not in valid]
         for text in valid:
             judge(text)
     finally:

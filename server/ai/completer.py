@@ -30,6 +30,7 @@ class Capabilities:
     grammar: bool = False  # GBNF-constrained decoding
     fim: bool = False  # native fill-in-the-middle (``suffix``)
     prefix_cache: bool = False  # reuses the KV cache of a shared prompt prefix
+    bare_weights: bool = False  # serves ``adapter=False`` requests without the model's adapter
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,8 @@ class EmbeddedCompleter:
         self.bare_engine = (
             self.engine if key.adapter is None else shared_engine(replace(key, adapter=None))
         )
+        if key.adapter is not None:
+            self.capabilities = replace(self.capabilities, bare_weights=True)
         self.name = name or str(model)
 
     def _engine(self, request: CompletionRequest) -> Engine:

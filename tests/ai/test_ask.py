@@ -104,3 +104,27 @@ async def test_ask_does_not_answer_what_fails_to_run() -> None:
     result = await ask("What is the absolute value of the smallest integer?", catalog, backend, samples=1)
     assert result.sql is None and not result.valid
     assert any("fails on the scratch database" in issue and "overflow" in issue for issue in result.issues)
+
+
+class AdapterScript(Script):
+    """A backend with an adapter that can also answer without it (like the embedded engine)."""
+
+    capabilities = Capabilities(grammar=True, bare_weights=True)
+
+    def __init__(self, adapted: str, bare: str) -> None:
+        super().__init__(adapted, [])
+        self.bare = bare
+
+    async def complete(self, request: CompletionRequest, cancel: asyncio.Event | None = None) -> list[Completion]:
+        self.requests.append(request)
+        return [Completion(self.greedy if request.adapter else self.bare)]
+
+
+async def test_the_bare_weights_answer_when_the_adapter_finds_nothing_valid(catalog: Catalog) -> None:
+    backend = AdapterScript(" album_title FROM albums", " email FROM users")
+    result = await ask("Which emails do the users have?", catalog, backend, samples=1)
+    assert result.sql == "SELECT email FROM users"
+    assert [r.adapter for r in backend.requests] == [True, False]
+    settled = AdapterScript(" email FROM users", " id FROM users")
+    again = await ask("Which emails do the users have?", catalog, settled, samples=1)
+    assert again.sql == "SELECT email FROM users" and len(settled.requests) == 1  # no second try
