@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,19 +196,16 @@ PROVISIONAL_BATCH = 32  # what the backend is chosen for while the batch is stil
 
 def _memory_line(entries: list[dict[str, Any]], scale: float) -> tuple[float, float]:
     """(GiB at zero tokens, GiB per token of a step): a least-squares line through the measured
-    peaks (scaled to the model's size) over tokens per step; through the origin with one point."""
-    points = [(float(e["batch_size"] * e["max_seq_length"]), e["peak_gib"] * scale) for e in entries]
-    xs = {x for x, _ in points}
-    if len(xs) < 2:
-        x, y = max(points)
-        return 0.0, y / x
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
-    if slope <= 0:
-        x, y = max(points)
-        return 0.0, y / x
-    return max(0.0, mean_y - slope * mean_x), slope
+    peaks (scaled to the model's size) over tokens per step; through the origin with one point
+    (or when the line does not rise)."""
+    xs = [float(e["batch_size"] * e["max_seq_length"]) for e in entries]
+    ys = [e["peak_gib"] * scale for e in entries]
+    if len(set(xs)) >= 2:
+        slope, intercept = statistics.linear_regression(xs, ys)
+        if slope > 0:
+            return max(0.0, intercept), slope
+    x, y = max(zip(xs, ys))
+    return 0.0, y / x
 
 
 def auto_batch_size(choice: BackendChoice, config: TrainConfig, params: int, free_cuda: int | None,

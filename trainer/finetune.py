@@ -277,8 +277,8 @@ def cpu_note(steps: int, examples: int, continued: bool) -> str:
     return (f"trained on the CPU: {steps} LoRA steps {start}, judged on {examples} held-out "
             "pairs; that is rarely enough to change the model much (the shipped adapter took about "
             "1,000 GPU steps over 66,000 pairs), and the current model stays unless it is beaten. For a "
-            "tune that helps, run `querywright finetune` on a machine with a CUDA GPU (about 3 "
-            "minutes on one H200), or serve a larger model through Ollama (model = \"ollama:NAME\")")
+            "tune that helps, run `querywright finetune` on a machine with a CUDA GPU (about 5 "
+            "minutes end to end on one H200, bench/finetune_bench.py), or serve a larger model through Ollama (model = \"ollama:NAME\")")
 
 
 def _pct(summary: dict[str, Any]) -> str:

@@ -243,7 +243,8 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
     # 1. the base model and the backend, before any heavy import (Unsloth must come first)
     base = backends.resolve_base(config.base)
     params = backends.count_parameters(base)
-    choice = backends.choose_backend(config, params, backends.cuda_free_bytes())
+    free_cuda = backends.cuda_free_bytes()  # before the model loads: measured peaks include it
+    choice = backends.choose_backend(config, params, free_cuda)
     backends.check_one_gpu_per_process(choice)
     progress.event("backend", **dataclasses.asdict(choice), params=params)
     if choice.backend == "unsloth":
@@ -280,8 +281,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
                             "model, or load_in_4bit=true") from exc
     train_set, skipped = build_dataset(pairs, tokenizer, config.max_seq_length)
     if config.batch_size == 0:  # "auto"
-        batch, why = backends.auto_batch_size(choice, config, params, backends.cuda_free_bytes(),
-                                              len(train_set))
+        batch, why = backends.auto_batch_size(choice, config, params, free_cuda, len(train_set))
         config = dataclasses.replace(config, batch_size=batch)
         progress.event("batch", batch_size=batch, reason=why)
     eval_set = None
