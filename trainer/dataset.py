@@ -7,9 +7,10 @@ validates every record against ``training-record.schema.json`` and writes
 ``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` and ``summary.json`` — each through a
 temporary file and a rename. Spider records only ever go to ``test``.
 
-``general=R`` replays R general pairs per training pair of the general SQL set (:mod:`.general`, the pairs the shipped
-adapter was tuned on) into ``train`` only: a repo tune that continues the general tune keeps
-seeing them, so it gains on the repo without forgetting; validation and test stay the repo's.
+``general=R`` replays R pairs of the general SQL set (:mod:`.general`, pairs of the kind the
+shipped adapter was tuned on) per training pair into ``train`` only: a repo tune that continues
+the general tune keeps seeing them, so it gains on the repo without forgetting; validation and
+test stay the repo's.
 """
 
 from __future__ import annotations
