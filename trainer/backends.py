@@ -31,6 +31,7 @@ from .train_config import TrainConfig
 
 AUTO_TABLE = Path(__file__).with_name("auto_backend.json")
 GIB = 1024**3
+PADDED = ("padded", "grouped")  # batchings every backend can train (no variable-length kernel needed)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class BackendChoice:
     backend: str  # unsloth | hf-qlora | hf-lora
     device: str  # cuda | cpu
     gradient_checkpointing: str  # unsloth | on | off
-    batching: str  # padded | padding_free | packed | auto (unsloth decides)
+    batching: str  # padded | grouped (padded, similar lengths) | padding_free | packed | library
     load_in_4bit: bool
     reason: str
 
@@ -289,9 +290,9 @@ def choose_backend(
     batching = config.batching
     if batching == "auto":
         batching = picked.get("batching", "padded")
-    if backend != "unsloth" and batching != "padded":
+    if backend != "unsloth" and batching not in PADDED:
         raise TrainingError(
-            f"batching {batching}: the {backend} backend trains padded batches only "
+            f"batching {batching}: the {backend} backend trains padded batches only (padded, grouped) "
             "(its attention has no variable-length kernel here)"
         )
     four_bit = config.load_in_4bit

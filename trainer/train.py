@@ -174,7 +174,8 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
     from trl import SFTConfig
 
     # "library" leaves padding_free unset (None) so that Unsloth applies its own default
-    padding_free = {"padded": False, "padding_free": True, "packed": True}.get(choice.batching)
+    padding_free = {"padded": False, "grouped": False, "padding_free": True,
+                    "packed": True}.get(choice.batching)
     best = evaluate and config.early_stopping_patience > 0
     return SFTConfig(
         output_dir=str(output_dir),
@@ -204,6 +205,9 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
         fp16=choice.device == "cuda" and dtype == torch.float16,
         max_length=config.max_seq_length,
         packing=choice.batching == "packed",
+        # "grouped": each batch drawn from examples of similar length, so that padded batches
+        # carry little padding (random batches of varied prompts are about 40% padding)
+        train_sampling_strategy="group_by_length" if choice.batching == "grouped" else "random",
         padding_free=padding_free,
         gradient_checkpointing=False,  # configured on the model by the backend
         include_num_input_tokens_seen="non_padding",

@@ -25,7 +25,7 @@ else:  # pragma: no cover - Python 3.10
 
 BACKENDS = ("auto", "unsloth", "hf-qlora", "hf-lora")
 GRADIENT_CHECKPOINTING = ("auto", "unsloth", "on", "off")
-BATCHING = ("auto", "padded", "padding_free", "packed", "library")
+BATCHING = ("auto", "padded", "grouped", "padding_free", "packed", "library")
 DTYPES = ("auto", "bf16", "fp16", "fp32")
 PROGRESS_MODES = ("auto", "bar", "json", "none")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")

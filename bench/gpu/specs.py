@@ -17,6 +17,8 @@ SMALL_MATRIX = [
     ("hf-lora", "off", "padded"),          # bf16 weights, no quantization
     ("unsloth", "on", "padded"),
     ("unsloth", "off", "packed"),          # several examples per row of max_seq_length
+    ("unsloth", "off", "grouped"),         # padded, each batch of similar lengths
+    ("hf-qlora", "off", "grouped"),
 ]
 LARGE_MATRIX = [
     ("unsloth", "unsloth", "library"),
@@ -26,6 +28,8 @@ LARGE_MATRIX = [
     ("unsloth", "off", "padded"),
     ("unsloth", "on", "padded"),
     ("unsloth", "on", "packed"),
+    ("unsloth", "off", "grouped"),
+    ("hf-qlora", "off", "grouped"),
 ]
 MODELS: dict[str, dict[str, Any]] = {
     "smollm2": {"label": "SmolLM2-135M (real weights)", "batch_size": 16, "steps": 40, "skip": 10,

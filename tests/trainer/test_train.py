@@ -165,3 +165,30 @@ def test_early_stopping_keeps_the_best_evaluation(tiny_llama: Path, pairs_file: 
                                       save_steps=1, eval_data=str(pairs_file), learning_rate=1e-12,
                                       early_stopping_patience=0))
     assert unbounded.steps == 4 and unbounded.best_step is None
+
+
+def test_grouped_batches_carry_less_padding_and_see_every_example(tiny_llama: Path,
+                                                                  tmp_path: Path) -> None:
+    # lengths vary as prompts do; enough examples for several of the sampler's mega-batches
+    pairs = [(f"-- question {i}: " + "word " * (i * 7 % 19), f"SELECT {i};") for i in range(256)]
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps({"prompt": p, "completion": c}) + "\n" for p, c in pairs))
+
+    def epoch(batching: str) -> tuple[int, list[tuple[int, ...]]]:
+        config = settings(tiny_llama, data, tmp_path / batching, batch_size=4, batching=batching)
+        choice, model, tokenizer = load(config, tiny_llama)
+        train_set, _ = build_dataset(read_pairs(data), tokenizer, config.max_seq_length)
+        trainer, _ = make_trainer(config, choice, model, tokenizer, train_set, None,
+                                  tmp_path / f"{batching}-checkpoints", Progress("train", None, mode="none"))
+        padding, seen = 0, []
+        for batch in trainer.get_train_dataloader():
+            padding += int((batch["attention_mask"] == 0).sum())
+            seen += [tuple(ids[mask.bool()].tolist()) for ids, mask in
+                     zip(batch["input_ids"], batch["attention_mask"], strict=True)]
+        assert len(seen) == len(train_set) > 16
+        return padding, seen
+
+    random_padding, random_seen = epoch("padded")
+    grouped_padding, grouped_seen = epoch("grouped")
+    assert sorted(grouped_seen) == sorted(random_seen)  # every example once, either way
+    assert grouped_padding < random_padding / 2, (grouped_padding, random_padding)
