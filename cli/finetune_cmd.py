@@ -2,8 +2,8 @@
 
     querywright finetune [--workspace DIR] [--config FILE] [--base REF] [--max-steps N]
                          [--out DIR] [--name NAME] [--current REF] [--resume]
-                         [--eval-limit N] [--ollama auto|on|off] [--progress auto|bar|json|none]
-                         [--trust-workspace]
+                         [--eval-limit N] [--export auto|adapter|merged] [--ollama auto|on|off]
+                         [--progress auto|bar|json|none] [--trust-workspace]
 
 Without a GPU the defaults train a few LoRA steps of the built-in model on the CPU; with one,
 the backend is chosen from measurements. ``--progress json`` prints only JSON lines on stdout
@@ -47,6 +47,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--general", type=float, default=None, metavar="RATIO",
                         help="general SQL pairs replayed per workspace training pair, so the tune "
                              "does not forget (default 1.0; 0: none)")
+    parser.add_argument("--export", choices=("auto", "adapter", "merged"), default="auto",
+                        help="the new model as the base GGUF plus a LoRA GGUF (adapter), or the "
+                             "LoRA merged into one GGUF (merged); auto: adapter when the base is a "
+                             "GGUF (seconds, not a re-quantized copy), else merged")
     parser.add_argument("--ollama", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--ollama-host", default="http://127.0.0.1:11434")
     parser.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto")
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         workspace=args.workspace, config=args.config, base=args.base, max_steps=args.max_steps,
         out=args.out, name=args.name, current=args.current, resume=args.resume,
         eval_limit=args.eval_limit, synthetic=args.synthetic, public=args.public,
-        general=args.general,
+        general=args.general, export_mode=None if args.export == "auto" else args.export,
         ollama=args.ollama, ollama_host=args.ollama_host, progress=args.progress,
         stream=stdout if as_json else None, settings=settings)
 

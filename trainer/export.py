@@ -250,7 +250,8 @@ def build_files(options: ExportOptions, base: Path, staging: Path,
         if base.suffix == ".gguf":
             return base, adapter_gguf
         progress.update(2, message="converting the base model to GGUF")
-        return gguf.convert_model(base_dir, staging / "base.q8_0.gguf", "q8_0"), adapter_gguf
+        return gguf.convert_model(base_dir, staging / f"base.{options.quant}.gguf",
+                                  options.quant), adapter_gguf
     progress.update(1, message="merging the adapter into the base model")
     merged = merge_adapter(base_dir, options.adapter, staging / "hf")
     progress.update(2, message=f"converting to GGUF ({options.quant})")

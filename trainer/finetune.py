@@ -71,6 +71,7 @@ class FinetuneOptions:
     models_dir: Path | None = None  # model registry folder (default: the per-user cache)
     settings: Config | None = None  # the workspace's config, trust already applied (None: read it untrusted)
     overlap: bool | None = None  # score the current model while training (None: with a GPU)
+    export_mode: str | None = None  # "adapter" | "merged" (None: adapter when the base is a GGUF)
 
 
 @dataclass
@@ -166,7 +167,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     if not workspace.is_dir():
         raise TrainingError(f"workspace {workspace} is not a folder")
     base_ref = options.base or DEFAULT_BASE
-    backends.resolve_base(base_ref)  # fail now, not after the dataset, when it does not exist
+    base_path = backends.resolve_base(base_ref)  # fail now, not after the dataset, if it does not exist
     run_dir = (options.out or default_run_dir(workspace)).resolve()
     adapter = run_dir / "adapter"
     if options.resume and not (work_dir(adapter) / "checkpoints").is_dir():
@@ -210,7 +211,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     name = slug(options.name) if options.name else \
         f"{slug(workspace.name)}-sql-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
     export_options = ExportOptions(adapter=adapter, out=run_dir / "models" / name, name=name,
-                                   base=base_ref, ollama=options.ollama,
+                                   base=base_ref, mode=export_mode(base_path, options), ollama=options.ollama,
                                    ollama_host=options.ollama_host, overwrite=True,
                                    models_dir=options.models_dir)
     with stages.begin("export", 5) as progress:
@@ -239,6 +240,15 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
                          manifest=str(result.manifest), report=str(paths["markdown"]),
                          notes=notes)
     return FinetuneResult(result.ref, result.out, result.manifest, better, metrics, message, notes)
+
+
+def export_mode(base: Path, options: FinetuneOptions) -> str:
+    """How the new model is written: a GGUF base is kept as it is and the LoRA goes beside it
+    as a GGUF adapter (seconds; the base is neither merged nor re-quantized, and llama.cpp and
+    Ollama apply the adapter at load), a Hugging Face base is merged and converted."""
+    if options.export_mode is not None:
+        return options.export_mode
+    return "adapter" if base.suffix == ".gguf" else "merged"
 
 
 def overlap_eval(cuda: bool, options: FinetuneOptions) -> bool:

@@ -1,8 +1,8 @@
 """End to end on examples/shop with the real SmolLM2-135M: finetune → GGUF → served → manifest.
 
 A handful of LoRA steps on the CPU (the laptop defaults, fewer steps), evaluation of the base
-and the new model on a few test pairs, export to a q8_0 GGUF registered for the embedded
-engine (no Ollama server here), then a completion from the new model through the same
+and the new model on a few test pairs, export as the base GGUF plus a LoRA GGUF registered
+for the embedded engine (no Ollama server here), then a completion from the new model through the same
 ``open_completer`` the editor uses. A few minutes of CPU at most.
 """
 
@@ -63,7 +63,10 @@ def test_finetune_shop_end_to_end(tmp_path: Path) -> None:
     assert manifest["base"]["ref"] == "builtin:smollm2-135m"
     assert manifest["metrics"]["examples"] == 3 and manifest["metrics"]["train"]["steps"] == 2
     roles = {f["role"] for f in manifest["files"]}
-    assert {"gguf", "modelfile", "config", "report"} <= roles
+    assert {"gguf", "adapter-gguf", "modelfile", "config", "report"} <= roles
+    assert manifest["config"]["export"]["mode"] == "adapter"  # the GGUF base is kept as it is
+    [base_file] = [f for f in manifest["files"] if f["role"] == "gguf"]
+    assert base_file["sha256"] == manifest["base"]["sha256"]
     for entry in manifest["files"]:
         path = result.model_dir / entry["path"]
         assert sha256_file(path) == entry["sha256"] and path.stat().st_size == entry["bytes"]
