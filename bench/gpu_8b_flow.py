@@ -159,9 +159,9 @@ def machine() -> str:
 
 def markdown(record: dict) -> str:
     lines = [f"\n## A Llama-shaped 8B (random weights) through train → GGUF → Modelfile → served ({time.strftime('%Y-%m-%d %H:%M')})\n",
-             f"Machine: {record['machine']}. Command: `python bench/gpu_8b_flow.py run --out DIR --steps "
+             (f"Machine: {record['machine']}. Command: `python bench/gpu_8b_flow.py run --out DIR --steps "
              f"{record['steps']} --quant {record['quant']}`; here `python bench/gpu_8b_flow.py report DIR/flow.json --append` "
-             "(raw JSON: `bench/gpu/results/llama8b-flow.json`).\n",
+             "(raw JSON: `bench/gpu/results/llama8b-flow.json`).\n"),
              "| stage | command | seconds | exit |", "|---|---|---|---|"]
     for name, info in record["stages"].items():
         lines.append(f"| {name} | `{info.get('command', 'embedded llama.cpp: load base + adapter, 8 tokens')}` | "

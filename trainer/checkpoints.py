@@ -61,6 +61,17 @@ def find_checkpoint(config: TrainConfig, checkpoints: Path) -> str | None:
     raise first_problem
 
 
+def newest_complete(checkpoints: Path) -> str | None:
+    """The newest checkpoint that reads back whole, or None (no checkpoint, or none complete)."""
+    for path in reversed(checkpoint_folders(checkpoints)):
+        try:
+            check_checkpoint(path)
+        except TrainingError:
+            continue
+        return str(path)
+    return None
+
+
 def remove_incomplete(checkpoints: Path) -> list[str]:
     """Remove checkpoints that a failed save left unreadable; their names."""
     removed = []

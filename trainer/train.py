@@ -20,6 +20,7 @@ Multi-GPU (hf backends): ``accelerate launch --num_processes N -m querywright.cl
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import shutil
@@ -29,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ..server.errors import TrainingError
-from . import backends, lora_start
+from . import backends, lora_start, oom_retry
 from .checkpoints import (
     checkpoint_folders,
     find_checkpoint,
+    newest_complete,
     remove_incomplete,
     while_saving,
     write_failure,
@@ -64,6 +66,8 @@ class TrainResult:
     eval_losses: list[float] = field(default_factory=list)
     start_adapter: str | None = None  # the LoRA training continued from (None: a fresh one)
     best_step: int | None = None  # with early stopping: the step whose adapter was kept
+    batch_size: int | None = None  # the batch it ended at (smaller than asked after out-of-memory)
+    retries: list[dict[str, Any]] = field(default_factory=list)  # out-of-memory retries (oom_retry.Retry)
 
     def steady_tokens_per_second(self, skip: int = 5) -> float | None:
         """Tokens per second over steps after the first ``skip`` (compilation, warm-up)."""
@@ -219,14 +223,15 @@ def sft_arguments(config: TrainConfig, choice: backends.BackendChoice, output_di
 
 def make_trainer(config: TrainConfig, choice: backends.BackendChoice, model: Any, tokenizer: Any,
                  train_set: Any, eval_set: Any, checkpoints: Path,
-                 progress: Progress) -> tuple[Any, Any]:
-    """The SFTTrainer of a run and its step recorder (printing callbacks removed)."""
+                 progress: Progress, recorder: Any = None) -> tuple[Any, Any]:
+    """The SFTTrainer of a run and its step recorder (printing callbacks removed; ``recorder``:
+    keep recording into that one, as a retry at a smaller batch does)."""
     from transformers import EarlyStoppingCallback, PrinterCallback
     from trl import SFTTrainer
 
     dtype = backends.compute_dtype(choice, config)
     args = sft_arguments(config, choice, checkpoints, dtype, evaluate=eval_set is not None)
-    recorder = make_step_recorder(progress)
+    recorder = recorder or make_step_recorder(progress)
     callbacks: list[Any] = [recorder]
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
@@ -293,20 +298,49 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         eval_set, _ = build_dataset(read_pairs(config.eval_data), tokenizer, config.max_seq_length)
     trainer, recorder = make_trainer(config, choice, model, tokenizer, train_set, eval_set,
                                      checkpoints, progress)
+    starting = {name: p.detach().to("cpu", copy=True) for name, p in model.named_parameters()
+                if p.requires_grad}  # what a retry before the first checkpoint starts from
+
+    def attempt(batch: int, accumulation: int, resume: str | None) -> None:
+        nonlocal trainer, config
+        if (batch, accumulation) != (config.batch_size, config.gradient_accumulation_steps):
+            config = dataclasses.replace(config, batch_size=batch, gradient_accumulation_steps=accumulation)
+            trainer, _ = make_trainer(config, choice, model, tokenizer, train_set, eval_set,
+                                      checkpoints, progress, recorder)
+        trainer.train(resume_from_checkpoint=resume)
+
+    def restart(retry: oom_retry.Retry) -> None:
+        """Free what the failed attempt held; without a checkpoint, back to the starting weights."""
+        trainer.optimizer = trainer.lr_scheduler = None
+        model.zero_grad(set_to_none=True)
+        if retry.resume_from is None:
+            with torch.no_grad():
+                for name, p in model.named_parameters():
+                    if name in starting:
+                        p.copy_(starting[name])
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        progress.event("out-of-memory", batch_size=retry.batch_size,
+                       gradient_accumulation_steps=retry.gradient_accumulation_steps,
+                       resume_from=retry.resume_from, error=retry.error)
 
     # 4. train (the one boundary where library failures become TrainingError)
     if choice.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     started = time.monotonic()
+    retries: list[oom_retry.Retry] = []
     try:
-        trainer.train(resume_from_checkpoint=resume_from)
-    except torch.OutOfMemoryError as exc:
-        raise TrainingError(
-            f"out of GPU memory with batch_size={config.batch_size}, max_seq_length="
-            f"{config.max_seq_length}: lower them, or set gradient_checkpointing=on "
-            f"(checkpoints so far are kept under {checkpoints})"
-        ) from exc
+        _, retries = oom_retry.train_with_retries(
+            attempt, config.batch_size, config.gradient_accumulation_steps, resume_from,
+            lambda: newest_complete(checkpoints), restart)
     except (OSError, RuntimeError) as exc:
+        if oom_retry.is_out_of_memory(exc):
+            raise TrainingError(
+                f"out of GPU memory with batch_size={config.batch_size}, max_seq_length="
+                f"{config.max_seq_length}: lower max_seq_length, or set gradient_checkpointing=on "
+                f"(checkpoints so far are kept under {checkpoints})"
+            ) from exc
         if not while_saving(exc):
             raise
         removed = remove_incomplete(checkpoints)
@@ -330,6 +364,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         losses=recorder.losses, eval_losses=recorder.eval_losses,
         start_adapter=str(start.source) if start is not None else None,
         best_step=_step_of(trainer.state.best_model_checkpoint),
+        batch_size=config.batch_size, retries=[dataclasses.asdict(r) for r in retries],
     )
     if trainer.is_world_process_zero():
         staging = work / "final"
