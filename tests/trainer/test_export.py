@@ -161,6 +161,16 @@ def test_adapter_export_applies_on_the_base_gguf(converter: Path, adapter: Path,
     assert complete("tiny-lora", tmp_path / "registry")
 
 
+@pytest.mark.slow
+def test_adapter_export_writes_the_base_at_the_asked_type(converter: Path, adapter: Path,
+                                                          tmp_path: Path) -> None:
+    """A large base is converted once, as bf16 (no re-quantization), the LoRA beside it."""
+    result = export.export_model(options(adapter, tmp_path, mode="adapter", name="tiny-bf16",
+                                         quant="bf16"))
+    assert result.gguf.name == "base.bf16.gguf" and result.adapter_gguf is not None
+    assert complete("tiny-bf16", tmp_path / "registry")
+
+
 def test_export_to_a_reachable_ollama_uses_create_with_blobs(converter: Path, adapter: Path,
                                                               tmp_path: Path) -> None:
     """The stand-in Ollama server (tests/support) speaks Ollama's HTTP API; the client is real."""
