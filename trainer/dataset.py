@@ -30,6 +30,7 @@ from .records import Drops, Record, record_errors, write_json, write_jsonl
 log = logging.getLogger(__name__)
 
 SOURCES = ("harvest", "synthetic", "public", "spider", "general")
+WORKSPACE_DB = "workspace.sqlite"  # the rows the workspace's synthetic pairs were made on (their db_path)
 
 
 @dataclass
@@ -58,7 +59,8 @@ class DatasetSummary:
 
 
 def _workspace_records(workspace: Path, config: Config | None, synthetic: int, seed: int,
-                       summary: DatasetSummary, mode: Mode, synthesis: str = "questions") -> list[Record]:
+                       summary: DatasetSummary, mode: Mode, synthesis: str = "questions",
+                       db_file: Path | None = None) -> list[Record]:
     from .harvest import harvest
     from .synth import synthesize
 
@@ -81,7 +83,8 @@ def _workspace_records(workspace: Path, config: Config | None, synthetic: int, s
                 from .synth_questions import synthesize_questions
 
                 made = synthesize_questions(index.catalog, synthetic, sample=index.values if index.values else None, seed=seed,
-                                            schema_id=schema_id, on_pair=lambda done, total: bar.update(done))
+                                            schema_id=schema_id, on_pair=lambda done, total: bar.update(done),
+                                            db_file=db_file)
             else:
                 made = synthesize(index.catalog, synthetic, seed=seed, schema_id=schema_id,
                                   database_url=config.database_url, on_pair=lambda done, total: bar.update(done))
@@ -125,8 +128,9 @@ def build_dataset(
     })
     records: list[Record] = []
     if workspace is not None and (weights["harvest"] > 0 or weights["synthetic"] > 0):
+        out_dir.mkdir(parents=True, exist_ok=True)
         records.extend(_workspace_records(Path(workspace), config, synthetic if weights["synthetic"] > 0 else 0, seed, summary, progress,
-                                          synthesis))
+                                          synthesis, db_file=out_dir / WORKSPACE_DB))
     if schemas and weights["synthetic"] > 0:
         from .corpus import corpus_records
 

@@ -48,6 +48,8 @@ def load_records(path: str | Path) -> list[dict[str, Any]]:
                                 "(needs question, sql and schema)")
         row.setdefault("id", f"{source.stem}-{number}")
         row.setdefault("dialect", "sqlite")
+        if row.get("db_path"):  # relative to the dataset file's folder
+            row["db_path"] = str(source.parent / row["db_path"])
         records.append(row)
     return records
 

@@ -21,6 +21,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
@@ -135,8 +136,13 @@ def synthesize_questions(
     rows: int = 24,
     families: Iterable[str] | None = None,
     on_pair: Callable[[int, int], None] | None = None,
+    db_file: Path | None = None,
 ) -> SynthResult:
-    """Up to ``n`` question-shaped records over ``catalog`` (values from ``sample`` when given)."""
+    """Up to ``n`` question-shaped records over ``catalog`` (values from ``sample`` when given).
+
+    With ``db_file``, the database the pairs were made on (and return rows on) is written there
+    and each record names it (``db_path``: the file's name, relative to the dataset's folder),
+    so that evaluation runs the gold and the predicted SQL on those rows, not on new ones."""
     started = time.perf_counter()
     result = SynthResult()
     rng = random.Random(seed)
@@ -195,6 +201,9 @@ def synthesize_questions(
                 result.records.append(record)
                 if on_pair is not None:
                     on_pair(len(result.records), n)
+        if db_file is not None and result.records and db.save(db_file):
+            for record in result.records:
+                record["db_path"] = db_file.name
     finally:
         db.close()
     result.seconds = time.perf_counter() - started

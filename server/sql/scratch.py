@@ -26,6 +26,7 @@ rolled back, so writes leave no trace. Connections are in autocommit mode.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import sqlite3
@@ -469,6 +470,22 @@ class ScratchDB:
     def setup_sql(self) -> str:
         """SQLite statements that recreate this database (CREATE + INSERT)."""
         return "\n".join(self.statements)
+
+    def save(self, path: Path) -> bool:
+        """Write this database to the SQLite file ``path`` (replaced whole, never half-written);
+        False when it cannot be one file (tables in attached schemas)."""
+        attached = {str(row[1]) for row in self.conn.execute("PRAGMA database_list")}
+        if attached - {"main", "temp"}:
+            return False
+        partial = path.with_name(f".{path.name}.partial")
+        partial.unlink(missing_ok=True)
+        dest = sqlite3.connect(partial)
+        try:
+            self.conn.backup(dest)
+        finally:
+            dest.close()
+        os.replace(partial, path)
+        return True
 
     def close(self) -> None:
         self.conn.close()

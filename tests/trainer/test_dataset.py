@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from querywright.cli.main import main
 from querywright.server.errors import TrainingError
+from querywright.server.sql.scratch import database_for, run
 from querywright.trainer.dataset import build_dataset
+from querywright.trainer.eval import load_records
 from querywright.trainer.general import general_records, read_general
 from querywright.trainer.mixing import SPLITS, dedupe, leaks, parse_weights, split
 from querywright.trainer.public import write_rows
@@ -49,7 +51,17 @@ def test_ci_build_from_example_workspace(tmp_path: Path, public_file: Path) -> N
     assert written["dropped"]["public"]["near-duplicate"] == 1  # row 7 rewords row 5
     assert written["dropped"]["harvest"]["parse-error"] == 1  # the shop's mistakes.sql
     assert written["synthesis"]["execute_share"] == 1.0
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "test.jsonl", "train.jsonl", "validation.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "test.jsonl", "train.jsonl",
+                                                     "validation.jsonl", "workspace.sqlite"]
+    # the synthetic pairs name the rows they were made on, and their gold SQL returns rows there
+    test_records = [r for r in load_records(out / "test.jsonl") if r["source"] == "synthetic"]
+    assert test_records and all(Path(r["db_path"]) == out / "workspace.sqlite" for r in test_records)
+    for record in test_records:
+        conn = database_for(record)
+        try:
+            assert run(conn, record["sql"], record["dialect"]).rows, record["sql"]
+        finally:
+            conn.close()
 
 
 def test_split_by_schema_keeps_each_schema_in_one_split(tmp_path: Path, public_file: Path) -> None:
