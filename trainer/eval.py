@@ -17,6 +17,9 @@ through the same ``Completer`` backends the editor uses (embedded GGUF, Ollama, 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import multiprocessing
+import os
 import sqlite3
 import statistics
 from collections.abc import Sequence
@@ -212,19 +215,60 @@ async def _predict_all(ref: str, records: Sequence[dict[str, Any]], progress: Pr
     return outputs
 
 
+def _predict_chunk(ref: str, records: Sequence[dict[str, Any]],
+                   workspace: Path | None) -> list[tuple[str, float]]:
+    """One worker process's share (its own engine, loaded once per process)."""
+    return asyncio.run(_predict_all(ref, records, Progress("eval", None, mode="none"), workspace))
+
+
+def eval_workers(count: int, cores: int | None = None) -> int:
+    """Processes that predict at once: one engine per ``default_threads()`` cores, two cores
+    left to the rest (the trainer, the editor), at least 8 examples each; 1 on small machines.
+    llama.cpp spreads one small model's tokens badly over many threads, so several engines
+    use a many-core machine far better than one."""
+    from ..server.ai.embedded import default_threads
+
+    cores = cores or os.cpu_count() or 1
+    return max(1, min((cores - 2) // default_threads(cores), count // 8))
+
+
+def _predict_parallel(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
+                      workspace: Path | None, workers: int) -> list[tuple[str, float]]:
+    """Chunks of the records over ``workers`` processes, in order; progress per chunk."""
+    size = max(1, min(16, len(records) // (workers * 2) or 1))
+    chunks = [records[i:i + size] for i in range(0, len(records), size)]
+    context = multiprocessing.get_context("spawn")  # never fork a process that holds CUDA
+    done = 0
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_predict_chunk, ref, list(chunk), workspace) for chunk in chunks]
+        for future in concurrent.futures.as_completed(futures):
+            future.result()  # the first failure stops the evaluation
+            done += len(chunks[futures.index(future)])
+            progress.update(done, model=ref)
+        return [output for future in futures for output in future.result()]
+
+
 def evaluate_model(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
                    timeout_s: float = metrics.DEFAULT_TIMEOUT_S,
-                   workspace: Path | None = None) -> ModelResult:
+                   workspace: Path | None = None, workers: int | None = None) -> ModelResult:
     """Predict and score every record with model ``ref``; a model that cannot be opened or
-    fails mid-way gives a result whose ``error`` says why (the other models still run)."""
+    fails mid-way gives a result whose ``error`` says why (the other models still run).
+    ``workers``: prediction processes (None: ``eval_workers``; greedy decoding gives the same
+    outputs either way)."""
     from ..server.ai.embedded import release_engines
 
     progress.set_total(len(records))
     progress.step = 0
+    workers = eval_workers(len(records)) if workers is None else workers
     try:
-        outputs = asyncio.run(_predict_all(ref, records, progress, workspace))
+        if workers > 1:
+            outputs = _predict_parallel(ref, records, progress, workspace, workers)
+        else:
+            outputs = asyncio.run(_predict_all(ref, records, progress, workspace))
     except QuerywrightError as exc:  # boundary: one model's failure is reported, not fatal
         return ModelResult(ref, error=str(exc))
+    except concurrent.futures.process.BrokenProcessPool as exc:  # a worker died (memory, signal)
+        return ModelResult(ref, error=f"an evaluation process died: {exc}")
     finally:
         release_engines()
     result = ModelResult(ref)

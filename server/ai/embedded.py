@@ -58,11 +58,11 @@ class EngineKey:
     n_threads: int
 
 
-def default_threads() -> int:
-    """Half the cores, at most 4: the editor, the language server and the user's other
-    work share the CPU, and llama.cpp threads that wait for a busy core stall every token
-    (measured on 2 shared cores: 1 thread 20 tokens/s, 2 threads 2 tokens/s)."""
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+def default_threads(cores: int | None = None) -> int:
+    """Half the cores (``cores``, default this machine's), at most 4: the editor, the language
+    server and the user's other work share the CPU, and llama.cpp threads that wait for a busy
+    core stall every token (measured on 2 shared cores: 1 thread 20 tokens/s, 2 threads 2)."""
+    return max(1, min(4, (cores or os.cpu_count() or 2) // 2))
 
 
 class Engine:

@@ -186,3 +186,32 @@ def test_real_model_end_to_end(tmp_path: Path) -> None:
     summary = result.summary()
     assert summary["executed"] == 2 and 0.0 <= summary["execution_accuracy"] <= 1.0
     assert (tmp_path / "out" / "report.md").is_file()
+
+
+def test_eval_workers_use_a_many_core_machine_and_spare_a_small_one() -> None:
+    from querywright.trainer.eval import eval_workers
+
+    assert eval_workers(108, cores=16) == 3  # 3 engines x 4 threads, 2 cores spare
+    assert eval_workers(108, cores=2) == 1 and eval_workers(108, cores=4) == 1
+    assert eval_workers(12, cores=64) == 1  # too few examples to share
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_parallel_workers_give_the_sequential_predictions(tmp_path: Path) -> None:
+    from querywright.trainer.progress import Progress
+
+    examples = evaluation.load_examples(data=str(records_file(tmp_path))) * 3
+    seen: list[int] = []
+
+    class Counting(Progress):
+        def update(self, step: int, **fields: object) -> None:
+            seen.append(step)
+
+    one = evaluation.evaluate_model("builtin:smollm2-135m", examples,
+                                    Progress("eval", None, mode="none"), workers=1)
+    two = evaluation.evaluate_model("builtin:smollm2-135m", examples,
+                                    Counting("eval", None, mode="none"), workers=2)
+    assert one.error is None and two.error is None
+    assert [e.predicted for e in two.examples] == [e.predicted for e in one.examples]
+    assert seen and seen[-1] == len(examples)  # progress per finished chunk, up to all
