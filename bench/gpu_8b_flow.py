@@ -7,7 +7,9 @@ where an Ollama binary is installed).
 
 ``run`` (on the GPU machine) builds the model from Llama-3.1-8B's shape with random weights
 (``bench/gpu/models.py``: speed, memory and mechanics are those of real weights; its answers
-are noise), then runs the product's own commands on a Sakila workspace:
+are noise) and the built-in model's tokenizer, its embedding sized to that tokenizer (49,152
+rows, not Llama 3's 128,256: llama.cpp refuses a GGUF whose vocabulary is far smaller than its
+embedding; 7.5B parameters), then runs the product's own commands on a Sakila workspace:
 ``querywright dataset build``, ``querywright train --base MODEL`` (``backend = auto``,
 ``batch_size = auto``), ``querywright export --mode adapter --quant Q`` (the base to GGUF once,
 the LoRA as a GGUF adapter, the Modelfile), then loads base + adapter in the embedded llama.cpp
@@ -102,7 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return code
 
     if not stage(record, "model", [sys.executable, str(REPO / "bench" / "gpu" / "models.py"),
-                                   "llama-8b", "--tokenizer", str(tokenizer), "--dest", str(model_dir)],
+                                   "llama-8b", "--tokenizer", str(tokenizer), "--tokenizer-vocab",
+                                   "--dest", str(model_dir)],
                  out / "model.log"):
         return finish(1)
     workspace = make_workspace(CORPUS / "sakila-postgres.sql", CORPUS / "sakila-postgres-data.sql")
@@ -189,7 +192,7 @@ def main() -> int:
     run = sub.add_parser("run")
     run.add_argument("--out", type=Path, required=True, help="small results (flow.json, logs)")
     run.add_argument("--work", type=Path, default=Path("/tmp/qw-8b-flow"), help="the large files")
-    run.add_argument("--steps", type=int, default=30)
+    run.add_argument("--steps", type=int, default=20)
     run.add_argument("--quant", default="bf16", help="the base GGUF's type (bf16: a copy, no re-quantization)")
     run.add_argument("--tokenizer", type=Path)
     rep = sub.add_parser("report")

@@ -24,13 +24,19 @@ SHAPES = {
 }
 
 
-def build_random(shape: str, tokenizer_dir: Path, dest: Path) -> None:
+def build_random(shape: str, tokenizer_dir: Path, dest: Path, tokenizer_vocab: bool = False) -> None:
+    """``tokenizer_vocab``: embedding rows for the tokenizer's tokens only. llama.cpp refuses a
+    GGUF whose vocabulary (these tokens, padded) is far smaller than the embedding, so a model
+    that is to be served takes its vocabulary size from the tokenizer it is given."""
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    shape_args = dict(SHAPES[shape])
+    if tokenizer_vocab:
+        shape_args["vocab_size"] = len(tokenizer)
     config = LlamaConfig(max_position_embeddings=8192, bos_token_id=tokenizer.bos_token_id,
-                         eos_token_id=tokenizer.eos_token_id, **SHAPES[shape])
+                         eos_token_id=tokenizer.eos_token_id, **shape_args)
     torch.manual_seed(0)
     with torch.device("cuda"):
         model = LlamaForCausalLM(config).to(torch.bfloat16)
@@ -51,6 +57,8 @@ def main() -> None:
     parser.add_argument("--dest", type=Path, required=True)
     parser.add_argument("--gguf", type=Path)
     parser.add_argument("--tokenizer", type=Path)
+    parser.add_argument("--tokenizer-vocab", action="store_true",
+                        help="as many embedding rows as the tokenizer has tokens (to serve the GGUF)")
     args = parser.parse_args()
     if (args.dest / "config.json").is_file():
         return
@@ -58,7 +66,7 @@ def main() -> None:
     if args.model == "smollm2":
         convert_gguf(args.gguf, args.dest)
     else:
-        build_random(args.model, args.tokenizer, args.dest)
+        build_random(args.model, args.tokenizer, args.dest, args.tokenizer_vocab)
     print(f"prepared {args.model} in {time.monotonic() - started:.1f}s at {args.dest}")
 
 
