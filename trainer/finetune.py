@@ -5,8 +5,9 @@ The run folder (``--out``, default ``~/.cache/querywright/runs/<workspace>``) ho
 adapter is complete, so ``--resume`` continues an interrupted run), ``eval/`` (report) and
 ``models/<name>/`` (the exported model; its manifest is written last). The model to beat
 (``current``, by default the base) is evaluated on the test split before the export, the new
-model after it; ``better`` says whether the new one wins on execution accuracy (valid-SQL
-rate breaks a tie). Training continues the base's own adapter (``init_adapter=auto``: for the
+model after it; ``better`` says whether the new one wins on execution accuracy, paired
+example by example (``verdict``: more held-out examples right only with it than only with the
+current model, by a one-sided sign test at p <= 0.1; one lucky example does not switch). Training continues the base's own adapter (``init_adapter=auto``: for the
 default ``builtin:smollm2-135m``, the shipped general SQL adapter) and replays general SQL
 pairs beside the workspace's (``general``, one per workspace pair by default), so the tune
 gains on the repo without forgetting what the general tune knew. Without a GPU the defaults are a handful of LoRA steps on the CPU, and
@@ -21,18 +22,22 @@ covers (``start`` and ``weight``, in percent), then the stage's own ``progress``
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..server.config import Config
 from ..server.errors import TrainingError
 from .progress import Progress
 from .train_config import AUTO_BATCH
+
+if TYPE_CHECKING:
+    from .eval import ModelResult
 
 DEFAULT_BASE = "builtin:smollm2-135m"
 STAGES: tuple[tuple[str, int], ...] = (("dataset", 5), ("train", 55), ("eval-current", 10),
@@ -123,14 +128,40 @@ def train_settings(options: FinetuneOptions, data: Path, validation: Path | None
     return load_config(options.config, values)
 
 
-def better_than(tuned: dict[str, Any], current: dict[str, Any] | None) -> bool:
-    """Whether the tuned model's figures beat the current model's."""
-    if current is None or current.get("error"):
-        return not tuned.get("error")
-    if tuned.get("error"):
-        return False
-    key = (tuned.get("execution_accuracy") or 0.0, tuned.get("valid_rate") or 0.0)
-    return key > (current.get("execution_accuracy") or 0.0, current.get("valid_rate") or 0.0)
+SWITCH_P = 0.1  # the new model must win the paired sign test at this level
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Tuned vs current on the same held-out examples, paired."""
+
+    better: bool
+    wins: int  # examples right with the tuned model only
+    losses: int  # examples right with the current model only
+    p_value: float  # one-sided sign test: wins this many of wins + losses by chance
+    why: str
+
+
+def verdict(tuned: ModelResult, current: ModelResult) -> Verdict:
+    """Whether the tuned model beats the current one: more held-out examples that only it gets
+    right than the other way round, and not by chance (one-sided sign test on the discordant
+    pairs, p <= SWITCH_P). Overall rates can differ by one lucky example; the pairs say whether
+    the difference is the tune's. A current model that could not be scored loses to any tuned
+    model that could."""
+    if current.error:
+        ok = not tuned.error
+        return Verdict(ok, 0, 0, 0.0 if ok else 1.0, f"the current model could not be scored: {current.error}")
+    if tuned.error:
+        return Verdict(False, 0, 0, 1.0, f"the new model could not be scored: {tuned.error}")
+    right = {e.id: bool(e.execution) for e in current.examples}
+    wins = sum(1 for e in tuned.examples if e.execution and not right.get(e.id, False))
+    losses = sum(1 for e in tuned.examples if not e.execution and right.get(e.id, False))
+    n = wins + losses
+    p_value = sum(math.comb(n, k) for k in range(wins, n + 1)) / 2**n if n else 1.0
+    better = wins > losses and p_value <= SWITCH_P
+    why = (f"{wins} held-out examples right only with the new model, {losses} only with the "
+           f"current one (sign test p = {p_value:.2f}; switching needs p <= {SWITCH_P:g})")
+    return Verdict(better, wins, losses, round(p_value, 4), why)
 
 
 class Stages:
@@ -222,19 +253,22 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
         tuned = evaluate_model(served, records, progress, workspace=workspace)
     tuned.model = name
     paths = write_report([current, tuned], run_dir / "eval", title=f"{current_ref} vs {name}")
-    better = better_than(tuned.summary(), current.summary())
+    judged = verdict(tuned, current)
+    better = judged.better
     metrics = {"examples": len(records), "current": current.summary(), "tuned": tuned.summary(),
-               "better": better, "train": {"steps": trained.steps, "loss": trained.final_loss,
-                                           "seconds": trained.train_seconds}}
+               "better": better, "wins": judged.wins, "losses": judged.losses,
+               "p_value": judged.p_value,
+               "train": {"steps": trained.steps, "loss": trained.final_loss,
+                         "seconds": trained.train_seconds}}
     export_options.metrics = metrics
     export_options.data = {"summary": summary.to_json(), "train": str(train_file),
                            "test": str(test_file)}
     export_options.extra_files = [(paths["markdown"], "report"), (paths["plot"], "report")]
     with stages.begin("register", 5) as progress:
         result = finish(export_options, staged, progress)
-    verdict = "better than" if better else "not better than"
+    verdict_text = "better than" if better else "not better than"
     message = (f"{result.ref}: execution accuracy {_pct(tuned.summary())} vs "
-               f"{_pct(current.summary())} for {current_ref} ({verdict} it)")
+               f"{_pct(current.summary())} for {current_ref} ({verdict_text} it: {judged.why})")
     notes = [*result.notes, *([] if cuda else [cpu_note(trained.steps, len(records), trained.start_adapter is not None)])]
     stages.overall.event("done", model=result.ref, better=better, message=message,
                          manifest=str(result.manifest), report=str(paths["markdown"]),

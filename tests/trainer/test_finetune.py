@@ -10,6 +10,7 @@ import pytest
 from querywright.cli.main import main
 from querywright.server.errors import TrainingError
 from querywright.trainer import finetune
+from querywright.trainer.eval import ExampleResult, ModelResult
 from querywright.trainer.finetune import FinetuneOptions
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -20,25 +21,35 @@ def shop(tmp_path: Path) -> Path:
     return Path(shutil.copytree(EXAMPLE, tmp_path / "shop"))
 
 
+def scored(name: str, right: str, error: str | None = None) -> ModelResult:
+    """A model's result over examples e0, e1, ...: ``right`` says which were right ("1"/"0")."""
+    return ModelResult(name, [ExampleResult(f"e{i}", "q", "SELECT 1", "SELECT 1", True, False,
+                                            flag == "1", [], 1.0) for i, flag in enumerate(right)],
+                       error=error)
+
+
 @pytest.mark.parametrize(
-    ("tuned", "current", "better"),
+    ("tuned", "current", "better", "wins", "losses"),
     [
-        ({"execution_accuracy": 0.5, "valid_rate": 0.9}, {"execution_accuracy": 0.4,
-                                                          "valid_rate": 1.0}, True),
-        ({"execution_accuracy": 0.4, "valid_rate": 0.9}, {"execution_accuracy": 0.4,
-                                                          "valid_rate": 0.8}, True),  # tie-break
-        ({"execution_accuracy": 0.4, "valid_rate": 0.8}, {"execution_accuracy": 0.4,
-                                                          "valid_rate": 0.8}, False),  # equal
-        ({"execution_accuracy": 0.2, "valid_rate": 1.0}, {"execution_accuracy": 0.4,
-                                                          "valid_rate": 0.5}, False),
-        ({"execution_accuracy": 0.0}, {"error": "no Ollama server"}, True),  # current is down
-        ({"error": "cannot load"}, {"execution_accuracy": 0.1}, False),
-        ({"execution_accuracy": None, "valid_rate": 0.5}, {"execution_accuracy": 0.0,
-                                                           "valid_rate": 0.4}, True),
+        ("1111000000", "0000000000", True, 4, 0),  # 4 of 4 discordant: p = 0.06
+        ("1110000000", "0000000000", False, 3, 0),  # 3 of 3: p = 0.125, could be luck
+        ("0100000000", "0000000000", False, 1, 0),  # one lucky example never switches
+        ("1111110000", "1100001100", False, 4, 2),  # more right overall, not clearly
+        ("1111111100", "0000000011", True, 8, 2),  # p = 0.055
+        ("0000000000", "1111000000", False, 0, 4),
     ],
 )
-def test_better_than(tuned: dict, current: dict, better: bool) -> None:
-    assert finetune.better_than(tuned, current) is better
+def test_verdict_is_a_paired_sign_test(tuned: str, current: str, better: bool, wins: int,
+                                       losses: int) -> None:
+    judged = finetune.verdict(scored("new", tuned), scored("current", current))
+    assert (judged.better, judged.wins, judged.losses) == (better, wins, losses)
+    assert f"{wins} held-out examples right only with the new model" in judged.why
+
+
+def test_verdict_when_a_model_cannot_be_scored() -> None:
+    down = scored("current", "", error="no Ollama server")
+    assert finetune.verdict(scored("new", "0"), down).better  # the current one is down
+    assert not finetune.verdict(scored("new", "", error="cannot load"), scored("current", "0")).better
 
 
 def test_cpu_defaults_yield_to_the_config_file_and_flags(tmp_path: Path) -> None:
