@@ -190,7 +190,7 @@ def _pick_measured(config: TrainConfig, params: int, free: int, table: dict[str,
     return None
 
 
-AUTO_BATCHES = (4, 8, 16, 32, 64, 128)
+AUTO_BATCHES = (4, 8, 16, 32, 64, 128, 256)
 MIN_STEPS_PER_EPOCH = 32
 PROVISIONAL_BATCH = 32  # what the backend is chosen for while the batch is still "auto"
 
