@@ -110,7 +110,7 @@ def test_auto_batch_fits_the_free_memory_and_leaves_steps_per_epoch() -> None:
     settings = config(batch_size="auto", max_seq_length=1024)
     assert settings.batch_size == 0  # "auto"
     big, why = auto_batch_size(gpu, settings, 10**9, 140 * GIB, examples=100_000, table=two_points)
-    assert big == 128 and "predicted peak" in why
+    assert big == 256 and "predicted peak" in why  # about 111 GiB of the 119 allowed
     small, _ = auto_batch_size(gpu, settings, 10**9, 40 * GIB, examples=100_000, table=two_points)
     assert small == 64  # 128 x 1024 tokens would need about 56 GiB
     few, why = auto_batch_size(gpu, settings, 10**9, 140 * GIB, examples=1_500, table=two_points)
