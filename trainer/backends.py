@@ -14,6 +14,7 @@ before transformers, so ``run_training`` calls ``import_unsloth_first`` before a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import importlib.util
@@ -96,11 +97,31 @@ def gguf_cache_dir() -> Path:
     return cache_dir() / "hf"
 
 
+TOKENIZER_SOURCE = "querywright-tokenizer-source.json"  # in a folder whose tokenizer came from a GGUF
+
+
+def tokenizer_source(folder: Path) -> Path | None:
+    """The GGUF that ``folder``'s tokenizer files were rebuilt from (``TOKENIZER_SOURCE``, which
+    :func:`materialize_gguf` writes and which a folder derived from it keeps), if it still exists.
+    A GGUF converted from such a folder must carry that GGUF's tokenizer, not the rebuilt one
+    (``gguf.adopt_tokenizer``): llama.cpp rejects requests to the rebuilt one."""
+    try:
+        path = Path(json.loads((folder / TOKENIZER_SOURCE).read_text())["gguf"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return path if path.is_file() else None
+
+
 def materialize_gguf(gguf_path: Path, cache: Path | None = None) -> Path:
-    """A Hugging Face folder holding ``gguf_path`` dequantized to bf16; built once, atomically."""
+    """A Hugging Face folder holding ``gguf_path`` dequantized to bf16; built once, atomically.
+    The folder names its source GGUF (``TOKENIZER_SOURCE``)."""
     stat = gguf_path.stat()
     target = (cache or gguf_cache_dir()) / f"{gguf_path.stem}-{stat.st_size}"
+    marker = {"gguf": str(gguf_path.resolve())}
     if (target / "config.json").is_file():
+        if tokenizer_source(target) is None:  # a folder cached before the marker existed
+            with contextlib.suppress(OSError):
+                (target / TOKENIZER_SOURCE).write_text(json.dumps(marker) + "\n")
         return target
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -115,6 +136,7 @@ def materialize_gguf(gguf_path: Path, cache: Path | None = None) -> Path:
             model.hf_quantizer.remove_quantization_config(model)
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        (tmp / TOKENIZER_SOURCE).write_text(json.dumps(marker) + "\n")
         os.replace(tmp, target)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise TrainingError(f"cannot read base model {gguf_path}: {exc}") from exc

@@ -108,6 +108,14 @@ def base_folder(base: Path) -> Path:
     return backends.materialize_gguf(base) if base.suffix == ".gguf" else base
 
 
+def tokenizer_donor(base: Path) -> Path | None:
+    """The GGUF whose tokenizer a conversion of ``base`` must carry: ``base`` when it is a GGUF,
+    else the GGUF its folder's tokenizer was rebuilt from (``backends.tokenizer_source``)."""
+    from . import backends
+
+    return base if base.suffix == ".gguf" else backends.tokenizer_source(base)
+
+
 def merge_adapter(base_dir: Path, adapter: Path, out_dir: Path) -> Path:
     """The base weights with the LoRA update folded in (bf16), with the base's tokenizer."""
     import torch
@@ -250,8 +258,10 @@ def build_files(options: ExportOptions, base: Path, staging: Path,
         if base.suffix == ".gguf":
             return base, adapter_gguf
         progress.update(2, message="converting the base model to GGUF")
-        return gguf.convert_model(base_dir, staging / f"base.{options.quant}.gguf",
-                                  options.quant), adapter_gguf
+        converted = gguf.convert_model(base_dir, staging / f"base.{options.quant}.gguf", options.quant)
+        if (donor := tokenizer_donor(base)) is not None:
+            gguf.adopt_tokenizer(converted, donor)
+        return converted, adapter_gguf
     progress.update(1, message="merging the adapter into the base model")
     merged = merge_adapter(base_dir, options.adapter, staging / "hf")
     progress.update(2, message=f"converting to GGUF ({options.quant})")
@@ -259,8 +269,8 @@ def build_files(options: ExportOptions, base: Path, staging: Path,
     direct = options.quant in gguf.CONVERTER_TYPES
     converted = gguf.convert_model(merged, target if direct else
                                    staging / f"{options.name}.f16.gguf", options.quant if direct else "f16")
-    if base.suffix == ".gguf":
-        gguf.adopt_tokenizer(converted, base)
+    if (donor := tokenizer_donor(base)) is not None:
+        gguf.adopt_tokenizer(converted, donor)
     if not direct:
         gguf.quantize(converted, target, options.quant)
         converted.unlink()

@@ -42,6 +42,10 @@ def build_random(shape: str, tokenizer_dir: Path, dest: Path, tokenizer_vocab: b
         model = LlamaForCausalLM(config).to(torch.bfloat16)
     model.save_pretrained(dest, max_shard_size="20GB")
     tokenizer.save_pretrained(dest)
+    from querywright.trainer.backends import TOKENIZER_SOURCE
+
+    if (tokenizer_dir / TOKENIZER_SOURCE).is_file():  # the tokenizer was rebuilt from a GGUF
+        shutil.copy(tokenizer_dir / TOKENIZER_SOURCE, dest / TOKENIZER_SOURCE)
 
 
 def convert_gguf(gguf: Path, dest: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,36 @@ def test_a_model_file_is_not_read_as_a_lora(spm_llama: Path, converter: Path, tm
     model_file = gguf.convert_model(spm_llama, tmp_path / "m.gguf", outtype="f32")
     with pytest.raises(TrainingError, match="not a LoRA adapter GGUF"):
         read_gguf_lora(model_file, n_head=4, n_kv_head=2)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_model_built_on_the_builtin_tokenizer_exports_and_serves(converter: Path,
+                                                                   tmp_path: Path) -> None:
+    """The large-model flow in miniature: a new Llama-shaped model with the built-in model's
+    tokenizer (rebuilt from its GGUF), a LoRA, the base converted to GGUF beside the adapter,
+    then a completion. The converted GGUF carries the source GGUF's tokenizer: with the rebuilt
+    one, llama.cpp loads the model and then rejects every request."""
+    import torch
+    from querywright.server.ai.models import SMOLLM2_135M, pull_model
+    from querywright.trainer.backends import TOKENIZER_SOURCE, materialize_gguf, resolve_base
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    pull_model(SMOLLM2_135M)
+    source = materialize_gguf(resolve_base("builtin:smollm2-135m"), cache=tmp_path / "cache")
+    assert (source / TOKENIZER_SOURCE).is_file()
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False)).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    shutil.copy(source / TOKENIZER_SOURCE, base / TOKENIZER_SOURCE)
+    lora = tmp_path / "lora"
+    nonzero_lora(base, seed=2).save_pretrained(lora)
+    result = export.export_model(options(lora, tmp_path, mode="adapter", name="mini-8b",
+                                         quant="bf16", base=str(base)))
+    assert result.gguf.name == "base.bf16.gguf" and result.adapter_gguf is not None
+    assert complete("mini-8b", tmp_path / "registry")  # served, not only loaded
