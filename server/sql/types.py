@@ -29,13 +29,14 @@ is not: no column ``id`` is a date), so most statements cost a walk of their tre
 from __future__ import annotations
 
 import functools
+import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
+from sqlglot.errors import SchemaError, SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
@@ -47,6 +48,7 @@ from .issues import Issue
 if TYPE_CHECKING:
     from .checks import Context
 
+log = logging.getLogger(__name__)
 DT = exp.DataType.Type
 TEMPORAL = frozenset({DT.DATE, DT.DATETIME, DT.TIME, DT.TIMETZ, DT.TIMESTAMP, DT.TIMESTAMPTZ, DT.TIMESTAMPLTZ, DT.TIMESTAMPNTZ})
 TEXT = frozenset({DT.TEXT, DT.VARCHAR, DT.CHAR, DT.NCHAR, DT.NVARCHAR, DT.BPCHAR})
@@ -110,8 +112,14 @@ class CatalogTypes:
                 for table in catalog:
                     if names.count(table.name) > 1:
                         continue  # which one a name means is the search path's business: no types
+                    if not table.name or not table.columns:
+                        continue  # a view or table whose columns are unknown: nothing to type
                     mapping[table.name] = {c.name: _type_sql(c.type or "", self.dialect) for c in table.columns.values()}
-            self._schema = MappingSchema(mapping, dialect=self.dialect, normalize=True)
+            try:
+                self._schema = MappingSchema(mapping, dialect=self.dialect, normalize=True)
+            except SchemaError as exc:  # a shape sqlglot refuses: no types, never a crash
+                log.debug("no column types for this catalog: %s", exc)
+                self._schema = MappingSchema({}, dialect=self.dialect)
         return self._schema
 
 

@@ -182,3 +182,17 @@ def test_duckdb_rejected(sql: str, duckdb_catalog: Catalog) -> None:
 @pytest.mark.parametrize("sql", DUCKDB_ACCEPTED)
 def test_duckdb_accepted(sql: str, duckdb_catalog: Catalog) -> None:
     assert _codes(sql, duckdb_catalog) == []
+
+
+def test_a_table_without_known_columns_does_not_stop_the_type_rule() -> None:
+    """A schema slice can hold a table whose columns are unknown (a view over a missing table,
+    ``CREATE TABLE t ()``): it gets no types, and the other tables' checks still run."""
+    from querywright.server.sql.replay import apply_ops
+    from querywright.server.sql.workspace import parse_schema_text
+
+    catalog = Catalog(dialect="postgres")
+    ddl = ("CREATE TABLE empty_one ();\nCREATE VIEW v AS SELECT * FROM missing;\n"
+           "CREATE TABLE film (film_id INT, title TEXT, last_update TIMESTAMP);")
+    apply_ops(catalog, parse_schema_text(ddl, "schema.sql", "postgres").ops)
+    issues = check_text("SELECT AVG(last_update) FROM film;", catalog)
+    assert [i.code for i in issues] == ["type-mismatch"]
