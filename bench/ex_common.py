@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -105,6 +107,20 @@ def summarize(rows: Sequence[dict[str, object]]) -> dict[str, object]:
         "breakdown": {label: counts[label] for label in LABELS if counts[label]},
         "rows": list(rows),
     }
+
+
+def gpu_machine() -> str:
+    """``x86_64, 16 cores, NVIDIA H200, Python 3.12.3``: the machine a training bench ran on,
+    with its GPU when torch sees one."""
+    gpu = ""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f", {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
 
 
 def make_workspace(ddl: Path, data: Path) -> Path:

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from ex_common import REPO, append, make_workspace
+from ex_common import REPO, append, gpu_machine, make_workspace
 
 CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
 
@@ -63,7 +61,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         stages[current[0]] = round(total - current[1], 2)
     record: dict = {"command": " ".join(["querywright finetune --workspace sakila", *extra]),
                     "returncode": proc.returncode, "total_s": round(total, 1), "stages_s": stages,
-                    "result": done, "machine": machine()}
+                    "result": done, "machine": gpu_machine()}
     for name, source in (("dataset-summary.json", run_dir / "data" / "summary.json"),
                          ("train_result.json", run_dir / "adapter" / "train_result.json")):
         if source.is_file():
@@ -84,18 +82,6 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     shutil.rmtree(workspace, ignore_errors=True)
     print(json.dumps({k: record[k] for k in ("returncode", "total_s", "stages_s")}))
     return proc.returncode
-
-
-def machine() -> str:
-    gpu = ""
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            gpu = f", {torch.cuda.get_device_name(0)}"
-    except ImportError:
-        pass
-    return f"{platform.machine()}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
 
 
 def markdown(record: dict) -> str:

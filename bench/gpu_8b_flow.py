@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from ex_common import REPO, append, make_workspace
+from ex_common import REPO, append, gpu_machine, make_workspace
 
 CORPUS = REPO / "tests" / "sql" / "fixtures" / "corpus"
 CLI = [sys.executable, "-m", "querywright.cli.main"]
@@ -94,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     work: Path = args.work
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    record: dict = {"machine": machine(), "steps": args.steps, "quant": args.quant, "stages": {}}
+    record: dict = {"machine": gpu_machine(), "steps": args.steps, "quant": args.quant, "stages": {}}
     model_dir, data_dir, adapter, export = (work / "llama-8b", work / "data", work / "adapter",
                                             work / "export")
     tokenizer = tokenizer_folder(work, args.tokenizer)
@@ -146,18 +144,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                                         str(export / "Modelfile")], out / "ollama.log")
     shutil.rmtree(workspace, ignore_errors=True)
     return finish(0)
-
-
-def machine() -> str:
-    gpu = ""
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            gpu = f", {torch.cuda.get_device_name(0)}"
-    except ImportError:
-        pass
-    return f"{platform.machine()}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
 
 
 def markdown(record: dict) -> str:

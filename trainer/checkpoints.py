@@ -45,20 +45,16 @@ def find_checkpoint(config: TrainConfig, checkpoints: Path) -> str | None:
     found = checkpoint_folders(checkpoints)
     if not found:
         raise TrainingError(f"--resume: no checkpoint under {checkpoints}")
-    first_problem: TrainingError | None = None
-    for path in reversed(found):
-        try:
-            check_checkpoint(path)
-        except TrainingError as exc:
-            first_problem = first_problem or exc
-            continue
-        for newer in found[found.index(path) + 1:]:
-            log.warning("skipping the incomplete checkpoint %s (the run stopped while "
-                        "saving it); resuming from %s", newer.name, path.name)
-            shutil.rmtree(newer, ignore_errors=True)
-        return str(path)
-    assert first_problem is not None
-    raise first_problem
+    complete = newest_complete(checkpoints)
+    if complete is None:
+        check_checkpoint(found[-1])  # raises: the newest one's problem is the error
+        raise AssertionError("unreachable: the newest checkpoint checked complete")
+    path = Path(complete)
+    for newer in found[found.index(path) + 1:]:
+        log.warning("skipping the incomplete checkpoint %s (the run stopped while "
+                    "saving it); resuming from %s", newer.name, path.name)
+        shutil.rmtree(newer, ignore_errors=True)
+    return complete
 
 
 def newest_complete(checkpoints: Path) -> str | None:
