@@ -240,10 +240,11 @@ def _predict_parallel(ref: str, records: Sequence[dict[str, Any]], progress: Pro
     context = multiprocessing.get_context("spawn")  # never fork a process that holds CUDA
     done = 0
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [pool.submit(_predict_chunk, ref, list(chunk), workspace) for chunk in chunks]
+        futures = {pool.submit(_predict_chunk, ref, list(chunk), workspace): len(chunk)
+                   for chunk in chunks}  # in submission order
         for future in concurrent.futures.as_completed(futures):
             future.result()  # the first failure stops the evaluation
-            done += len(chunks[futures.index(future)])
+            done += futures[future]
             progress.update(done, model=ref)
         return [output for future in futures for output in future.result()]
 
