@@ -39,25 +39,13 @@ from ex_common import (
 )
 from querywright.server.ai.ask import ask
 from querywright.server.ai.refs import BackendConfig, open_completer
-from querywright.server.sql.catalog import Catalog
-from querywright.server.sql.scratch import ScratchDB, run
-from querywright.server.sql.values import SeedFile, ValueSample
+from querywright.server.sql.scratch import ScratchDB, run, value_sample
+from querywright.server.sql.values import ValueSample
 from querywright.trainer import metrics
 from querywright.trainer.spider import SpiderDatabase, load_spider
 
 DEFAULT_SPIDER = REPO.parent / "shared" / "data" / "spider"
 DIALECT = "sqlite"
-
-
-def value_sample(db: ScratchDB, catalog: Catalog) -> ValueSample:
-    """The scratch database's rows as the value sample of a workspace's seed data."""
-    seed = SeedFile("<generated rows>")
-    for key in db.tables:
-        table = catalog.tables[key]
-        names = [c.name for c in table.columns.values()]
-        rows = db.conn.execute(f'SELECT {", ".join(chr(34) + n.replace(chr(34), chr(34) * 2) + chr(34) for n in names)} FROM "{table.name}"').fetchall()
-        seed.add_rows((None, False, table.name, False), [(n, False) for n in names], [[None if v is None else str(v) for v in r] for r in rows])
-    return seed.resolve(catalog)
 
 
 def choose(records: list[dict], eligible: set[int], limit: int, seed: int) -> list[int]:
@@ -107,7 +95,7 @@ async def evaluate(args: argparse.Namespace) -> dict[str, object]:
             sid = record["schema_id"]
             catalog, db = databases[sid].catalog, scratch[sid]
             if args.values == "rows" and sid not in samples:
-                samples[sid] = value_sample(db, catalog)
+                samples[sid] = value_sample(db.conn, catalog)
             result = await ask(record["question"], catalog, completer, values=samples.get(sid), samples=args.samples, grammar=args.grammar == "on")
             outcome = metrics.execution_match(db.conn, result.sql or "", record["sql"], DIALECT, args.timeout)
             error = outcome.predicted_error if result.sql is not None else None

@@ -7,6 +7,9 @@
 Writes REPORT/report.md (table and breakdowns), report.png (bar chart) and results.json
 (every prediction); prints the summary as JSON lines on stdout. Execution accuracy is also
 given over the questions whose gold query returns rows ("exec acc, gold returns rows", n).
+``--pipeline ask`` scores what the product serves rather than the bare model: each question
+goes through `querywright ask` (value hints from the example's database, schema linking, the
+catalog grammar, candidates ranked by execution, repairs).
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--timeout", type=float, default=5.0,
                         help="seconds each query may run (default 5)")
     parser.add_argument("--workspace", type=Path, help="base folder of relative model paths")
+    parser.add_argument("--pipeline", choices=("raw", "ask"), default="raw",
+                        help="raw: the model's greedy answer to each example's prompt (default); "
+                             "ask: the answer `querywright ask` serves (value hints, linking, "
+                             "candidates ranked by execution, repairs) over the example's schema")
     parser.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto")
     parser.add_argument("-o", "--out", required=True, type=Path, help="report folder")
     parser.set_defaults(func=run)
@@ -42,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     records = load_examples(args.data, args.spider, args.public, args.limit)
     models = args.model or ["builtin:smollm2-135m"]
     results = evaluate(models, records, args.out, progress_mode=args.progress,
-                       timeout_s=args.timeout, workspace=args.workspace)
+                       timeout_s=args.timeout, workspace=args.workspace, pipeline=args.pipeline)
     for result in results:
         print(json.dumps({"event": "summary", **result.summary()}))
     print(json.dumps({"event": "report", "path": str(args.out / "report.md")}))

@@ -42,6 +42,9 @@ def register(subparsers: Any) -> None:
                         help="the model to beat in the eval (default: the base)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     parser.add_argument("--eval-limit", type=int, help="evaluate on at most N test examples")
+    parser.add_argument("--eval-pipeline", choices=("ask", "raw"), default="ask",
+                        help="how held-out answers are made: ask (as `querywright ask` serves "
+                             "them over this workspace, the default) or raw (greedy, no repairs)")
     parser.add_argument("--synthetic", type=int, help="synthetic pairs to generate")
     parser.add_argument("--public", help="add public-set rows (parquet or jsonl) to the data")
     parser.add_argument("--general", type=float, default=None, metavar="RATIO",
@@ -75,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
     options = FinetuneOptions(
         workspace=args.workspace, config=args.config, base=args.base, max_steps=args.max_steps,
         out=args.out, name=args.name, current=args.current, resume=args.resume,
-        eval_limit=args.eval_limit, synthetic=args.synthetic, public=args.public,
-        general=args.general, export_mode=None if args.export == "auto" else args.export,
+        eval_limit=args.eval_limit, eval_pipeline=args.eval_pipeline, synthetic=args.synthetic,
+        public=args.public, general=args.general, export_mode=None if args.export == "auto" else args.export,
         ollama=args.ollama, ollama_host=args.ollama_host, progress=args.progress,
         stream=stdout if as_json else None, settings=settings)
 

@@ -12,6 +12,13 @@ assistant turn primed by the statement's first keyword (``statement_start``), an
 through the same ``Completer`` backends the editor uses (embedded GGUF, Ollama, OpenAI-style).
 ``evaluate`` runs every model on the same examples and writes the comparison report
 (:mod:`.report`).
+
+Two pipelines (``PIPELINES``) turn an example into a statement: ``raw``, the model's greedy
+answer to the record's own prompt (what the weights know), and ``ask``, the answer
+``querywright ask`` serves (value hints, schema linking, grammar, several candidates ranked by
+execution, repairs), over a workspace's schema and seed values (``ask_over``) or else over the
+record's schema and the rows of its database. ``finetune`` decides on ``ask``: a new model
+is worth switching to only if what the product shows gets better.
 """
 
 from __future__ import annotations
@@ -23,19 +30,23 @@ import os
 import sqlite3
 import statistics
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..server.ai.completer import CompletionRequest
+from ..server.config import Config
 from ..server.errors import QuerywrightError, TrainingError
 from ..server.sql.catalog import Catalog
-from ..server.sql.scratch import database_for, database_key
+from ..server.sql.scratch import database_for, database_key, value_sample
+from ..server.sql.values import ValueSample
 from . import metrics
 from .jsonl import read_jsonl
 from .progress import Progress
 
 MAX_TOKENS = 200
+PIPELINES = ("raw", "ask")
 
 
 # --- examples -------------------------------------------------------------------------------
@@ -194,31 +205,83 @@ def score_output(record: dict[str, Any], output: str,
             database.close()
 
 
+@dataclass(frozen=True)
+class AskOver:
+    """The workspace whose schema and seed values ``ask`` answers over in an evaluation."""
+
+    root: Path
+    config: Config | None = None  # trust already applied; None: the workspace's, read untrusted
+
+
+class _AskSources:
+    """What ``ask`` answers a record over: a workspace's catalog and seed values (as the
+    product serves it), or else the record's schema and the rows of its database."""
+
+    def __init__(self, workspace: AskOver | None) -> None:
+        self._workspace: tuple[Catalog, ValueSample] | None = None
+        self._records: dict[str, tuple[Catalog, ValueSample | None]] = {}
+        if workspace is not None:
+            from ..server.config import load_config
+            from ..server.sql.workspace import load_catalog
+
+            config = workspace.config or load_config(workspace.root, trusted=False)[0]
+            loaded = load_catalog(workspace.root, config)
+            if not len(loaded.catalog):
+                raise TrainingError(f"workspace {workspace.root} has no schema for `ask` to answer over")
+            self._workspace = (loaded.catalog, loaded.values)
+
+    def get(self, record: dict[str, Any]) -> tuple[Catalog, ValueSample | None]:
+        if self._workspace is not None:
+            return self._workspace
+        key = database_key(record)
+        if key not in self._records:
+            catalog = metrics.schema_catalog(record["schema"], record.get("dialect") or "sqlite")
+            values: ValueSample | None = None
+            try:
+                conn = database_for(record)
+            except QuerywrightError:
+                pass  # ask builds its own rows; the scoring reports the missing database
+            else:
+                values = value_sample(conn, catalog)
+                conn.close()
+            self._records[key] = (catalog, values)
+        return self._records[key]
+
+
 async def _predict_all(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
-                       workspace: Path | None) -> list[tuple[str, float]]:
+                       workspace: Path | None, pipeline: str = "raw",
+                       ask_over: AskOver | None = None) -> list[tuple[str, float]]:
+    from ..server.ai.ask import ask
     from ..server.ai.prompt import STOP_SEQUENCES
     from ..server.ai.refs import BackendConfig, open_completer
 
+    sources = _AskSources(ask_over) if pipeline == "ask" else None
     completer = open_completer(ref, BackendConfig(workspace=workspace, fallback_to_builtin=False,
                                                   timeout_s=120.0))
     outputs = []
     try:
         for index, record in enumerate(records, start=1):
-            prompt, start = prompt_for(record)
-            request = CompletionRequest(prompt=prompt, max_tokens=MAX_TOKENS, temperature=0.0,
-                                        stop=STOP_SEQUENCES, seed=0)
-            [completion] = await completer.complete(request)
-            outputs.append((start + " " + completion.text.lstrip(), completion.latency_ms))
+            if sources is not None:
+                catalog, values = sources.get(record)
+                answer = await ask(record["question"], catalog, completer, values=values)
+                outputs.append((answer.sql or "", answer.latency_ms))
+            else:
+                prompt, start = prompt_for(record)
+                request = CompletionRequest(prompt=prompt, max_tokens=MAX_TOKENS, temperature=0.0,
+                                            stop=STOP_SEQUENCES, seed=0)
+                [completion] = await completer.complete(request)
+                outputs.append((start + " " + completion.text.lstrip(), completion.latency_ms))
             progress.update(index, model=ref)
     finally:
         await completer.aclose()
     return outputs
 
 
-def _predict_chunk(ref: str, records: Sequence[dict[str, Any]],
-                   workspace: Path | None) -> list[tuple[str, float]]:
+def _predict_chunk(ref: str, records: Sequence[dict[str, Any]], workspace: Path | None,
+                   pipeline: str, ask_over: AskOver | None) -> list[tuple[str, float]]:
     """One worker process's share (its own engine, loaded once per process)."""
-    return asyncio.run(_predict_all(ref, records, Progress("eval", None, mode="none"), workspace))
+    return asyncio.run(_predict_all(ref, records, Progress("eval", None, mode="none"), workspace,
+                                    pipeline, ask_over))
 
 
 def eval_workers(count: int, cores: int | None = None) -> int:
@@ -233,14 +296,15 @@ def eval_workers(count: int, cores: int | None = None) -> int:
 
 
 def _predict_parallel(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
-                      workspace: Path | None, workers: int) -> list[tuple[str, float]]:
+                      workspace: Path | None, workers: int, pipeline: str,
+                      ask_over: AskOver | None) -> list[tuple[str, float]]:
     """Chunks of the records over ``workers`` processes, in order; progress per chunk."""
     size = max(1, min(16, len(records) // (workers * 2) or 1))
     chunks = [records[i:i + size] for i in range(0, len(records), size)]
     context = multiprocessing.get_context("spawn")  # never fork a process that holds CUDA
     done = 0
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {pool.submit(_predict_chunk, ref, list(chunk), workspace): len(chunk)
+        futures = {pool.submit(_predict_chunk, ref, list(chunk), workspace, pipeline, ask_over): len(chunk)
                    for chunk in chunks}  # in submission order
         for future in concurrent.futures.as_completed(futures):
             future.result()  # the first failure stops the evaluation
@@ -251,24 +315,28 @@ def _predict_parallel(ref: str, records: Sequence[dict[str, Any]], progress: Pro
 
 def evaluate_model(ref: str, records: Sequence[dict[str, Any]], progress: Progress,
                    timeout_s: float = metrics.DEFAULT_TIMEOUT_S,
-                   workspace: Path | None = None, workers: int | None = None) -> ModelResult:
+                   workspace: Path | None = None, workers: int | None = None,
+                   pipeline: str = "raw", ask_over: AskOver | None = None) -> ModelResult:
     """Predict and score every record with model ``ref``; a model that cannot be opened or
     fails mid-way gives a result whose ``error`` says why (the other models still run).
-    ``workers``: prediction processes (None: ``eval_workers``; greedy decoding gives the same
-    outputs either way)."""
+    ``workers``: prediction processes (None: ``eval_workers``; the outputs are the same
+    either way: greedy, and ``ask`` samples with a fixed seed). ``pipeline``: ``raw`` or
+    ``ask`` (see the module docstring); ``ask_over``: the workspace ``ask`` answers over."""
     from ..server.ai.embedded import release_engines
 
+    if pipeline not in PIPELINES:
+        raise TrainingError(f"unknown evaluation pipeline {pipeline!r} (choose from {', '.join(PIPELINES)})")
     progress.set_total(len(records))
     progress.step = 0
     workers = eval_workers(len(records)) if workers is None else workers
     try:
         if workers > 1:
-            outputs = _predict_parallel(ref, records, progress, workspace, workers)
+            outputs = _predict_parallel(ref, records, progress, workspace, workers, pipeline, ask_over)
         else:
-            outputs = asyncio.run(_predict_all(ref, records, progress, workspace))
+            outputs = asyncio.run(_predict_all(ref, records, progress, workspace, pipeline, ask_over))
     except QuerywrightError as exc:  # boundary: one model's failure is reported, not fatal
         return ModelResult(ref, error=str(exc))
-    except concurrent.futures.process.BrokenProcessPool as exc:  # a worker died (memory, signal)
+    except BrokenProcessPool as exc:  # a worker died (memory, signal)
         return ModelResult(ref, error=f"an evaluation process died: {exc}")
     finally:
         release_engines()
@@ -300,7 +368,8 @@ def evaluate_model(ref: str, records: Sequence[dict[str, Any]], progress: Progre
 
 def evaluate(refs: Sequence[str], records: Sequence[dict[str, Any]], out_dir: str | Path,
              progress_mode: str = "auto", timeout_s: float = metrics.DEFAULT_TIMEOUT_S,
-             workspace: Path | None = None, title: str = "Evaluation") -> list[ModelResult]:
+             workspace: Path | None = None, title: str = "Evaluation",
+             pipeline: str = "raw") -> list[ModelResult]:
     """Run every model on ``records``; write ``report.md``, ``report.png``, ``results.json``."""
     from .report import write_report
 
@@ -310,7 +379,7 @@ def evaluate(refs: Sequence[str], records: Sequence[dict[str, Any]], out_dir: st
     with Progress("eval", len(records) * len(refs), mode=progress_mode) as progress:  # type: ignore[arg-type]
         for ref in refs:
             progress.event("model", model=ref, examples=len(records))
-            result = evaluate_model(ref, records, progress, timeout_s, workspace)
+            result = evaluate_model(ref, records, progress, timeout_s, workspace, pipeline=pipeline)
             progress.event("scored", **result.summary())
             results.append(result)
     write_report(results, Path(out_dir), title=title)

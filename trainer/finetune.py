@@ -5,7 +5,8 @@ The run folder (``--out``, default ``~/.cache/querywright/runs/<workspace>``) ho
 adapter is complete, so ``--resume`` continues an interrupted run), ``eval/`` (report) and
 ``models/<name>/`` (the exported model; its manifest is written last). The model to beat
 (``current``, by default the base) is evaluated on the test split before the export, the new
-model after it; ``better`` says whether the new one wins on execution accuracy, paired
+model after it, each question answered as ``querywright ask`` answers it over the workspace
+(``eval_pipeline = "ask"``: what the product would show, not the bare greedy output); ``better`` says whether the new one wins on execution accuracy, paired
 example by example (``verdict``: more held-out examples right only with it than only with the
 current model, by a one-sided sign test at p <= 0.1; one lucky example does not switch). Training continues the base's own adapter (``init_adapter=auto``: for the
 default ``builtin:smollm2-135m``, the shipped general SQL adapter) and replays general SQL
@@ -77,6 +78,7 @@ class FinetuneOptions:
     settings: Config | None = None  # the workspace's config, trust already applied (None: read it untrusted)
     overlap: bool | None = None  # score the current model while training (None: with a GPU)
     export_mode: str | None = None  # "adapter" | "merged" (None: adapter when the base is a GGUF)
+    eval_pipeline: str = "ask"  # how held-out answers are made: "ask" (as served) | "raw" (eval.PIPELINES)
 
 
 @dataclass
@@ -189,7 +191,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     """The whole pipeline; TrainingError with a clear message on any failure."""
     from . import backends
     from .dataset import build_dataset
-    from .eval import evaluate_model, load_records
+    from .eval import AskOver, evaluate_model, load_records
     from .export import ExportOptions, build_export, finish
     from .report import write_report
     from .train import run_training, work_dir
@@ -221,8 +223,10 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     records = records[:limit] if limit else records
     current_ref = options.current or base_ref
     # with a GPU the current model is scored on the CPU while the GPU trains
+    answering = {"workspace": workspace, "pipeline": options.eval_pipeline,
+                 "ask_over": AskOver(workspace, options.settings) if options.eval_pipeline == "ask" else None}
     early = Background(evaluate_model, current_ref, records, Progress("eval-current", None, mode="none"),
-                       workspace=workspace) if overlap_eval(cuda, options) else None
+                       **answering) if overlap_eval(cuda, options) else None
 
     config = train_settings(options, train_file, validation, adapter, cuda)
     progress = stages.begin("train", config.max_steps, backend=config.backend)
@@ -237,7 +241,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
             current = early.result()
             progress.update(len(records), message="scored while training")
         else:
-            current = evaluate_model(current_ref, records, progress, workspace=workspace)
+            current = evaluate_model(current_ref, records, progress, **answering)
 
     name = slug(options.name) if options.name else \
         f"{slug(workspace.name)}-sql-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
@@ -250,12 +254,13 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
 
     with stages.begin("eval", len(records)) as progress:
         served = f"{staged.model}+{staged.adapter}" if staged.adapter else str(staged.model)
-        tuned = evaluate_model(served, records, progress, workspace=workspace)
+        tuned = evaluate_model(served, records, progress, **answering)
     tuned.model = name
     paths = write_report([current, tuned], run_dir / "eval", title=f"{current_ref} vs {name}")
     judged = verdict(tuned, current)
     better = judged.better
-    metrics = {"examples": len(records), "current": current.summary(), "tuned": tuned.summary(),
+    metrics = {"examples": len(records), "pipeline": options.eval_pipeline,
+               "current": current.summary(), "tuned": tuned.summary(),
                "better": better, "wins": judged.wins, "losses": judged.losses,
                "p_value": judged.p_value,
                "train": {"steps": trained.steps, "loss": trained.final_loss,

@@ -29,8 +29,8 @@ from sqlglot.errors import SqlglotError
 
 from ..server.ai.grounding import ValueIndex, ground, render_matches
 from ..server.sql.catalog import Catalog
-from ..server.sql.scratch import ScratchDB, family
-from ..server.sql.values import SeedFile, ValueSample
+from ..server.sql.scratch import ScratchDB, family, value_sample
+from ..server.sql.values import ValueSample
 from .question_families import FAMILIES, HELD_OUT, NONZERO
 from .records import Record, complexity_of, make_record, serving_slice, validate_sql
 from .synth import Context, SynthResult
@@ -93,22 +93,6 @@ def apply_sample(db: ScratchDB, sample: ValueSample, rng: random.Random) -> int:
     return filled
 
 
-def sample_from_db(db: ScratchDB) -> ValueSample:
-    """The database's rows as a value sample (what grounding sees when a schema has no seed rows)."""
-    seed = SeedFile("<scratch>")
-    for key in db.tables:
-        table = db.catalog.tables[key]
-        names = [c.name for c in table.columns.values()]
-        try:
-            rows = db.conn.execute(f'SELECT * FROM "{table.name}"').fetchall()
-        except sqlite3.Error:
-            continue
-        ref = (table.schema, False, table.name, table.name != table.name.lower())
-        cols = [(n, n != n.lower()) for n in names]
-        seed.add_rows(ref, cols, [[None if v is None else str(v) for v in row] for row in rows])  # type: ignore[arg-type]
-    return seed.resolve(db.catalog)
-
-
 def _returns_rows(ctx: Context, sql: str, name: str) -> tuple[bool, str]:
     text = _sqlite(sql, ctx.dialect)
     if text is None:
@@ -150,9 +134,9 @@ def synthesize_questions(
     try:
         if sample:
             apply_sample(db, sample, rng)
-            index = ValueIndex.build(sample.merge(sample_from_db(db)))
+            index = ValueIndex.build(sample.merge(value_sample(db.conn, catalog, keys=db.tables)))
         else:
-            index = ValueIndex.build(sample_from_db(db))
+            index = ValueIndex.build(value_sample(db.conn, catalog, keys=db.tables))
         ctx = Context(catalog, db, rng)
         if not ctx.tables:
             result.dropped.add("no-tables")

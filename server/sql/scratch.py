@@ -540,6 +540,31 @@ def database_for(record: Mapping[str, Any]) -> sqlite3.Connection:
     return ScratchDB(catalog, rows=EVAL_ROWS, seed=EVAL_SEED).conn
 
 
+def value_sample(conn: sqlite3.Connection, catalog: Catalog, rows: int = 2000,
+                 keys: Collection[str] | None = None) -> ValueSample:
+    """The rows a database holds for ``catalog``'s tables (``keys``: only those), read back as
+    the value sample of a workspace's seed data, up to ``rows`` per table: what grounding sees
+    when the data is a dataset's SQLite file or generated rows. Tables the database lacks are
+    left out."""
+    from .values import SeedFile
+
+    seed = SeedFile("<database rows>")
+    for key, table in catalog.tables.items():
+        names = [column.name for column in table.columns.values()]
+        if not names or (keys is not None and key not in keys):
+            continue
+        select = ", ".join(quote(name) for name in names)
+        try:
+            found = conn.execute(f"SELECT {select} FROM {qualified(table)} LIMIT {int(rows)}").fetchall()
+        except sqlite3.Error:
+            continue
+        # a name spelt with capitals is matched as spelt (created quoted), others case-folded
+        ref = (table.schema, False, table.name, table.name != table.name.lower())
+        seed.add_rows(ref, [(name, name != name.lower()) for name in names],
+                      [[None if value is None else str(value) for value in row] for row in found])
+    return seed.resolve(catalog)
+
+
 def database_key(record: Mapping[str, Any]) -> str:
     """Records with the same key share one database."""
     if record.get("db_path"):

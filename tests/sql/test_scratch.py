@@ -18,6 +18,7 @@ from querywright.server.sql.scratch import (
     database_key,
     family,
     run,
+    value_sample,
 )
 from querywright.server.sql.values import SeedFile
 from querywright.server.sql.workspace import load_catalog, parse_schema_text
@@ -187,3 +188,18 @@ def test_type_families() -> None:
     assert [family(t) for t in ("BIGSERIAL", "NUMERIC(10,2)", "BOOLEAN", "TIMESTAMPTZ", "DATE",
                                 "VARCHAR(5)", "")] == [
         "int", "number", "bool", "timestamp", "date", "text", "text"]
+
+
+def test_a_databases_rows_read_back_as_a_value_sample() -> None:
+    catalog = schema_catalog(SCHEMA)
+    conn = ScratchDB.from_setup_sql(
+        "CREATE TABLE users (id INT PRIMARY KEY, email TEXT, country TEXT, is_active BOOLEAN);"
+        "INSERT INTO users VALUES (1, 'ann@example.org', 'PE', TRUE), (2, NULL, 'CA', FALSE);"
+        "CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, total_cents INT, placed_at TEXT);"
+        "INSERT INTO orders VALUES (10, 1, 250, '2005-05-24');", "postgres").conn
+    sample = value_sample(conn, catalog)
+    assert sorted(sample.values("users", "country")) == ["CA", "PE"]
+    assert sample.values("users", "email") == ["ann@example.org"]  # NULL is not a value
+    assert sample.values("orders", "placed_at") == ["2005-05-24"]
+    # tables the database lacks (sales.refunds, the view) are left out, not an error
+    assert not sample.table("sales.refunds") and not sample.table("big_orders")

@@ -147,7 +147,7 @@ def test_an_empty_gold_result_counts_only_in_the_first_execution_figure(tmp_path
 def test_cli_prints_both_execution_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     async def predict(ref: str, records: list[dict], progress: object,
-                      workspace: Path | None) -> list[tuple[str, float]]:
+                      workspace: Path | None, *how: object) -> list[tuple[str, float]]:
         return [("SELECT count(*) FROM orders", 5.0),
                 ("SELECT country, count(*) FROM users WHERE id < 0 GROUP BY 1", 7.0)]
 
@@ -215,3 +215,64 @@ def test_parallel_workers_give_the_sequential_predictions(tmp_path: Path) -> Non
     assert one.error is None and two.error is None
     assert [e.predicted for e in two.examples] == [e.predicted for e in one.examples]
     assert seen and seen[-1] == len(examples)  # progress per finished chunk, up to all
+
+
+def test_an_unknown_pipeline_is_refused() -> None:
+    from querywright.trainer.progress import Progress
+
+    with pytest.raises(TrainingError, match="unknown evaluation pipeline 'greedy'"):
+        evaluation.evaluate_model("builtin:smollm2-135m", [], Progress("eval", None, mode="none"),
+                                  pipeline="greedy")
+
+
+def _asked(question: str, catalog: object, values: object) -> str:
+    """What `querywright ask` answers, called directly (the reference for the pipeline)."""
+    import asyncio
+
+    from querywright.server.ai.ask import ask
+    from querywright.server.ai.refs import BackendConfig, open_completer
+
+    async def go() -> str:
+        completer = open_completer("builtin:smollm2-135m", BackendConfig(fallback_to_builtin=False))
+        try:
+            return (await ask(question, catalog, completer, values=values)).sql or ""  # type: ignore[arg-type]
+        finally:
+            await completer.aclose()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.model
+def test_the_ask_pipeline_scores_what_ask_serves(tmp_path: Path) -> None:
+    """Over the record's schema and its database's rows, or over a workspace's schema and
+    seed values: each prediction is exactly `ask`'s answer, scored against the gold rows."""
+    from querywright.server.config import load_config
+    from querywright.server.sql.scratch import database_for, value_sample
+    from querywright.server.sql.workspace import load_catalog
+    from querywright.trainer import metrics
+    from querywright.trainer.progress import Progress
+
+    examples = evaluation.load_examples(data=str(records_file(tmp_path)))
+    result = evaluation.evaluate_model("builtin:smollm2-135m", examples,
+                                       Progress("eval", None, mode="none"), workers=1, pipeline="ask")
+    assert result.error is None
+    catalog = metrics.schema_catalog(SCHEMA, "postgres")
+    conn = database_for(examples[0])
+    values = value_sample(conn, catalog)
+    conn.close()
+    assert [e.predicted for e in result.examples] == \
+        [_asked(r["question"], catalog, values) for r in examples]
+    assert all(e.execution is not None for e in result.examples)  # scored on the record's rows
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "schema.sql").write_text(
+        SCHEMA + "\nCREATE TABLE refunds (id INT PRIMARY KEY, order_id INT REFERENCES orders (id));"
+        "\nINSERT INTO users VALUES (1, 'Ann', 'PE'), (2, 'Bo', 'CA');\n")
+    over = evaluation.evaluate_model("builtin:smollm2-135m", examples,
+                                     Progress("eval", None, mode="none"), workers=1, pipeline="ask",
+                                     ask_over=evaluation.AskOver(workspace))
+    loaded = load_catalog(workspace, load_config(workspace, trusted=False)[0])
+    assert "refunds" in loaded.catalog.tables and loaded.values.values("users", "country")
+    assert [e.predicted for e in over.examples] == \
+        [_asked(r["question"], loaded.catalog, loaded.values) for r in examples]

@@ -62,6 +62,7 @@ def test_finetune_shop_end_to_end(tmp_path: Path) -> None:
         (files(schemas) / "model-manifest.schema.json").read_text()))
     assert manifest["base"]["ref"] == "builtin:smollm2-135m"
     assert manifest["metrics"]["examples"] == 3 and manifest["metrics"]["train"]["steps"] == 2
+    assert manifest["metrics"]["pipeline"] == "ask"  # scored as `ask` answers in the workspace
     roles = {f["role"] for f in manifest["files"]}
     assert {"gguf", "adapter-gguf", "modelfile", "config", "report"} <= roles
     assert manifest["config"]["export"]["mode"] == "adapter"  # the GGUF base is kept as it is
