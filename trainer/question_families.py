@@ -253,6 +253,179 @@ def most_common(ctx: Context) -> Result:
     return q, f"SELECT {ctx.col(col)} FROM {ctx.name(t)} GROUP BY {ctx.col(col)} ORDER BY COUNT(*) DESC LIMIT 1"
 
 
+def _of(word: str, column: str) -> str:
+    """``word`` before a column phrase, unless the phrase already says it ("total sales")."""
+    return column if column.split(" ", 1)[0] == word else f"{word} {column}"
+
+
+def _threshold(ctx: Context, t: TableInfo, col: Column) -> int | float | None:
+    """A number from the middle of the column's values (a comparison with it keeps rows on
+    both sides), shown as people write it."""
+    values = sorted({v for v in ctx.db.values(t.key, col, 50) if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    if len(values) < 3:
+        return None
+    value = values[ctx.rng.randrange(len(values) // 4, (3 * len(values)) // 4 + 1)]
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 2)
+    return value
+
+
+def _more_less(col: Column, more: bool) -> list[str]:
+    """Ways to say "greater/less than" for ``col`` ("older than" for an age)."""
+    name = col.name.lower()
+    if "age" in re.split(r"[\W_]+", name):
+        return ["older than", "above the age of"] if more else ["younger than", "under the age of"]
+    if "price" in name or "cost" in name:
+        return ["more expensive than", "costing more than"] if more else ["cheaper than", "costing less than"]
+    return ["greater than", "more than", "above", "over", "larger than"] if more else \
+        ["less than", "below", "under", "smaller than", "lower than"]
+
+
+def compare_number(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers and t.text])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    n = _threshold(ctx, t, col)
+    if n is None:
+        return None
+    more = ctx.rng.random() < 0.6
+    word = ctx.rng.choice(_more_less(col, more))
+    q = _say(ctx, ["Which {T} have a {c} " + word + " {n}?", "List the {l} of {T} with {c} " + word + " {n}.",
+                   "Show the {l}s of {T} whose {c} is " + word + " {n}.", "What are the {l}s of the {T} with a {c} " + word + " {n}?",
+                   "Find the {T} with {c} " + word + " {n}."], T=_many(t), c=cp(col.name), l=cp(t.label.name), n=n)
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {ctx.col(col)} {'>' if more else '<'} {n!r}"
+
+
+def count_compare(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    n = _threshold(ctx, t, col)
+    if n is None:
+        return None
+    more = ctx.rng.random() < 0.6
+    word = ctx.rng.choice(_more_less(col, more))
+    q = _say(ctx, ["How many {T} have a {c} " + word + " {n}?", "Count the {T} with {c} " + word + " {n}.",
+                   "What is the number of {T} whose {c} is " + word + " {n}?", "How many {T} are there with {c} " + word + " {n}?"],
+             T=_many(t), c=cp(col.name), n=n)
+    return q, f"SELECT COUNT(*) FROM {ctx.name(t)} WHERE {ctx.col(col)} {'>' if more else '<'} {n!r}"
+
+
+def not_equal(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    value = _value(ctx, t, col)
+    if value is None:
+        return None
+    q = _say(ctx, ["Which {T} do not have {c} {v}?", "List the {l} of {T} whose {c} is not {v}.",
+                   "Show the {l}s of all {T} except those with {c} {v}.", "What are the {l}s of {T} with a {c} other than {v}?"],
+             T=_many(t), c=cp(col.name), l=cp(t.label.name), v=_shown(ctx, value))
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {ctx.col(col)} <> {ctx.literal(value, col)}"
+
+
+def either_value(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    values = [v for v in dict.fromkeys(ctx.db.values(t.key, col, 12)) if isinstance(v, str) and v.strip() and len(v) <= 60]
+    if len(values) < 2:
+        return None
+    a, b = ctx.rng.sample(values, 2)
+    where = f"{ctx.col(col)} = {ctx.literal(a, col)} OR {ctx.col(col)} = {ctx.literal(b, col)}"
+    slots = {"T": _many(t), "c": cp(col.name), "l": cp(t.label.name), "a": _shown(ctx, a), "b": _shown(ctx, b)}
+    if ctx.rng.random() < 0.5:
+        q = _say(ctx, ["How many {T} have {c} {a} or {b}?", "Count the {T} whose {c} is {a} or {b}.",
+                       "What is the number of {T} with a {c} of either {a} or {b}?"], **slots)
+        return q, f"SELECT COUNT(*) FROM {ctx.name(t)} WHERE {where}"
+    q = _say(ctx, ["List the {l} of {T} whose {c} is {a} or {b}.", "Which {T} have {c} {a} or {b}?",
+                   "Show the {l}s of the {T} with a {c} of either {a} or {b}."], **slots)
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {where}"
+
+
+def two_columns(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if len(t.text) + len(t.numbers) >= 2])
+    if t is None:
+        return None
+    others = [c for c in t.text + t.numbers + t.dates if c is not t.label]
+    second = ctx.pick(others)
+    if second is None:
+        return None
+    first = t.label
+    if ctx.rng.random() < 0.5:
+        q = _say(ctx, ["Show the {a} and {b} of all {T}.", "List the {a} and the {b} of each {t}.",
+                       "What are the {a} and {b} of every {t}?", "Give the {a} and {b} for all {T}."],
+                 a=cp(first.name), b=cp(second.name), T=_many(t), t=_one(t))
+        return q, f"SELECT {ctx.col(first)}, {ctx.col(second)} FROM {ctx.name(t)}"
+    col = ctx.pick([c for c in t.categories if c is not second])
+    value = _value(ctx, t, col) if col is not None else None
+    if col is None or value is None:
+        return None
+    q = _say(ctx, ["What are the {a} and {b} of {T} whose {c} is {v}?", "Show the {a} and {b} of the {T} with {c} {v}.",
+                   "List the {a} and {b} of all {T} that have {c} {v}."],
+             a=cp(first.name), b=cp(second.name), T=_many(t), c=cp(col.name), v=_shown(ctx, value))
+    return q, f"SELECT {ctx.col(first)}, {ctx.col(second)} FROM {ctx.name(t)} WHERE {ctx.col(col)} = {ctx.literal(value, col)}"
+
+
+def ordered_list(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.text and (t.numbers or t.dates)])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers + t.dates)
+    down = ctx.rng.random() < 0.5
+    way = ctx.rng.choice(["in descending order of {c}", "from the highest {c} to the lowest", "by {c}, largest first"] if down
+                         else ["in ascending order of {c}", "from the lowest {c} to the highest", "by {c}, smallest first"])
+    q = _say(ctx, ["List the {l} of all {T} ordered by {c}" + (" descending." if down else "."),
+                   "Show the {l}s of {T} sorted " + way + ".", "What are the {l}s of the {T}, " + way + "?",
+                   "List {T} " + way + "."], l=cp(t.label.name), T=_many(t), c=cp(col.name))
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} ORDER BY {ctx.col(col)}" + (" DESC" if down else "")
+
+
+def aggregate_filter(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers and t.categories])
+    if t is None:
+        return None
+    col, where = ctx.pick(t.numbers), ctx.pick(t.categories)
+    value = _value(ctx, t, where)
+    if value is None:
+        return None
+    fn, word = ctx.rng.choice([("AVG", "average"), ("MAX", "maximum"), ("MIN", "minimum"), ("SUM", "total"), ("MAX", "highest")])
+    q = _say(ctx, ["What is the {wc} of {T} with {f} {v}?", "Find the {wc} of the {T} whose {f} is {v}.",
+                   "Show the {wc} among {T} that have {f} {v}.", "What is the {wc} for {T} where the {f} is {v}?"],
+             wc=_of(word, cp(col.name)), T=_many(t), f=cp(where.name), v=_shown(ctx, value))
+    return q, f"SELECT {fn}({ctx.col(col)}) FROM {ctx.name(t)} WHERE {ctx.col(where)} = {ctx.literal(value, where)}"
+
+
+def several_aggregates(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers])
+    if t is None:
+        return None
+    col = ctx.pick(t.numbers)
+    phrasings, fns = ctx.rng.choice([
+        (["What are the average, minimum and maximum {c} of all {T}?", "Show the average, minimum, and maximum {c} of the {T}.",
+          "Give the mean, lowest and highest {c} over all {T}."], ("AVG", "MIN", "MAX")),
+        (["What are the average and maximum {c} of {T}?", "Show the mean and the highest {c} of the {T}."], ("AVG", "MAX")),
+        (["Find the total and the average {c} of all {T}.", "What are the sum and the average {c} of the {T}?"], ("SUM", "AVG")),
+    ])
+    q = _say(ctx, phrasings, c=cp(col.name), T=_many(t))
+    return q, "SELECT " + ", ".join(f"{fn}({ctx.col(col)})" for fn in fns) + f" FROM {ctx.name(t)}"
+
+
+def group_aggregate(ctx: Context) -> Result:
+    t = ctx.pick([t for t in ctx.tables if t.numbers and t.categories])
+    if t is None:
+        return None
+    col, group = ctx.pick(t.numbers), ctx.pick(t.categories)
+    fn, word = ctx.rng.choice([("AVG", "average"), ("MAX", "maximum"), ("MIN", "minimum"), ("SUM", "total")])
+    q = _say(ctx, ["What is the {wc} for each {g}?", "Show the {wc} of {T} per {g}.", "For each {g}, what is the {wc} of the {T}?",
+                   "Give each {g} and the {wc} of its {T}."], wc=_of(word, cp(col.name)), g=cp(group.name), T=_many(t))
+    return q, f"SELECT {ctx.col(group)}, {fn}({ctx.col(col)}) FROM {ctx.name(t)} GROUP BY {ctx.col(group)}"
+
+
 # --------------------------------------------------------------------------- along a foreign key
 
 
@@ -396,11 +569,13 @@ FAMILIES: dict[str, Family] = {
     "group-count": group_count, "most-common": most_common, "join-name-filter": join_name_filter,
     "join-name-count": join_name_count, "count-for-each": count_for_each, "most-children": most_children,
     "at-least": at_least, "not-in": not_in, "average-for-each": average_for_each, "parent-attribute": parent_attribute,
-    "bridge": bridge_filter,
+    "bridge": bridge_filter, "compare-number": compare_number, "count-compare": count_compare,
+    "not-equal": not_equal, "either-value": either_value, "two-columns": two_columns, "ordered-list": ordered_list,
+    "aggregate-filter": aggregate_filter, "several-aggregates": several_aggregates, "group-aggregate": group_aggregate,
 }
 
 # Families that never reach training: the held-out test split (split by family).
 HELD_OUT = ("count-distinct", "above-average", "parent-attribute")
 
 # Families whose answer is a count or an aggregate: one row always; the first value must be non-zero.
-NONZERO = frozenset({"count-filter", "join-name-count", "bridge"})
+NONZERO = frozenset({"count-filter", "join-name-count", "bridge", "count-compare", "either-value"})

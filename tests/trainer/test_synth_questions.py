@@ -145,3 +145,33 @@ def test_names_written_unquoted_are_not_quoted_into_other_names() -> None:
     assert all(validate_sql(s, catalog)[1] is None for s in sqls)
     region = [s for s in sqls if "regioncode" in s.lower()]
     assert all('"RegionCode"' in s for s in region)
+
+
+def test_filters_comparisons_and_shapes_people_ask() -> None:
+    """Numbers compared with a value from the middle of the data, "not" and "or" filters,
+    two columns, ordering, aggregates under a filter, several aggregates, per-group aggregates:
+    each family writes its shape, over the seed data's own values."""
+    from sqlglot import exp
+
+    catalog = _catalog()
+    sample = collect_values(SEED, "seed.sql", "sqlite", catalog)
+    shapes = {
+        "compare-number": lambda t: t.find(exp.GT) or t.find(exp.LT),
+        "count-compare": lambda t: t.find(exp.Count) and (t.find(exp.GT) or t.find(exp.LT)),
+        "not-equal": lambda t: t.find(exp.NEQ),
+        "either-value": lambda t: t.find(exp.Or),
+        "two-columns": lambda t: len(t.expressions) == 2,
+        "ordered-list": lambda t: t.find(exp.Order) and not t.args.get("limit"),
+        "aggregate-filter": lambda t: t.find(exp.AggFunc) and t.find(exp.Where),
+        "several-aggregates": lambda t: len(t.expressions) >= 2 and all(isinstance(e, exp.AggFunc) for e in t.expressions),
+        "group-aggregate": lambda t: t.find(exp.Group) and isinstance(t.expressions[1], exp.AggFunc),
+    }
+    made = synthesize_questions(catalog, 90, sample=sample, seed=4, families=shapes)
+    found = {r["provenance"]["family"] for r in made.records}
+    assert found == set(shapes)
+    for record in made.records:
+        tree, reason = validate_sql(record["sql"], catalog)
+        assert reason is None and tree is not None
+        assert shapes[record["provenance"]["family"]](tree), record
+        if record["provenance"]["family"] == "compare-number":  # the threshold splits the rows
+            assert any(str(v) in record["question"] for v in (48, 50, 86, 117, 169, 0.99, 2.99, 4.99))
