@@ -137,7 +137,13 @@ def materialize_gguf(gguf_path: Path, cache: Path | None = None) -> Path:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / TOKENIZER_SOURCE).write_text(json.dumps(marker) + "\n")
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            # another process (a second training run) built the same folder first: keep its
+            # complete copy, drop ours
+            if not (target / "config.json").is_file():
+                raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise TrainingError(f"cannot read base model {gguf_path}: {exc}") from exc
     finally:

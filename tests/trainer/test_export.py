@@ -322,3 +322,23 @@ def test_a_model_built_on_the_builtin_tokenizer_exports_and_serves(converter: Pa
                                          quant="bf16", base=str(base)))
     assert result.gguf.name == "base.bf16.gguf" and result.adapter_gguf is not None
     assert complete("mini-8b", tmp_path / "registry")  # served, not only loaded
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_two_runs_building_the_same_base_folder_at_once_both_get_it(tmp_path: Path) -> None:
+    """Two trainings started together on the same GGUF base both dequantize it into the cache;
+    the one that finishes second keeps the first one's folder instead of failing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from querywright.server.ai.models import SMOLLM2_135M, pull_model
+    from querywright.trainer.backends import materialize_gguf, resolve_base
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401  (lazy imports race in threads)
+
+    pull_model(SMOLLM2_135M)
+    gguf = resolve_base("builtin:smollm2-135m")
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: materialize_gguf(gguf, cache=tmp_path / "cache"), range(2))
+    assert first == second and (first / "config.json").is_file()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [first.name]  # no temporary left
