@@ -333,7 +333,6 @@ def test_two_runs_building_the_same_base_folder_at_once_both_get_it(tmp_path: Pa
 
     from querywright.server.ai.models import SMOLLM2_135M, pull_model
     from querywright.trainer.backends import materialize_gguf, resolve_base
-
     from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401  (lazy imports race in threads)
 
     pull_model(SMOLLM2_135M)
