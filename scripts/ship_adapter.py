@@ -28,7 +28,7 @@ REBUILD = [
     "querywright dataset build --schemas spider/tables.json --synthetic {synthetic} --jobs 16 --seed {seed} -o ds",
     (
         "querywright train --base builtin:smollm2-135m-base --data ds/train.jsonl --backend auto "
-        "--set batch_size={batch_size} --set epochs={epochs:g} --set max_seq_length={max_seq_length} "
+        "--set batch_size={batch_size} --set batching={batching} --set epochs={epochs:g} --set max_seq_length={max_seq_length} "
         "--set learning_rate={learning_rate:g} --out gen"
     ),
     "querywright export --adapter gen --mode adapter --ollama off --name {name} --out gen-export",
@@ -84,7 +84,8 @@ def main() -> int:
         },
         "rebuild": [
             line.format(name=args.name, synthetic=settings.get("synthetic"), seed=settings.get("seed"),
-                        batch_size=config.get("batch_size"), epochs=float(config.get("epochs") or 1),
+                        batch_size=config.get("batch_size"), batching=(result.get("backend") or {}).get("batching", "auto"),
+                        epochs=float(config.get("epochs") or 1),
                         max_seq_length=config.get("max_seq_length"), learning_rate=float(config.get("learning_rate") or 0))
             for line in REBUILD
         ],

@@ -108,7 +108,7 @@ SMOLLM2_135M = WheelModel(
 )
 
 ADAPTER_SIZE = 9_797_760
-ADAPTER_SHA256 = "d07ea57895f55d70591372787259af9d065134d963006da647363943ae88199d"
+ADAPTER_SHA256 = "98a5100309d1ffe9320805aba3f5b0b7712fb67b468991be32f2adc4f1ac0fcd"
 
 # The default: SmolLM2-135M with the general SQL adapter (trained by querywright's own
 # ``dataset build --schemas`` + ``train`` + ``export --mode adapter``; see its manifest).
