@@ -146,11 +146,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return finish(0)
 
 
-def markdown(record: dict) -> str:
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
+
+
+def markdown(record: dict, source: Path) -> str:
     lines = [f"\n## A Llama-shaped 8B (random weights) through train → GGUF → Modelfile → served ({time.strftime('%Y-%m-%d %H:%M')})\n",
              (f"Machine: {record['machine']}. Command: `python bench/gpu_8b_flow.py run --out DIR --steps "
              f"{record['steps']} --quant {record['quant']}`; here `python bench/gpu_8b_flow.py report DIR/flow.json --append` "
-             "(raw JSON: `bench/gpu/results/llama8b-flow.json`).\n"),
+             f"(raw JSON: `{_shown(source)}`).\n"),
              "| stage | command | seconds | exit |", "|---|---|---|---|"]
     for name, info in record["stages"].items():
         lines.append(f"| {name} | `{info.get('command', 'embedded llama.cpp: load base + adapter, 8 tokens')}` | "
@@ -187,7 +193,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.cmd == "run":
         return cmd_run(args)
-    text = markdown(json.loads(args.flow.read_text()))
+    text = markdown(json.loads(args.flow.read_text()), args.flow)
     print(text)
     if args.append:
         append(text)
