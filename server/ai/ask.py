@@ -13,6 +13,10 @@
    that returns rows beats one that returns none; then candidates whose results agree
    with more others win (self-consistency); ties go to the earlier (greedy) one.
 
+5. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+   share a name become one group) is grouped by the user's primary key instead
+   (``intent.entity_grouping``).
+
 When nothing the model with its SQL adapter wrote is valid, a backend that can serve the
 bare weights (the embedded engine) answers once more without the adapter, greedy: the
 adapter fails validation more often on unfamiliar schemas than the weights it was tuned from.
@@ -38,7 +42,7 @@ from ..sql.values import ValueSample
 from .completer import Completer, CompletionRequest
 from .grammar import statement_grammar
 from .grounding import ValueIndex, ground, index_for, render_matches
-from .intent import Fit, column_repairs, expectations, fit, group_repairs, repairs
+from .intent import Fit, column_repairs, entity_grouping, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .validate import Verdict, validate_statement
@@ -143,6 +147,14 @@ async def ask(
                         out.append(verdict.text)
             return out
 
+        def regrouped(text: str) -> str:
+            """``text`` grouped by its entity's key where it grouped by a name (``intent.entity_grouping``)."""
+            variant = entity_grouping(_parse(text, catalog.dialect), wanted, lambda name: _keys(catalog, name))
+            if variant is None:
+                return text
+            verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
+            return verdict.text if verdict.ok else text
+
         greedy = next((v.text for v in verdicts if v.ok), None)
         # the greedy candidate's repairs; when it is invalid, a repair may still make it valid
         # ("AVG(payment_date)" for "the average payment amount" -> "AVG(amount)")
@@ -172,6 +184,7 @@ async def ask(
             verdicts += checked
             valid = [v.text for v in checked if v.ok]
             valid += [t for t in repaired(valid or [lead + t for t in bare]) if t not in valid]
+        valid = list(dict.fromkeys(regrouped(text) for text in valid))
         for text in valid:
             judge(text)
     finally:
@@ -228,6 +241,15 @@ def _columns(catalog: Catalog, name: str) -> list[tuple[str, str | None]]:
         return []
     refs = {fk.columns[0]: fk.ref_table for fk in table.foreign_keys if len(fk.columns) == 1}
     return [(c.name, refs.get(k)) for k, c in table.columns.items()]
+
+
+def _keys(catalog: Catalog, name: str) -> tuple[str | None, frozenset[str]]:
+    """The single-column primary key of table ``name`` (or None) and its unique columns."""
+    table = catalog.find(name)
+    if table is None:
+        return None, frozenset()
+    key = table.columns[table.primary_key[0]].name if len(table.primary_key) == 1 and table.primary_key[0] in table.columns else None
+    return key, frozenset(c.name.lower() for c in table.columns.values() if c.unique)
 
 
 def _parse(sql: str, dialect: str) -> exp.Expression | None:

@@ -380,6 +380,37 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
     return [out]
 
 
+def entity_grouping(tree: exp.Expression | None, wanted: Expectations,
+                    keys: Callable[[str], tuple[str | None, frozenset[str]]]) -> exp.Expression | None:
+    """"How many orders has each user placed?" grouped by ``u.name``: one group per name,
+    so two users who share a name are counted as one. When the question groups by an entity
+    (the noun after "each" names a table of the query) and the candidate groups only by a
+    column of that table that is neither its key nor unique, the variant groups by the table's
+    primary key instead and keeps the select list (the name is functionally dependent on the
+    key, so PostgreSQL, SQLite and the others accept it). None: nothing to change.
+    ``keys(table)`` gives a table's single-column primary key (or None) and its unique columns."""
+    if not isinstance(tree, exp.Select) or not wanted.group:
+        return None
+    group = tree.args.get("group")
+    if group is None or len(group.expressions) != 1 or not isinstance(group.expressions[0], exp.Column):
+        return None
+    column = group.expressions[0]
+    tables = {t.alias_or_name.lower(): t.name for t in tree.find_all(exp.Table)}
+    single = next(iter(tables.values())) if len(tables) == 1 else None
+    owner = tables.get(column.table.lower()) if column.table else single
+    nouns = [_singular(n) for n in group_nouns(wanted.text)]
+    if owner is None or _singular(owner.lower()) not in nouns:
+        return None
+    key, unique = keys(owner)
+    if key is None or column.name.lower() == key.lower() or column.name.lower() in unique:
+        return None
+    out = tree.copy()
+    table = column.args.get("table")
+    name = exp.to_identifier(key, quoted=key != key.lower())
+    out.set("group", exp.Group(expressions=[exp.Column(this=name, table=table.copy() if table else None)]))
+    return out
+
+
 _WORD = re.compile(r"[a-z]+")
 
 

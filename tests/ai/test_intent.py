@@ -126,3 +126,28 @@ def test_a_having_nobody_asked_for_is_dropped() -> None:
     asked = expectations("Which countries have more than 20 cities?")
     kept = sqlglot.parse_one("SELECT co.country FROM country co JOIN city ci ON co.country_id = ci.country_id GROUP BY co.country HAVING COUNT(*) > 20")
     assert all(r.find(sqlglot.exp.Having) is not None for r in repairs(kept, asked))  # "more than 20": asked for
+
+
+def test_an_entity_grouped_by_its_name_is_grouped_by_its_key() -> None:
+    from querywright.server.ai.intent import entity_grouping
+
+    keys = {"users": ("id", frozenset({"email"})), "category": ("category_id", frozenset()),
+            "Singer": ("Singer_ID", frozenset())}
+
+    def regroup(question: str, sql: str) -> str | None:
+        tree = entity_grouping(sqlglot.parse_one(sql, read="postgres"), expectations(question),
+                               lambda name: keys.get(name, (None, frozenset())))
+        return tree.sql("postgres") if tree is not None else None
+
+    question = "How many orders has each user placed?"
+    assert regroup(question, "SELECT u.name, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY u.name") == \
+        "SELECT u.name, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY u.id"
+    # already by the key, by a unique column, or by a column of another table: left alone
+    assert regroup(question, "SELECT u.name, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY u.id") is None
+    assert regroup(question, "SELECT u.email, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY u.email") is None
+    assert regroup("How many users are there in each country?", "SELECT country, COUNT(*) FROM users GROUP BY country") is None
+    assert regroup("List the users", "SELECT name FROM users GROUP BY name") is None  # no "each"
+    # a key spelt with capitals keeps its quotes
+    assert regroup("How many songs does each singer have?",
+                   'SELECT s."Name", COUNT(*) FROM song AS so JOIN "Singer" AS s ON so."Singer_ID" = s."Singer_ID" GROUP BY s."Name"') \
+        .endswith('GROUP BY s."Singer_ID"')
