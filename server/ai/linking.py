@@ -136,7 +136,7 @@ def link_schema(
     rendered = rendered_tables(catalog)
     direct = direct_scores(catalog, question, matches, statement)
     visible = {k for k, t in catalog.tables.items() if not hidden(t) or direct[k] >= SCORE_IN_QUESTION * 0.8}
-    seeds = sorted((k for k in visible if direct[k] >= SCORE_PARTIAL), key=lambda k: -direct[k])
+    seeds = sorted((k for k in visible if direct[k] >= SCORE_PARTIAL), key=lambda k: (-direct[k], k))  # ties: by name, not by set order
     if not seeds:
         return slice_schema(catalog, statement, question, budget_tokens)
     chosen: list[str] = []
