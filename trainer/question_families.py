@@ -457,6 +457,11 @@ def join_name_count(ctx: Context) -> Result:
     return q, f"SELECT COUNT(*) FROM {frm} WHERE {ctx.col(parent.label, p)} = {ctx.literal(value, parent.label)}"
 
 
+def _group_key(ctx: Context, parent: TableInfo, alias: str) -> str:
+    """What "each <parent>" groups by: its primary key (two rows may share a name), else its label."""
+    return ctx.col(parent.pk or parent.label, alias)
+
+
 def count_for_each(ctx: Context) -> Result:
     edge = _edge(ctx)
     if edge is None:
@@ -464,8 +469,9 @@ def count_for_each(ctx: Context) -> Result:
     child, fk, parent = edge
     frm, _c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["For each {pt}, how many {CT} are there?", "How many {CT} does each {pt} have?", "Show each {pt}'s {pl} and its number of {CT}.",
-                   "Count the {CT} of every {pt}."], CT=_many(child), pt=_one(parent), pl=cp(parent.label.name))
-    return q, f"SELECT {ctx.col(parent.label, p)}, COUNT(*) FROM {frm} GROUP BY {ctx.col(parent.label, p)}"
+                   "Count the {CT} of every {pt}.", "List the {pl} of each {pt} and how many {CT} it has."],
+             CT=_many(child), pt=_one(parent), pl=cp(parent.label.name))
+    return q, f"SELECT {ctx.col(parent.label, p)}, COUNT(*) FROM {frm} GROUP BY {_group_key(ctx, parent, p)}"
 
 
 def most_children(ctx: Context) -> Result:
@@ -476,7 +482,7 @@ def most_children(ctx: Context) -> Result:
     frm, _c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["Which {pt} has the most {CT}?", "What is the {pl} of the {pt} with the most {CT}?", "Find the {pt} that has the largest number of {CT}."],
              CT=_many(child), pt=_one(parent), pl=cp(parent.label.name))
-    return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {ctx.col(parent.label, p)} ORDER BY COUNT(*) DESC LIMIT 1"
+    return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {_group_key(ctx, parent, p)} ORDER BY COUNT(*) DESC LIMIT 1"
 
 
 def at_least(ctx: Context) -> Result:
@@ -488,7 +494,7 @@ def at_least(ctx: Context) -> Result:
     frm, _c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["Which {PT} have at least {n} {CT}?", "List the {pl} of {PT} with {n} or more {CT}.", "Show the {PT} that have at least {n} {CT}."],
              n=n, CT=_many(child), PT=_many(parent), pl=cp(parent.label.name))
-    return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {ctx.col(parent.label, p)} HAVING COUNT(*) >= {n}"
+    return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {_group_key(ctx, parent, p)} HAVING COUNT(*) >= {n}"
 
 
 def not_in(ctx: Context) -> Result:
@@ -515,7 +521,7 @@ def average_for_each(ctx: Context) -> Result:
     frm, c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["What is the average {c} of {CT} for each {pt}?", "For each {pt}, what is the average {c} of its {CT}?",
                    "Show the average {c} per {pt}."], c=cp(col.name), CT=_many(child), pt=_one(parent))
-    return q, f"SELECT {ctx.col(parent.label, p)}, AVG({ctx.col(col, c)}) FROM {frm} GROUP BY {ctx.col(parent.label, p)}"
+    return q, f"SELECT {ctx.col(parent.label, p)}, AVG({ctx.col(col, c)}) FROM {frm} GROUP BY {_group_key(ctx, parent, p)}"
 
 
 def parent_attribute(ctx: Context) -> Result:
@@ -562,6 +568,178 @@ def bridge_filter(ctx: Context) -> Result:
                f"WHERE {ctx.col(tb.label, z)} = {ctx.literal(value, tb.label)}")
 
 
+# --------------------------------------------------------------------------- shapes people ask that the above miss
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def several_columns(ctx: Context) -> Result:
+    """Three columns of one table, or its id and name ("the id and name of the museum with the most staff")."""
+    t = ctx.pick([t for t in ctx.tables if len(t.text) + len(t.numbers) + len(t.dates) >= 2])
+    if t is None:
+        return None
+    others = [c for c in t.text + t.numbers + t.dates if c is not t.label]
+    if t.pk is not None and ctx.rng.random() < 0.4:
+        cols = [t.pk, t.label]
+        words = ["id", cp(t.label.name)]
+    else:
+        if len(others) < 2:
+            return None
+        cols = [t.label, *ctx.rng.sample(others, 2)]
+        words = [cp(c.name) for c in cols]
+    if ctx.rng.random() < 0.5:
+        cols, words = cols[1:] + cols[:1], words[1:] + words[:1]
+    select = ", ".join(ctx.col(c) for c in cols)
+    ranked = [c for c in t.numbers if c not in cols]
+    if ranked and ctx.rng.random() < 0.35:
+        col = ctx.pick(ranked)
+        high = ctx.rng.random() < 0.7
+        q = _say(ctx, ["What are the {w} of the {t} with the " + ("highest" if high else "lowest") + " {c}?",
+                       "Find the {w} of the {t} that has the " + ("most" if high else "least") + " {c}.",
+                       "Show the {w} of the " + ("top" if high else "bottom") + " {t} by {c}."],
+                 w=_and(words), t=_one(t), c=cp(col.name))
+        return q, f"SELECT {select} FROM {ctx.name(t)} ORDER BY {ctx.col(col)} {'DESC' if high else 'ASC'} LIMIT 1"
+    q = _say(ctx, ["List the {w} of all {T}.", "What are the {w} of each {t}?", "Show the {w} for every {t}.",
+                   "Give me the {w} of the {T}."], w=_and(words), T=_many(t), t=_one(t))
+    return q, f"SELECT {select} FROM {ctx.name(t)}"
+
+
+def implicit_filter(ctx: Context) -> Result:
+    """A value named without its column ("How many countries are in Asia?"): the value hints say where it lives."""
+    t = ctx.pick([t for t in ctx.tables if t.categories])
+    if t is None:
+        return None
+    col = ctx.pick(t.categories)
+    value = _value(ctx, t, col)
+    if not isinstance(value, str) or not re.search(r"[A-Za-z]", value) or len(value) > 30:
+        return None
+    slots = {"T": _many(t), "l": cp(t.label.name), "v": _shown(ctx, value)}
+    where = f"{ctx.col(col)} = {ctx.literal(value, col)}"
+    if ctx.rng.random() < 0.5:
+        q = _say(ctx, ["How many {T} are in {v}?", "How many {v} {T} are there?", "Count the {T} that are {v}.",
+                       "What is the number of {T} for {v}?"], **slots)
+        return q, f"SELECT COUNT(*) FROM {ctx.name(t)} WHERE {where}"
+    q = _say(ctx, ["List the {l}s of the {v} {T}.", "Which {T} are {v}?", "Show the {l} of all {T} in {v}.",
+                   "What are the {l}s of {T} that are {v}?"], **slots)
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} WHERE {where}"
+
+
+def _owned(t: TableInfo, col: Column) -> str:
+    """A column as "<table> <column>" ("singer name"), or the column alone when it already says
+    the table ("customer details" of customers)."""
+    phrase = cp(col.name)
+    table = _one(t)
+    return phrase if set(table.lower().split()) & set(phrase.lower().split()) else f"{table} {phrase}"
+
+
+def join_columns(ctx: Context) -> Result:
+    """Columns from both sides of a foreign key ("the song titles and singer names")."""
+    edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text and e[0].text]
+    edge = ctx.pick(edges)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    frm, c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["What are the {oc} and {op} of all {CT}?", "Show the {cl} of each {ct} and the {pl} of its {pt}.",
+                   "List every {ct}'s {cl} together with its {pt}'s {pl}.", "For each {ct}, give its {cl} and the {pl} of the {pt}."],
+             ct=_one(child), CT=_many(child), cl=cp(child.label.name), pt=_one(parent), pl=cp(parent.label.name),
+             oc=_owned(child, child.label), op=_owned(parent, parent.label))
+    return q, f"SELECT {ctx.col(child.label, c)}, {ctx.col(parent.label, p)} FROM {frm}"
+
+
+def join_superlative(ctx: Context) -> Result:
+    """A name from one table ranked by a number of the table it joins ("the employee with the highest bonus")."""
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    frm, c, p = _join(ctx, child, fk, parent)
+    if child.numbers and (not parent.numbers or ctx.rng.random() < 0.6):
+        shown, shown_alias, ranked, ranked_alias = parent, p, ctx.pick(child.numbers), c
+    elif parent.numbers and child.text:
+        shown, shown_alias, ranked, ranked_alias = child, c, ctx.pick(parent.numbers), p
+    else:
+        return None
+    high = ctx.rng.random() < 0.65
+    if ctx.rng.random() < 0.35:
+        way = "in descending order of {c}" if high else "in ascending order of {c}"
+        q = _say(ctx, ["List the {l}s of {T} " + way + ".", "Show the {l} of the {T} ordered by {c}" + (" descending." if high else "."),
+                       "What are the {l}s of the {T}, sorted by {c}" + (" from highest to lowest?" if high else "?")],
+                 l=cp(shown.label.name), T=_many(shown), c=cp(ranked.name))
+        return q, (f"SELECT {ctx.col(shown.label, shown_alias)} FROM {frm} ORDER BY {ctx.col(ranked, ranked_alias)}"
+                   + (" DESC" if high else ""))
+    q = _say(ctx, ["What is the {l} of the {t} with the " + ("highest" if high else "lowest") + " {c}?",
+                   "Which {t} has the " + ("largest" if high else "smallest") + " {c}?",
+                   "Find the {l} of the {t} that got the " + ("highest" if high else "lowest") + " {c}."],
+             l=cp(shown.label.name), t=_one(shown), c=cp(ranked.name))
+    return q, (f"SELECT {ctx.col(shown.label, shown_alias)} FROM {frm} ORDER BY {ctx.col(ranked, ranked_alias)} "
+               f"{'DESC' if high else 'ASC'} LIMIT 1")
+
+
+def has_children(ctx: Context) -> Result:
+    """Rows that appear on the other side of a foreign key ("students who have a pet")."""
+    edge = _edge(ctx)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    frm, _c, p = _join(ctx, child, fk, parent)
+    q = _say(ctx, ["Which {PT} have {CT}?", "List the {pl}s of {PT} that have at least one {ct}.",
+                   "Show the distinct {pl} of the {PT} with any {CT}.", "Find the {PT} who have {CT}."],
+             PT=_many(parent), CT=_many(child), ct=_one(child), pl=cp(parent.label.name))
+    return q, f"SELECT DISTINCT {ctx.col(parent.label, p)} FROM {frm}"
+
+
+def join_child_filter(ctx: Context) -> Result:
+    """A filter on one table, the answer from the table it joins: names by a child's value, or a
+    child's total for the parents with a value."""
+    edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text]
+    edge = ctx.pick(edges)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    frm, c, p = _join(ctx, child, fk, parent)
+    if child.numbers and parent.categories and ctx.rng.random() < 0.5:
+        col, where = ctx.pick(child.numbers), ctx.pick(parent.categories)
+        value = _value(ctx, parent, where)
+        if value is None:
+            return None
+        fn, word = ctx.rng.choice([("SUM", "total"), ("AVG", "average"), ("MAX", "maximum")])
+        q = _say(ctx, ["What is the {wc} of {CT} of the {PT} whose {f} is {v}?", "Find the {wc} of all {CT} for {PT} with {f} {v}.",
+                       "Show the {wc} of the {CT} of {PT} that have {f} {v}."],
+                 wc=_of(word, cp(col.name)), CT=_many(child), PT=_many(parent), f=cp(where.name), v=_shown(ctx, value))
+        return q, f"SELECT {fn}({ctx.col(col, c)}) FROM {frm} WHERE {ctx.col(where, p)} = {ctx.literal(value, where)}"
+    where = ctx.pick(child.categories)
+    if where is None:
+        return None
+    value = _value(ctx, child, where)
+    if value is None:
+        return None
+    q = _say(ctx, ["Which {PT} have {CT} with {f} {v}?", "List the {pl}s of {PT} that have a {ct} whose {f} is {v}.",
+                   "Find the distinct {pl} of {PT} with at least one {ct} of {f} {v}."],
+             PT=_many(parent), CT=_many(child), ct=_one(child), pl=cp(parent.label.name), f=cp(where.name), v=_shown(ctx, value))
+    return q, f"SELECT DISTINCT {ctx.col(parent.label, p)} FROM {frm} WHERE {ctx.col(where, c)} = {ctx.literal(value, where)}"
+
+
+def date_extreme(ctx: Context) -> Result:
+    """Earliest/latest (oldest/youngest for a birth date) by a date column."""
+    t = ctx.pick([t for t in ctx.tables if t.dates and t.text])
+    if t is None:
+        return None
+    col = ctx.pick(t.dates)
+    first = ctx.rng.random() < 0.5
+    birth = "birth" in col.name.lower() or "dob" in col.name.lower()
+    word = ("oldest" if first else "youngest") if birth else ctx.rng.choice(["earliest", "first"] if first else ["latest", "most recent"])
+    if birth:
+        phrasings = ["Who is the " + word + " {t}?", "What is the {l} of the " + word + " {t}?", "Find the " + word + " {t}."]
+    else:
+        phrasings = ["Which {t} has the " + word + " {c}?", "What is the {l} of the {t} with the " + word + " {c}?",
+                     "Find the " + word + " {t} by {c}."]
+    q = _say(ctx, phrasings, t=_one(t), l=cp(t.label.name), c=cp(col.name))
+    return q, f"SELECT {ctx.col(t.label)} FROM {ctx.name(t)} ORDER BY {ctx.col(col)} {'ASC' if first else 'DESC'} LIMIT 1"
+
+
 FAMILIES: dict[str, Family] = {
     "list-column": list_column, "filter-value": filter_value, "count-all": count_all, "count-filter": count_filter,
     "distinct": distinct_values, "count-distinct": count_distinct, "contains": contains_word, "max-min": max_min,
@@ -572,10 +750,13 @@ FAMILIES: dict[str, Family] = {
     "bridge": bridge_filter, "compare-number": compare_number, "count-compare": count_compare,
     "not-equal": not_equal, "either-value": either_value, "two-columns": two_columns, "ordered-list": ordered_list,
     "aggregate-filter": aggregate_filter, "several-aggregates": several_aggregates, "group-aggregate": group_aggregate,
+    "several-columns": several_columns, "implicit-filter": implicit_filter, "join-columns": join_columns,
+    "join-superlative": join_superlative, "has-children": has_children, "join-child-filter": join_child_filter,
+    "date-extreme": date_extreme,
 }
 
 # Families that never reach training: the held-out test split (split by family).
 HELD_OUT = ("count-distinct", "above-average", "parent-attribute")
 
 # Families whose answer is a count or an aggregate: one row always; the first value must be non-zero.
-NONZERO = frozenset({"count-filter", "join-name-count", "bridge", "count-compare", "either-value"})
+NONZERO = frozenset({"count-filter", "join-name-count", "bridge", "count-compare", "either-value", "implicit-filter"})

@@ -175,3 +175,53 @@ def test_filters_comparisons_and_shapes_people_ask() -> None:
         assert shapes[record["provenance"]["family"]](tree), record
         if record["provenance"]["family"] == "compare-number":  # the threshold splits the rows
             assert any(str(v) in record["question"] for v in (48, 50, 86, 117, 169, 0.99, 2.99, 4.99))
+
+
+SHOP_DDL = """
+CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, name TEXT NOT NULL, city TEXT, birth_date DATE, credit INTEGER);
+CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customer (customer_id),
+  status TEXT, total NUMERIC, note TEXT, placed_on DATE);
+"""
+SHOP_SEED = """
+INSERT INTO customer VALUES (1, 'Ann Lee', 'Berlin', '1980-02-01', 10), (2, 'Bo Chan', 'Paris', '1991-07-15', 25),
+  (3, 'Cy Diaz', 'Berlin', '1975-11-30', 40), (4, 'Di Ek', 'Oslo', '2001-03-09', 5);
+INSERT INTO orders VALUES (1, 1, 'shipped', 20.5, 'gift', '2024-01-02'), (2, 1, 'open', 99, 'rush', '2024-02-03'),
+  (3, 2, 'shipped', 15, 'none', '2024-03-04'), (4, 3, 'cancelled', 42, 'late', '2024-04-05');
+"""
+
+
+def test_several_columns_implicit_values_and_joins_that_fetch_what_is_asked() -> None:
+    """Three columns or the id and name; a value named without its column (the hint says where
+    it lives); columns from both sides of a join; a name ranked by the joined table's number;
+    rows that have children; a filter on one side answered from the other; earliest/latest;
+    "each X" grouped by X's key."""
+    from sqlglot import exp
+
+    catalog = catalog_from_sql(SHOP_DDL, "sqlite")
+    sample = collect_values(SHOP_SEED, "seed.sql", "sqlite", catalog)
+    joined = lambda t: t.find(exp.Join) is not None
+    shapes = {
+        "several-columns": lambda t: len(t.expressions) >= 2,
+        "implicit-filter": lambda t: t.find(exp.EQ) is not None,
+        "join-columns": lambda t: joined(t) and len(t.expressions) == 2,
+        "join-superlative": lambda t: joined(t) and t.find(exp.Order) is not None,
+        "has-children": lambda t: joined(t) and t.args.get("distinct") is not None,
+        "join-child-filter": lambda t: joined(t) and t.find(exp.Where) is not None,
+        "date-extreme": lambda t: t.args.get("limit") is not None,
+        "count-for-each": lambda t: joined(t) and t.find(exp.Group).expressions[0].name == "customer_id",
+    }
+    made = synthesize_questions(catalog, 120, sample=sample, seed=5, families=shapes)
+    found = {r["provenance"]["family"] for r in made.records}
+    assert found == set(shapes)
+    for record in made.records:
+        tree, reason = validate_sql(record["sql"], catalog)
+        assert reason is None and tree is not None
+        family = record["provenance"]["family"]
+        assert shapes[family](tree), record
+        if family == "implicit-filter":  # the column is not named; the hint names it
+            column = tree.find(exp.EQ).this.name
+            assert column not in record["question"].lower()
+            assert any(f"is a value of customer.{column}" in h or f"is a value of orders.{column}" in h
+                       for h in record.get("hints", [])), record
+        if family == "date-extreme" and "birth" in record["sql"]:
+            assert ("oldest" in record["question"]) == record["sql"].endswith("ASC LIMIT 1")
