@@ -106,6 +106,7 @@ async def evaluate(args: argparse.Namespace) -> dict[str, object]:
                 "pred": result.sql, "right": right, "label": label, "error": error,
                 "latency_ms": round(result.latency_ms, 1), "candidates": result.candidates,
                 "valid_candidates": result.valid_candidates, "gold_rows": outcome.gold_rows,
+                "issues": list(result.issues),
             })  # fmt: skip
             if args.verbose:
                 print(f"{label:16} {result.latency_ms / 1000:5.1f}s {record['question']!r} -> {result.sql!r}", file=sys.stderr)

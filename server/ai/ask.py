@@ -13,7 +13,15 @@
    that returns rows beats one that returns none; then candidates whose results agree
    with more others win (self-consistency); ties go to the earlier (greedy) one.
 
-5. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+5. **Columns from their tables**: a column read off a table that lacks it
+   (``SELECT name, tonnage FROM battle``) gets variants that read the table that has it,
+   instead or joined (``column_home``).
+
+6. **Values filtered on**: a candidate that leaves out a value the question mentions (the hint
+   ``'PG-13' is a value of film.rating``) gets a variant with that filter, joining the table
+   that holds the value when the candidate lacks it (``value_filter``).
+
+7. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
    (``intent.entity_grouping``).
 
@@ -39,6 +47,7 @@ from sqlglot.errors import ParseError, TokenError
 from ..sql.catalog import Catalog, get_dialect
 from ..sql.scratch import Outcome, build_database, run
 from ..sql.values import ValueSample
+from .column_home import column_homes
 from .completer import Completer, CompletionRequest
 from .grammar import statement_grammar
 from .grounding import ValueIndex, ground, index_for, render_matches
@@ -46,6 +55,7 @@ from .intent import Fit, column_repairs, entity_grouping, expectations, fit, gro
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .validate import Verdict, validate_statement
+from .value_filter import value_filters
 
 MAX_TOKENS = 128
 SAMPLE_TEMPERATURE = 0.7
@@ -141,6 +151,10 @@ async def ask(
                     variants += group_repairs(variant, wanted, lambda name: _columns(catalog, name))
                 for variant in [tree, *variants]:
                     variants += column_repairs(variant, wanted, lambda name: _columns(catalog, name))
+                for variant in [tree, *variants]:
+                    variants += column_homes(variant, catalog)
+                for variant in [tree, *variants]:
+                    variants += value_filters(variant, matches, catalog)
                 for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:

@@ -123,6 +123,14 @@ def _path(graph: dict[str, set[str]], start: str, goal: str) -> list[str] | None
     return None
 
 
+def join_path(catalog: Catalog, start: str, goal: str) -> list[str] | None:
+    """The table keys of the shortest foreign-key path from ``start`` to ``goal`` (both
+    included; at most ``MAX_PATH_HOPS`` joins), over every table of ``catalog``."""
+    if start not in catalog.tables or goal not in catalog.tables:
+        return None
+    return _path(_graph(catalog, set(catalog.tables)), start, goal)
+
+
 def link_schema(
     catalog: Catalog,
     question: str,

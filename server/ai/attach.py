@@ -1,0 +1,104 @@
+"""Attach a table to a candidate query along the foreign keys: the one home of the join
+building that the candidate repairs share (``value_filter``: the table that holds a value the
+question names; ``column_home``: the table that holds a column the candidate used on the wrong
+one). Joins follow the shortest foreign-key path (``linking.join_path``) from a table the query
+already reads; each added table gets a fresh alias (``<initials>_v``).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlglot import exp
+
+from ..sql.catalog import Catalog, ForeignKey, Table
+from .linking import join_path
+
+MAX_ADDED_JOINS = 2  # a table further away than this is more likely another question's
+
+
+def sources(tree: exp.Select, catalog: Catalog) -> dict[str, str]:
+    """Table key -> the name the query refers to it by (alias, else table name), for the
+    tables of the outermost FROM and JOINs."""
+    keys = {id(t): k for k, t in catalog.tables.items()}
+    out: dict[str, str] = {}
+    from_ = tree.args.get("from_")
+    nodes = [from_.this] if from_ is not None else []
+    nodes += [join.this for join in tree.args.get("joins") or []]
+    for node in nodes:
+        if not isinstance(node, exp.Table):
+            continue
+        table = catalog.find(node.name, node.db or None)
+        if table is not None and id(table) in keys:
+            out.setdefault(keys[id(table)], node.alias_or_name)
+    return out
+
+
+def column(table: Table, key: str, qualifier: str) -> exp.Column:
+    """``qualifier.<the column's name>``."""
+    return exp.column(table.columns[key].name, table=qualifier)
+
+
+def _edge(catalog: Catalog, a: str, b: str) -> tuple[str, ForeignKey] | None:
+    """The single-column foreign key between tables ``a`` and ``b``: (owner key, fk)."""
+    for owner, other in ((a, b), (b, a)):
+        for fk in catalog.tables[owner].foreign_keys:
+            if fk.ref_table == other and len(fk.columns) == 1:
+                refs = fk.ref_columns or catalog.tables[other].primary_key
+                if len(refs) == 1 and refs[0] in catalog.tables[other].columns:
+                    return owner, fk
+    return None
+
+
+def _alias(name: str, taken: set[str]) -> str:
+    base = "".join(w[0] for w in name.lower().replace("-", "_").split("_") if w) or "t"
+    alias, n = f"{base}_v", 1
+    while alias in taken:
+        n += 1
+        alias = f"{base}_v{n}"
+    taken.add(alias)
+    return alias
+
+
+def path_length(tree: exp.Select, goal: str, catalog: Catalog) -> int | None:
+    """How many joins attaching ``goal`` to ``tree`` takes (0: the query reads it already;
+    None: no foreign-key path within ``MAX_ADDED_JOINS``)."""
+    known = sources(tree, catalog)
+    if goal in known:
+        return 0
+    lengths = [len(p) - 1 for p in (join_path(catalog, start, goal) for start in sorted(known)) if p is not None]
+    best = min(lengths, default=None)
+    return best if best is not None and best <= MAX_ADDED_JOINS else None
+
+
+def attach(tree: exp.Select, goal: str, catalog: Catalog) -> tuple[exp.Select, str] | None:
+    """A copy of ``tree`` that reads table ``goal`` and the name to qualify its columns with
+    (its own, when the query reads it already); None when no path within ``MAX_ADDED_JOINS``."""
+    if goal not in catalog.tables:
+        return None
+    known = sources(tree, catalog)
+    if not known:
+        return None
+    out = tree.copy()
+    if goal in known:
+        return out, known[goal]
+    paths = [p for p in (join_path(catalog, start, goal) for start in sorted(known)) if p is not None]
+    if not paths:
+        return None
+    path = min(paths, key=len)
+    if len(path) - 1 > MAX_ADDED_JOINS:
+        return None
+    taken = {name.lower() for name in known.values()}
+    names = dict(known)
+    for before, key in itertools.pairwise(path):
+        edge = _edge(catalog, before, key)
+        if edge is None:
+            return None
+        owner, fk = edge
+        table = catalog.tables[key]
+        names[key] = _alias(table.name, taken)
+        refs = fk.ref_columns or catalog.tables[fk.ref_table].primary_key
+        on = exp.EQ(this=column(catalog.tables[owner], fk.columns[0], names[owner]),
+                    expression=column(catalog.tables[fk.ref_table], refs[0], names[fk.ref_table]))
+        out = out.join(exp.table_(table.name, db=table.schema, alias=names[key]), on=on, copy=False)
+    return out, names[goal]

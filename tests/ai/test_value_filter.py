@@ -1,0 +1,90 @@
+"""A value the question mentions, filtered on: in the table the candidate reads, or joined to it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlglot
+from querywright.server.ai.grounding import ValueIndex, ground
+from querywright.server.ai.validate import validate_statement
+from querywright.server.ai.value_filter import value_filters
+from querywright.server.sql.values import collect_values
+from querywright.trainer.records import catalog_from_sql
+
+DDL = """
+CREATE TABLE category (category_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE film (film_id INTEGER PRIMARY KEY, title TEXT NOT NULL, rating TEXT, length INTEGER);
+CREATE TABLE film_category (film_id INTEGER REFERENCES film (film_id), category_id INTEGER REFERENCES category (category_id),
+  PRIMARY KEY (film_id, category_id));
+"""
+SEED = """
+INSERT INTO category (category_id, name) VALUES (1, 'Comedy'), (2, 'Horror');
+INSERT INTO film (film_id, title, rating, length) VALUES (1, 'ACADEMY DINOSAUR', 'PG', 86), (2, 'ACE GOLDFINGER', 'PG-13', 48),
+  (3, 'ALIEN CENTER', 'PG-13', 46);
+INSERT INTO film_category (film_id, category_id) VALUES (1, 1), (2, 2), (3, 2);
+"""
+
+
+def _variants(question: str, sql: str) -> list[str]:
+    catalog = catalog_from_sql(DDL, "sqlite")
+    index = ValueIndex.build(collect_values(SEED, "seed.sql", "sqlite", catalog))
+    matches = ground(question, index)
+    out = []
+    for variant in value_filters(sqlglot.parse_one(sql, read="sqlite"), matches, catalog):
+        verdict = validate_statement(variant.sql(dialect="sqlite"), catalog)
+        assert verdict.ok, (variant.sql(), verdict.reason)
+        out.append(verdict.text)
+    return out
+
+
+def _rows(sql: str) -> list[tuple]:
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(DDL + SEED)
+    return sorted(conn.execute(sql).fetchall())
+
+
+def test_a_value_of_a_table_the_query_reads_becomes_its_filter() -> None:
+    (variant,) = _variants("List the titles of the films rated PG-13.", "SELECT title FROM film")
+    assert "rating = 'PG-13'" in variant
+    assert _rows(variant) == [("ACE GOLDFINGER",), ("ALIEN CENTER",)]
+
+
+def test_a_value_of_another_table_is_joined_along_the_foreign_keys() -> None:
+    (variant,) = _variants("List the titles of the Horror films.", "SELECT f.title FROM film AS f ORDER BY f.title")
+    assert variant.count("JOIN") == 2 and "name = 'Horror'" in variant
+    assert _rows(variant) == [("ACE GOLDFINGER",), ("ALIEN CENTER",)]
+
+
+def test_a_query_that_uses_the_value_is_left_alone() -> None:
+    assert _variants("List the titles of the films rated PG-13.", "SELECT title FROM film WHERE rating = 'PG-13'") == []
+    assert _variants("List all film titles.", "SELECT title FROM film") == []
+
+
+SHIPS = """
+CREATE TABLE battle (id INTEGER PRIMARY KEY, name TEXT, date TEXT);
+CREATE TABLE ship (id INTEGER PRIMARY KEY, lost_in_battle INTEGER REFERENCES battle (id), name TEXT, tonnage TEXT);
+"""
+
+
+def _homes(ddl: str, sql: str) -> list[str]:
+    from querywright.server.ai.column_home import column_homes
+
+    catalog = catalog_from_sql(ddl, "sqlite")
+    out = []
+    for variant in column_homes(sqlglot.parse_one(sql, read="sqlite"), catalog):
+        verdict = validate_statement(variant.sql(dialect="sqlite"), catalog)
+        assert verdict.ok, (variant.sql(), verdict.reason)
+        out.append(verdict.text)
+    return out
+
+
+def test_a_one_table_query_reads_the_table_that_has_all_its_columns() -> None:
+    variants = _homes(SHIPS, "SELECT name, tonnage FROM battle ORDER BY name DESC")
+    assert "SELECT name, tonnage FROM ship ORDER BY name DESC" in variants
+
+
+def test_a_column_of_another_table_is_joined_and_qualified() -> None:
+    (variant,) = _homes(DDL, "SELECT f.title FROM film AS f WHERE f.name = 'Horror'")
+    assert variant.count("JOIN") == 2 and "c_v.name = 'Horror'" in variant
+    assert _rows(variant) == [("ACE GOLDFINGER",), ("ALIEN CENTER",)]
+    assert _homes(DDL, "SELECT f.title FROM film AS f WHERE f.rating = 'PG'") == []
