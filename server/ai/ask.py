@@ -13,15 +13,19 @@
    that returns rows beats one that returns none; then candidates whose results agree
    with more others win (self-consistency); ties go to the earlier (greedy) one.
 
-5. **Columns from their tables**: a column read off a table that lacks it
+5. **Shapes the database rejects**: a join whose ON condition relates nothing
+   (``c.id = c.id``) is joined again along the foreign keys, an aggregate in WHERE is computed
+   in a subquery (``rejoin``).
+
+6. **Columns from their tables**: a column read off a table that lacks it
    (``SELECT name, tonnage FROM battle``) gets variants that read the table that has it,
    instead or joined (``column_home``).
 
-6. **Values filtered on**: a candidate that leaves out a value the question mentions (the hint
+7. **Values filtered on**: a candidate that leaves out a value the question mentions (the hint
    ``'PG-13' is a value of film.rating``) gets a variant with that filter, joining the table
    that holds the value when the candidate lacks it (``value_filter``).
 
-7. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+8. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
    (``intent.entity_grouping``).
 
@@ -54,6 +58,7 @@ from .grounding import ValueIndex, ground, index_for, render_matches
 from .intent import Fit, column_repairs, entity_grouping, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
+from .rejoin import rejoined, where_aggregates
 from .validate import Verdict, validate_statement
 from .value_filter import value_filters
 
@@ -151,6 +156,8 @@ async def ask(
                     variants += group_repairs(variant, wanted, lambda name: _columns(catalog, name))
                 for variant in [tree, *variants]:
                     variants += column_repairs(variant, wanted, lambda name: _columns(catalog, name))
+                for variant in [tree, *variants]:
+                    variants += rejoined(variant, catalog) + where_aggregates(variant)
                 for variant in [tree, *variants]:
                     variants += column_homes(variant, catalog)
                 for variant in [tree, *variants]:

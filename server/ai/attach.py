@@ -71,9 +71,10 @@ def path_length(tree: exp.Select, goal: str, catalog: Catalog) -> int | None:
     return best if best is not None and best <= MAX_ADDED_JOINS else None
 
 
-def attach(tree: exp.Select, goal: str, catalog: Catalog) -> tuple[exp.Select, str] | None:
+def attach(tree: exp.Select, goal: str, catalog: Catalog, alias: str | None = None) -> tuple[exp.Select, str] | None:
     """A copy of ``tree`` that reads table ``goal`` and the name to qualify its columns with
-    (its own, when the query reads it already); None when no path within ``MAX_ADDED_JOINS``."""
+    (its own, when the query reads it already); None when no path within ``MAX_ADDED_JOINS``.
+    ``alias``: the name ``goal`` gets when it is joined (default: a fresh one)."""
     if goal not in catalog.tables:
         return None
     known = sources(tree, catalog)
@@ -96,7 +97,7 @@ def attach(tree: exp.Select, goal: str, catalog: Catalog) -> tuple[exp.Select, s
             return None
         owner, fk = edge
         table = catalog.tables[key]
-        names[key] = _alias(table.name, taken)
+        names[key] = alias if key == goal and alias else _alias(table.name, taken)
         refs = fk.ref_columns or catalog.tables[fk.ref_table].primary_key
         on = exp.EQ(this=column(catalog.tables[owner], fk.columns[0], names[owner]),
                     expression=column(catalog.tables[fk.ref_table], refs[0], names[fk.ref_table]))

@@ -20,6 +20,12 @@ Rules (``code``: what it flags):
   can be written exist, but a suggestion should write to the table.
 - ``columns-of-no-table`` (AI-only, ``partial`` statements): a SELECT list still without
   FROM whose columns no single table or view has.
+- ``aggregate-in-where``: ``WHERE minutes = MAX(minutes)`` in the outermost query: every
+  database rejects an aggregate there (a subquery's own aggregates are fine).
+- ``duplicate-alias``: two tables of one FROM clause under the same name (``FROM film f JOIN
+  film_category f``): PostgreSQL rejects it, SQLite reads every column of it as ambiguous.
+- ``join-relates-nothing`` (AI-only): a JOIN whose ON condition compares a table with itself
+  only (``JOIN category c ON c.category_id = c.category_id``): a cross join in disguise.
 - ``not-read-only`` (AI-only, ``read_only`` contexts: the candidates ``ask`` runs): any
   statement but a query: writes, DDL, ``SELECT ... INTO``, data-modifying CTEs
   (``WITH x AS (DELETE ... RETURNING *) SELECT ...``), ``FOR UPDATE``, functions with
@@ -179,6 +185,61 @@ def compares_with_null(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
             return
 
 
+def aggregate_in_where(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
+    """Error: ``SELECT ... WHERE minutes = MAX(minutes)``: aggregates are computed over groups,
+    after WHERE has chosen the rows. Best practice: compare with a subquery
+    (``WHERE minutes = (SELECT MAX(minutes) FROM matches)``) or filter groups in HAVING."""
+    where = tree.args.get("where") if isinstance(tree, exp.Select) else None
+    if not isinstance(where, exp.Where):
+        return
+    for node in where.find_all(exp.AggFunc):
+        if node.find_ancestor(exp.Select) is tree and node.find_ancestor(exp.Window) is None:
+            yield ctx.issue("aggregate-in-where", f"{node.sql(dialect=ctx.catalog.dialect)} in WHERE: aggregates belong in HAVING or a subquery", node)
+            return
+
+
+def _sources(select: exp.Select) -> list[exp.Expression]:
+    from_ = select.args.get("from_")
+    nodes = [from_.this] if from_ is not None else []
+    return nodes + [join.this for join in select.args.get("joins") or []]
+
+
+def duplicate_alias(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
+    """Error: ``FROM film f JOIN film_category f``: one name for two tables of a FROM clause."""
+    for select in tree.find_all(exp.Select):
+        seen: set[str] = set()
+        for node in _sources(select):
+            if not isinstance(node, (exp.Table, exp.Subquery)) or not node.alias_or_name:
+                continue
+            name = node.alias_or_name.lower()
+            if name in seen:
+                yield ctx.issue("duplicate-alias", f"{node.alias_or_name} names two tables of one FROM clause", node)
+                return
+            seen.add(name)
+
+
+def relates_nothing(on: exp.Expression) -> bool:
+    """Whether every comparison of two columns in a join's ON condition reads one and the same
+    table (``c.category_id = c.category_id``), and there is at least one."""
+    pairs = [list(eq.find_all(exp.Column)) for eq in on.find_all(exp.EQ)]
+    pairs = [cols for cols in pairs if len(cols) >= 2]
+    return bool(pairs) and all(all(c.table for c in cols) and len({c.table.lower() for c in cols}) == 1 for cols in pairs)
+
+
+def join_relates_nothing(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
+    """Anti-pattern (AI-only): ``JOIN category c ON c.category_id = c.category_id``: every
+    comparison of the ON condition reads one table, so the join pairs every row with every
+    row. Best practice: the foreign key between the joined table and one before it."""
+    for select in tree.find_all(exp.Select):
+        for join in select.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is None:
+                continue
+            if relates_nothing(on):
+                yield ctx.issue("join-relates-nothing", f"ON {on.sql(dialect=ctx.catalog.dialect)} compares a table with itself", on)
+                return
+
+
 RULES: tuple[Rule, ...] = (
     Rule(("unknown-table", "unknown-column", "unknown-alias", "ambiguous-column"), names_rule),
     Rule(("type-mismatch",), check_types),
@@ -187,6 +248,9 @@ RULES: tuple[Rule, ...] = (
     Rule(("columns-of-no-table",), columns_of_no_table, editor=False),
     Rule(("not-read-only",), not_read_only, editor=False),
     Rule(("compares-with-null",), compares_with_null, editor=False),
+    Rule(("aggregate-in-where",), aggregate_in_where),
+    Rule(("duplicate-alias",), duplicate_alias),
+    Rule(("join-relates-nothing",), join_relates_nothing, editor=False),
 )
 
 

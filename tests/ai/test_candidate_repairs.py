@@ -1,4 +1,4 @@
-"""A value the question mentions, filtered on: in the table the candidate reads, or joined to it."""
+"""Candidate repairs of `ask`: values filtered on, columns from their tables, joins along the foreign keys, aggregates out of WHERE."""
 
 from __future__ import annotations
 
@@ -88,3 +88,28 @@ def test_a_column_of_another_table_is_joined_and_qualified() -> None:
     assert variant.count("JOIN") == 2 and "c_v.name = 'Horror'" in variant
     assert _rows(variant) == [("ACE GOLDFINGER",), ("ALIEN CENTER",)]
     assert _homes(DDL, "SELECT f.title FROM film AS f WHERE f.rating = 'PG'") == []
+
+
+def test_a_join_that_relates_nothing_is_joined_along_the_foreign_keys() -> None:
+    from querywright.server.ai.rejoin import rejoined
+
+    catalog = catalog_from_sql(DDL, "sqlite")
+    bad = "SELECT c.name FROM film AS f JOIN category AS c ON c.category_id = c.category_id GROUP BY c.category_id"
+    assert not validate_statement(bad, catalog).ok  # join-relates-nothing
+    (variant,) = rejoined(sqlglot.parse_one(bad, read="sqlite"), catalog)
+    verdict = validate_statement(variant.sql(dialect="sqlite"), catalog)
+    assert verdict.ok and "JOIN film_category" in verdict.text and "JOIN category AS c ON" in verdict.text
+    assert _rows(verdict.text) == [("Comedy",), ("Horror",)]
+    assert rejoined(sqlglot.parse_one("SELECT f.title FROM film AS f JOIN film_category AS fc ON fc.film_id = f.film_id"), catalog) == []
+
+
+def test_an_aggregate_in_where_is_computed_in_a_subquery() -> None:
+    from querywright.server.ai.rejoin import where_aggregates
+
+    catalog = catalog_from_sql(DDL, "sqlite")
+    bad = "SELECT title FROM film WHERE length = MAX(length)"
+    assert not validate_statement(bad, catalog).ok  # aggregate-in-where
+    (variant,) = where_aggregates(sqlglot.parse_one(bad, read="sqlite"))
+    verdict = validate_statement(variant.sql(dialect="sqlite"), catalog)
+    assert verdict.ok and _rows(verdict.text) == [("ACADEMY DINOSAUR",)]
+    assert where_aggregates(sqlglot.parse_one("SELECT title FROM film WHERE length > (SELECT AVG(length) FROM film)")) == []

@@ -1,0 +1,65 @@
+"""Candidate repairs of a query's shape that the model gets wrong in ways the database rejects
+or that answer another question:
+
+- **A join that relates nothing** (``JOIN category c ON c.category_id = c.category_id``,
+  ``checks.relates_nothing``) is dropped and its table joined again along the foreign keys
+  (``attach``), under the same alias, so the rest of the query reads it as before.
+- **An aggregate in WHERE** (``WHERE minutes = MAX(minutes)``, which every database rejects)
+  is computed over all the rows the query reads: ``WHERE minutes = (SELECT MAX(minutes) FROM
+  matches)``.
+
+``ask`` validates, runs and ranks each variant with the other candidates.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..sql.catalog import Catalog
+from ..sql.checks import relates_nothing
+from .attach import attach, sources
+
+
+def rejoined(tree: exp.Expression | None, catalog: Catalog) -> list[exp.Expression]:
+    """``tree`` with each join whose condition relates nothing joined along the foreign keys
+    instead; empty when there is none or a table cannot be reached."""
+    if not isinstance(tree, exp.Select):
+        return []
+    joins = tree.args.get("joins") or []
+    bad = [i for i, j in enumerate(joins) if j.args.get("on") is not None and relates_nothing(j.args["on"])]
+    if not bad:
+        return []
+    keys = {id(t): k for k, t in catalog.tables.items()}
+    out = tree.copy()
+    for i in reversed(bad):
+        node = out.args["joins"][i].this
+        if not isinstance(node, exp.Table):
+            return []
+        table = catalog.find(node.name, node.db or None)
+        if table is None or id(table) not in keys:
+            return []
+        alias = node.alias_or_name
+        out.args["joins"].pop(i)
+        if keys[id(table)] in sources(out, catalog):
+            return []  # a table joined twice: which copy was meant is anyone's guess
+        attached = attach(out, keys[id(table)], catalog, alias=alias)
+        if attached is None:
+            return []
+        out = attached[0]
+    return [out]
+
+
+def where_aggregates(tree: exp.Expression | None) -> list[exp.Expression]:
+    """``tree`` with each aggregate of its WHERE replaced by a subquery computing it over the
+    query's own FROM and JOINs; empty when WHERE holds no aggregate."""
+    if not isinstance(tree, exp.Select) or not isinstance(tree.args.get("where"), exp.Where):
+        return []
+    found = [n for n in tree.args["where"].find_all(exp.AggFunc) if n.find_ancestor(exp.Select) is tree]
+    if not found or tree.args.get("from_") is None:
+        return []
+    out = tree.copy()
+    for node in [n for n in out.args["where"].find_all(exp.AggFunc) if n.find_ancestor(exp.Select) is out]:
+        inner = exp.Select(expressions=[node.copy()], from_=out.args["from_"].copy(),
+                           joins=[j.copy() for j in out.args.get("joins") or []] or None)
+        node.replace(exp.Subquery(this=inner))
+    return [out]
