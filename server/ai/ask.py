@@ -15,7 +15,7 @@
 
 5. **Shapes the database rejects**: a join whose ON condition relates nothing
    (``c.id = c.id``) is joined again along the foreign keys, an aggregate in WHERE is computed
-   in a subquery (``rejoin``).
+   in a subquery, columns beside an aggregate are grouped by (``rejoin``).
 
 6. **Columns from their tables**: a column read off a table that lacks it
    (``SELECT name, tonnage FROM battle``) gets variants that read the table that has it,
@@ -25,7 +25,10 @@
    ``'PG-13' is a value of film.rating``) gets a variant with that filter, joining the table
    that holds the value when the candidate lacks it (``value_filter``).
 
-8. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+8. **The most <rows>**: "the category with the most films" ranked by a count of films, their
+   table joined when the candidate lacks it (``count_rank``).
+
+9. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
    (``intent.entity_grouping``).
 
@@ -53,12 +56,13 @@ from ..sql.scratch import Outcome, build_database, run
 from ..sql.values import ValueSample
 from .column_home import column_homes
 from .completer import Completer, CompletionRequest
+from .count_rank import count_ranked
 from .grammar import statement_grammar
 from .grounding import ValueIndex, ground, index_for, render_matches
 from .intent import Fit, column_repairs, entity_grouping, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
-from .rejoin import rejoined, where_aggregates
+from .rejoin import grouped_bare_columns, rejoined, where_aggregates
 from .validate import Verdict, validate_statement
 from .value_filter import value_filters
 
@@ -137,7 +141,7 @@ async def ask(
     verdicts = [validate_statement(lead + text, catalog, read_only=not writes) for text in outputs]
     conn = await building
     try:
-        wanted = expectations(question, matches)
+        wanted = expectations(question, matches, [t.name for t in catalog.tables.values()])
         outcomes: dict[str, Outcome] = {}
         fits: dict[str, Fit] = {}
 
@@ -157,11 +161,13 @@ async def ask(
                 for variant in [tree, *variants]:
                     variants += column_repairs(variant, wanted, lambda name: _columns(catalog, name))
                 for variant in [tree, *variants]:
-                    variants += rejoined(variant, catalog) + where_aggregates(variant)
+                    variants += rejoined(variant, catalog) + where_aggregates(variant) + grouped_bare_columns(variant)
                 for variant in [tree, *variants]:
                     variants += column_homes(variant, catalog)
                 for variant in [tree, *variants]:
                     variants += value_filters(variant, matches, catalog)
+                for variant in [tree, *variants]:
+                    variants += count_ranked(variant, wanted, catalog)
                 for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:

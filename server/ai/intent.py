@@ -21,7 +21,10 @@ from sqlglot import exp
 from .grounding import ValueMatch
 
 _COUNT = re.compile(r"\b(how many|number of|count)\b", re.IGNORECASE)
-_ASKS_COUNT = re.compile(r"^\s*(?:(?:for|in|of) (?:each|every) [\w ]+,\s*)?(how many|what is the number of|the number of|count)\b", re.IGNORECASE)
+_ASKS_COUNT = re.compile(r"^\s*(?:(?:for|in|of) (?:each|every) [\w ]+,\s*)?(?:(?:show|list|give|find|return|display|compute|tell)(?: me| us)? )?"
+                         r"(how many|what (?:is|are) the (?:total )?number of|(?:the )?(?:total )?number of|the count of|count)\b", re.IGNORECASE)
+# "the most films", "the fewest rentals": a ranking by how many rows of something there are
+_MOST_NOUN = re.compile(r"\b(?:the )?(most|fewest|least|largest number of|highest number of|smallest number of|lowest number of)\s+([a-z][a-z_]*)", re.IGNORECASE)
 _SUM = re.compile(r"\b(total|sum)\b", re.IGNORECASE)
 _AVG = re.compile(r"\b(average|mean|avg)\b", re.IGNORECASE)
 _MAX = re.compile(r"\b(highest|maximum|max|largest|biggest|longest|latest|most expensive|oldest|greatest)\b", re.IGNORECASE)
@@ -30,6 +33,8 @@ _GROUP = re.compile(r"\b(for each|for every|in each|per|by each|of each|each \w+
 _MOST = re.compile(r"\b(the most|the fewest|the least|the largest number|the highest number)\b", re.IGNORECASE)
 _DISTINCT = re.compile(r"\b(different|distinct|unique)\b", re.IGNORECASE)
 _ORDER = re.compile(r"\b(order|sorted|alphabetical|ascending|descending|ranked)\b", re.IGNORECASE)
+_DESCENDING = re.compile(r"\b(descending|reverse|from (?:the )?(?:highest|largest|most|biggest|latest|newest)|high to low|largest first|highest first|decreasing)\b", re.IGNORECASE)
+_ASCENDING = re.compile(r"\b(ascending|alphabetical(?:ly)?|from (?:the )?(?:lowest|smallest|least|earliest)|low to high|smallest first|lowest first|increasing)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(not|never|no|without)\b", re.IGNORECASE)
 # words that ask for a condition on a group (HAVING): "more than 20 cities", "above 120"
 _CONDITION = re.compile(r"\b(more|less|fewer|greater|smaller|larger|higher|lower|at least|at most|above|below|over|under|exceed\w*|between|exactly|only|equal\w*)\b|\d", re.IGNORECASE)
@@ -48,6 +53,9 @@ class Expectations:
     order: bool = False
     negation: bool = False
     counted: bool = False  # "how many ..." / "the number of ...": the count is what is asked
+    direction: str = ""  # "asc" / "desc" when the question says which way an ordering goes
+    ranked_count: str = ""  # "the most films" where films are rows of a table: "desc" ("the fewest": "asc")
+    ranked_noun: str = ""  # ... and that table's noun, singular ("film")
     values: tuple[ValueMatch, ...] = ()  # values the question mentions
     text: str = ""  # the question, lower case
 
@@ -56,11 +64,26 @@ class Expectations:
         return not (self.aggregates or self.group or self.ranking or self.distinct or self.order or self.values)
 
 
-def expectations(question: str, matches: Sequence[ValueMatch] = ()) -> Expectations:
-    """The expectations of ``question`` (its value matches from ``grounding``)."""
+def ranked_by_count(question: str, tables: Sequence[str]) -> tuple[str, str]:
+    """("desc", noun) when ``question`` ranks by how many rows of one of ``tables`` there are
+    ("the most films": ``film``; "the largest number of rentals"), ("asc", noun) for "the
+    fewest / the least", else ("", ""). ``noun`` is singular, lower case."""
+    names = {singular(part) for name in tables for part in (name.lower(), name.lower().rpartition("_")[2])}
+    for match in _MOST_NOUN.finditer(question or ""):
+        noun = singular(match.group(2).lower())
+        if noun in names:
+            least = match.group(1).lower() in ("fewest", "least", "smallest number of", "lowest number of")
+            return ("asc" if least else "desc"), noun
+    return "", ""
+
+
+def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequence[str] = ()) -> Expectations:
+    """The expectations of ``question`` (its value matches from ``grounding``; ``tables``: the
+    catalog's table names, for "the most <rows of a table>")."""
     text = " ".join((question or "").split())
     aggregates: set[str] = set()
     ranking = bool(_MOST.search(text))
+    ranked = ranked_by_count(text, tables) if ranking else ("", "")
     if _COUNT.search(text):
         aggregates.add("count")
     if _SUM.search(text):
@@ -79,9 +102,20 @@ def expectations(question: str, matches: Sequence[ValueMatch] = ()) -> Expectati
         order=bool(_ORDER.search(text)),
         negation=bool(_NEGATION.search(text)),
         counted=bool(_ASKS_COUNT.search(text)) and not ranking,
+        ranked_count=ranked[0],
+        ranked_noun=ranked[1],
+        direction=_direction(text),
         values=tuple(matches),
         text=text.lower(),
     )
+
+
+def _direction(text: str) -> str:
+    """"desc" for "in descending order" / "reverse alphabetical" / "from highest to lowest",
+    "asc" for "ascending" / "alphabetical" / "from lowest to highest", else ""."""
+    if _DESCENDING.search(text):
+        return "desc"
+    return "asc" if _ASCENDING.search(text) else ""
 
 
 _NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -166,17 +200,25 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         # an aggregate only in HAVING/ORDER BY ("average length above 120") answers other words
         asked = shown if wanted.counted else found
         met(bool(asked & wanted.aggregates), 2, 2)
+        score += max(0, len(shown & wanted.aggregates) - 1)  # "the maximum and minimum": both shown
     elif found and not (wanted.group or wanted.ranking):
         met(False)  # an aggregate nobody asked for ("MAX(film_id)" for a list)
     if tree.find(exp.Having) is not None and not _CONDITION.search(wanted.text):
         met(False)  # a condition on the groups that nobody asked for
     if wanted.group:
-        nouns = [_singular(n) for n in group_nouns(wanted.text)]
+        nouns = [singular(n) for n in group_nouns(wanted.text)]
         met(has_group and (not nouns or groups_by_noun(tree, nouns)))
     if wanted.ranking:
         met(has_order and has_limit, 2, 1)
+    if wanted.ranked_count:
+        order = tree.args.get("order")
+        met(order is not None and order.find(exp.Count) is not None)
     if wanted.order:
         met(has_order)
+    if wanted.direction and has_order and not wanted.ranking:
+        keys = [o for o in tree.args["order"].expressions if isinstance(o, exp.Ordered)] if tree.args.get("order") else []
+        if keys:
+            met(bool(keys[0].args.get("desc")) == (wanted.direction == "desc"))
     if wanted.distinct and tree.find(exp.Distinct) is not None:
         score += 1
     if wanted.values:
@@ -248,6 +290,47 @@ def _count_selected(tree: exp.Select, wanted: Expectations) -> exp.Expression | 
     return out
 
 
+_WORDS_OF = {"max": _MAX, "min": _MIN, "avg": _AVG, "sum": _SUM}
+
+
+def _turned(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
+    """"In alphabetical order" answered ``ORDER BY title DESC``: the ordering the way the
+    question says (its first key; the others keep theirs)."""
+    order = tree.args.get("order")
+    if not wanted.direction or wanted.ranking or order is None or not order.expressions:
+        return None
+    first = order.expressions[0]
+    if not isinstance(first, exp.Ordered) or bool(first.args.get("desc")) == (wanted.direction == "desc"):
+        return None
+    out = tree.copy()
+    key = out.args["order"].expressions[0]
+    key.set("desc", wanted.direction == "desc")
+    # every dialect's default NULLS placement flips with the direction: flipping it too keeps
+    # the statement free of a NULLS clause it did not have
+    key.set("nulls_first", not bool(key.args.get("nulls_first")))
+    return out
+
+
+def _several_aggregates(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
+    """"The maximum and minimum share" answered ``SELECT MAX(share)``: every aggregate the
+    question names, over the one argument the candidate aggregates, in the question's order."""
+    kinds = [k for k in _WORDS_OF if k in wanted.aggregates]
+    if len(kinds) < 2 or tree.args.get("group") is not None:
+        return None
+    items = [item for item in tree.expressions if item.find(*AGGREGATES.values()) is not None]
+    if len(items) != 1:
+        return None
+    node = items[0].unalias()
+    kind = next((k for k, cls in AGGREGATES.items() if isinstance(node, cls)), None)
+    if kind not in kinds or node.this is None:
+        return None
+    order = sorted(kinds, key=lambda k: m.start() if (m := _WORDS_OF[k].search(wanted.text)) else 0)
+    out = tree.copy()
+    plain = [item.copy() for item in tree.expressions if item is not items[0]]
+    out.set("expressions", plain + [AGGREGATES[k](this=node.this.copy()) for k in order])
+    return out
+
+
 def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expression]:
     """Variants of a candidate that meet more of what the question asks: the aggregate
     the question names instead of another one (``AVG`` -> ``SUM`` for "the total"),
@@ -269,6 +352,12 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
         unconditioned = tree.copy()
         unconditioned.set("having", None)
         out.append(unconditioned)
+    turned = _turned(tree, wanted)
+    if turned is not None:
+        out.append(turned)
+    several = _several_aggregates(tree, wanted)
+    if several is not None:
+        out.append(several)
     for start in [tree, *out]:
         if len(wanted.aggregates) != 1 or start.args.get("group") is not None:
             continue
@@ -312,7 +401,7 @@ def group_nouns(question: str) -> list[str]:
     return out
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
@@ -323,7 +412,7 @@ def _singular(word: str) -> str:
 def groups_by_noun(tree: exp.Expression, nouns: Sequence[str]) -> bool:
     """Whether a GROUP BY of ``tree`` names one of ``nouns`` (singular): a column named so
     or ``<noun>_id``, or a column of a table (or alias) named so; ordinals count as yes."""
-    tables = {t.alias_or_name.lower(): _singular(t.name.lower()) for t in tree.find_all(exp.Table)}
+    tables = {t.alias_or_name.lower(): singular(t.name.lower()) for t in tree.find_all(exp.Table)}
     for group in tree.find_all(exp.Group):
         for key in group.expressions:
             if not isinstance(key, exp.Column):
@@ -343,7 +432,7 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
     (column, referenced table or None)."""
     if not isinstance(tree, exp.Select) or not wanted.group:
         return []
-    nouns = [_singular(n) for n in group_nouns(wanted.text)]
+    nouns = [singular(n) for n in group_nouns(wanted.text)]
     if not nouns or (tree.args.get("group") is not None and groups_by_noun(tree, nouns)):
         return []
     source = tree.args.get("from_")
@@ -356,7 +445,7 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
     for noun in nouns:
         for name, ref in cols:
             low = name.lower()
-            if low == noun or (ref is not None and _singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id")):
+            if low == noun or (ref is not None and singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id")):
                 pick = name
                 break
         if pick:
@@ -398,8 +487,8 @@ def entity_grouping(tree: exp.Expression | None, wanted: Expectations,
     tables = {t.alias_or_name.lower(): t.name for t in tree.find_all(exp.Table)}
     single = next(iter(tables.values())) if len(tables) == 1 else None
     owner = tables.get(column.table.lower()) if column.table else single
-    nouns = [_singular(n) for n in group_nouns(wanted.text)]
-    if owner is None or _singular(owner.lower()) not in nouns:
+    nouns = [singular(n) for n in group_nouns(wanted.text)]
+    if owner is None or singular(owner.lower()) not in nouns:
         return None
     key, unique = keys(owner)
     if key is None or column.name.lower() == key.lower() or column.name.lower() in unique:
@@ -419,10 +508,10 @@ def question_columns(question: str, names: Sequence[str]) -> list[str]:
     one of the question's ("the highest replacement cost" names ``replacement_cost``, "the
     first and last names" ``first_name`` and ``last_name``, "different ratings" ``rating``);
     a bare ``id`` never counts."""
-    words = {_singular(w) for w in _WORD.findall((question or "").lower())}
+    words = {singular(w) for w in _WORD.findall((question or "").lower())}
     out: list[str] = []
     for name in names:
-        parts = [_singular(p) for p in _WORD.findall(name.lower())]
+        parts = [singular(p) for p in _WORD.findall(name.lower())]
         if parts and parts != ["id"] and all(p in words for p in parts):
             out.append(name)
     return out

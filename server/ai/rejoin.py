@@ -4,6 +4,9 @@ or that answer another question:
 - **A join that relates nothing** (``JOIN category c ON c.category_id = c.category_id``,
   ``checks.relates_nothing``) is dropped and its table joined again along the foreign keys
   (``attach``), under the same alias, so the rest of the query reads it as before.
+- **Columns beside an aggregate without GROUP BY** (``SELECT nationality, COUNT(*) FROM
+  people``: PostgreSQL rejects it, SQLite returns one arbitrary row) are grouped by:
+  ``GROUP BY nationality``.
 - **An aggregate in WHERE** (``WHERE minutes = MAX(minutes)``, which every database rejects)
   is computed over all the rows the query reads: ``WHERE minutes = (SELECT MAX(minutes) FROM
   matches)``.
@@ -62,4 +65,18 @@ def where_aggregates(tree: exp.Expression | None) -> list[exp.Expression]:
         inner = exp.Select(expressions=[node.copy()], from_=out.args["from_"].copy(),
                            joins=[j.copy() for j in out.args.get("joins") or []] or None)
         node.replace(exp.Subquery(this=inner))
+    return [out]
+
+
+def grouped_bare_columns(tree: exp.Expression | None) -> list[exp.Expression]:
+    """``tree`` grouped by its plain select items when it selects them beside an aggregate
+    without GROUP BY; empty otherwise."""
+    if not isinstance(tree, exp.Select) or tree.args.get("group") is not None:
+        return []
+    items = [item.unalias() for item in tree.expressions]
+    plain = [i for i in items if i.find(exp.AggFunc) is None and i.find(exp.Column) is not None and not isinstance(i, exp.Star)]
+    if not plain or len(plain) == len(items) or any(i.find(exp.Window) is not None for i in items):
+        return []
+    out = tree.copy()
+    out.set("group", exp.Group(expressions=[i.copy() for i in plain]))
     return [out]

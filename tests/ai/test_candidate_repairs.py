@@ -113,3 +113,26 @@ def test_an_aggregate_in_where_is_computed_in_a_subquery() -> None:
     verdict = validate_statement(variant.sql(dialect="sqlite"), catalog)
     assert verdict.ok and _rows(verdict.text) == [("ACADEMY DINOSAUR",)]
     assert where_aggregates(sqlglot.parse_one("SELECT title FROM film WHERE length > (SELECT AVG(length) FROM film)")) == []
+
+
+def test_columns_beside_an_aggregate_are_grouped_by() -> None:
+    from querywright.server.ai.rejoin import grouped_bare_columns
+
+    (variant,) = grouped_bare_columns(sqlglot.parse_one("SELECT rating, COUNT(*) FROM film"))
+    assert variant.sql() == "SELECT rating, COUNT(*) FROM film GROUP BY rating"
+    assert _rows(variant.sql()) == [("PG", 1), ("PG-13", 2)]
+    assert grouped_bare_columns(sqlglot.parse_one("SELECT COUNT(*) FROM film")) == []
+    assert grouped_bare_columns(sqlglot.parse_one("SELECT rating, COUNT(*) FROM film GROUP BY rating")) == []
+
+
+def test_the_most_rows_of_a_table_ranks_by_their_count() -> None:
+    from querywright.server.ai.count_rank import count_ranked
+    from querywright.server.ai.intent import expectations
+
+    catalog = catalog_from_sql(DDL, "sqlite")
+    wanted = expectations("Which category has the most films?", (), [t.name for t in catalog.tables.values()])
+    (variant,) = count_ranked(sqlglot.parse_one("SELECT name FROM category ORDER BY category_id DESC LIMIT 1"), wanted, catalog)
+    verdict = validate_statement(variant.sql(dialect="sqlite"), catalog)
+    assert verdict.ok and "GROUP BY category.category_id ORDER BY COUNT(*) DESC LIMIT 1" in verdict.text
+    assert _rows(verdict.text) == [("Horror",)]
+    assert count_ranked(sqlglot.parse_one(verdict.text), wanted, catalog) == []

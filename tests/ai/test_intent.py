@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlglot
 from querywright.server.ai.grounding import ValueMatch
-from querywright.server.ai.intent import expectations, fit, repairs
+from querywright.server.ai.intent import expectations, fit, repairs, singular
 
 
 def _fit(question: str, sql: str, matches: tuple[ValueMatch, ...] = ()) -> int:
@@ -151,3 +151,36 @@ def test_an_entity_grouped_by_its_name_is_grouped_by_its_key() -> None:
     assert regroup("How many songs does each singer have?",
                    'SELECT s."Name", COUNT(*) FROM song AS so JOIN "Singer" AS s ON so."Singer_ID" = s."Singer_ID" GROUP BY s."Name"') \
         .endswith('GROUP BY s."Singer_ID"')
+
+
+def test_several_aggregates_a_count_ranking_and_a_shown_count() -> None:
+    """"The maximum and minimum X" shows both; "the most <rows of a table>" ranks by a count;
+    "show the number of ... for each" selects the count."""
+    question = "What are the maximum and minimum values of area codes?"
+    assert "SELECT MAX(area_code), MIN(area_code) FROM area_code_state" in _repairs(question, "SELECT MAX(area_code) FROM area_code_state")
+    assert _fit(question, "SELECT MAX(area_code), MIN(area_code) FROM t") > _fit(question, "SELECT MAX(area_code) FROM t")
+
+    wanted = expectations("Which year had the most matches?", (), ["matches", "players"])
+    assert wanted.ranked_count == "desc"
+    assert expectations("Which player won the fewest matches?", (), ["matches"]).ranked_count == "asc"
+    assert expectations("Which film is the most expensive?", (), ["film"]).ranked_count == ""
+    assert wanted.ranked_noun == singular("matches")
+    good = "SELECT year FROM matches GROUP BY year ORDER BY COUNT(*) DESC LIMIT 1"
+    bad = "SELECT year FROM matches ORDER BY winner_id DESC LIMIT 1"
+    assert fit(sqlglot.parse_one(good), wanted).score > fit(sqlglot.parse_one(bad), wanted).score
+
+    assert expectations("Show the number of high schoolers for each grade.").counted
+    assert "SELECT grade, COUNT(*) FROM highschooler GROUP BY grade" in _repairs(
+        "Show the number of high schoolers for each grade.", "SELECT grade FROM highschooler GROUP BY grade")
+
+
+def test_an_ordering_goes_the_way_the_question_says() -> None:
+    assert expectations("List the titles in alphabetical order.").direction == "asc"
+    assert expectations("Names in reverse alphabetical order").direction == "desc"
+    assert expectations("Sorted from highest to lowest price").direction == "desc"
+    assert expectations("Sort the players by age from the oldest").direction == ""  # oldest: by age or by birth date?
+    for dialect in ("postgres", "sqlite"):
+        tree = sqlglot.parse_one("SELECT title FROM film ORDER BY title DESC", read=dialect)
+        wanted = expectations("List the titles of the Horror films in alphabetical order.")
+        assert [r.sql(dialect) for r in repairs(tree, wanted)] == ["SELECT title FROM film ORDER BY title ASC"]
+        assert fit(repairs(tree, wanted)[0], wanted).score > fit(tree, wanted).score
