@@ -402,8 +402,6 @@ def group_nouns(question: str) -> list[str]:
 
 
 def singular(word: str) -> str:
-    if word == "ids":
-        return "id"
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
@@ -574,34 +572,6 @@ def column_repairs(tree: exp.Expression | None, wanted: Expectations, columns: C
                 changed = True
     if changed:
         out.append(fixed)
-    added = _named_added(tree, wanted, tables, used, columns)
-    if added is not None:
-        out.append(added)
-    return out
-
-
-def _named_added(tree: exp.Select, wanted: Expectations, tables: dict[str, str], used: set[str],
-                 columns: Callable[[str], list[tuple[str, str | None]]]) -> exp.Expression | None:
-    """"The names of the winner and loser" answered ``SELECT winner_name``: the columns of the
-    query's tables that the question spells out and the query does not use anywhere, added to a
-    plain (unaggregated) select list in the order the question names them."""
-    if tree.args.get("group") is not None or any(item.find(*AGGREGATES.values()) for item in tree.expressions):
-        return None
-    if any(isinstance(item, exp.Star) or isinstance(item.unalias(), exp.Star) for item in tree.expressions):
-        return None
-    qualify = len(tables) > 1
-    extra: list[tuple[int, exp.Column]] = []
-    for alias, table in sorted(tables.items()):
-        names = [c for c, _ in columns(table)]
-        for name in question_columns(wanted.text, names):
-            if name.lower() in used or any(name.lower() == c.name.lower() for _, c in extra):
-                continue
-            first = min((m.start() for part in _WORD.findall(name.lower()) for m in re.finditer(rf"\b{re.escape(part)}", wanted.text)), default=0)
-            extra.append((first, exp.column(name, alias if qualify else None)))
-    if not extra or len(extra) > 3:
-        return None
-    out = tree.copy()
-    out.set("expressions", [*out.expressions, *(c for _, c in sorted(extra, key=lambda e: e[0]))])
     return out
 
 

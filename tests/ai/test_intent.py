@@ -184,14 +184,3 @@ def test_an_ordering_goes_the_way_the_question_says() -> None:
         wanted = expectations("List the titles of the Horror films in alphabetical order.")
         assert [r.sql(dialect) for r in repairs(tree, wanted)] == ["SELECT title FROM film ORDER BY title ASC"]
         assert fit(repairs(tree, wanted)[0], wanted).score > fit(tree, wanted).score
-
-
-def test_columns_the_question_names_are_added_to_a_plain_list() -> None:
-    from querywright.server.ai.intent import column_repairs
-
-    columns = {"votes": [("vote_id", None), ("state", None), ("created", None), ("phone_number", None)]}
-    wanted = expectations("List the vote ids, phone numbers and states of all votes.")
-    fixed = [r.sql() for r in column_repairs(sqlglot.parse_one("SELECT created FROM votes"), wanted, lambda n: columns[n.lower()])]
-    assert "SELECT created, vote_id, phone_number, state FROM votes" in fixed
-    counted = expectations("How many votes are from state NY?")
-    assert column_repairs(sqlglot.parse_one("SELECT COUNT(*) FROM votes WHERE state = 'NY'"), counted, lambda n: columns[n.lower()]) == []
