@@ -25,10 +25,14 @@
    ``'PG-13' is a value of film.rating``) gets a variant with that filter, joining the table
    that holds the value when the candidate lacks it (``value_filter``).
 
-8. **The most <rows>**: "the category with the most films" ranked by a count of films, their
-   table joined when the candidate lacks it (``count_rank``).
+8. **Counts of rows**: "the category with the most films" ranked by a count of films, "more
+   than 20 cities" as ``HAVING COUNT(*) > 20``, "how many customers" counting customer rows,
+   the counted table joined when the candidate lacks it (``row_counts``).
 
-9. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+9. **Names, not keys**: ``SELECT language_id`` for "in which language" selects the language's
+   name, its table joined (``named_key``).
+
+10. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
    (``intent.entity_grouping``).
 
@@ -56,13 +60,14 @@ from ..sql.scratch import Outcome, build_database, run
 from ..sql.values import ValueSample
 from .column_home import column_homes
 from .completer import Completer, CompletionRequest
-from .count_rank import count_ranked
 from .grammar import statement_grammar
 from .grounding import ValueIndex, ground, index_for, render_matches
 from .intent import Fit, column_repairs, entity_grouping, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
+from .named_key import named_keys
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .rejoin import grouped_bare_columns, rejoined, where_aggregates
+from .row_counts import count_ranked
 from .validate import Verdict, validate_statement
 from .value_filter import value_filters
 
@@ -167,7 +172,7 @@ async def ask(
                 for variant in [tree, *variants]:
                     variants += value_filters(variant, matches, catalog)
                 for variant in [tree, *variants]:
-                    variants += count_ranked(variant, wanted, catalog)
+                    variants += count_ranked(variant, wanted, catalog) + named_keys(variant, wanted, catalog)
                 for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:

@@ -14,7 +14,7 @@ from sqlglot import exp
 from ..sql.catalog import Catalog, ForeignKey, Table
 from .linking import join_path
 
-MAX_ADDED_JOINS = 2  # a table further away than this is more likely another question's
+MAX_ADDED_JOINS = 3  # as far as linking shows a path; further is more likely another question's
 
 
 def sources(tree: exp.Select, catalog: Catalog) -> dict[str, str]:
@@ -60,6 +60,21 @@ def _alias(name: str, taken: set[str]) -> str:
     return alias
 
 
+def _qualify(tree: exp.Select, catalog: Catalog, known: dict[str, str]) -> None:
+    """Qualify, in place, the outer query's unqualified columns that exactly one of its tables
+    has, so that a joined table with a column of the same name leaves them unambiguous."""
+    aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
+    for col in tree.find_all(exp.Column):
+        if col.table or isinstance(col.this, exp.Star) or not col.name or col.find_ancestor(exp.Select) is not tree:
+            continue
+        if col.name.lower() in aliases:
+            continue
+        low = col.name.lower()
+        owners = [q for k, q in known.items() if any(c.name.lower() == low for c in catalog.tables[k].columns.values())]
+        if len(owners) == 1:
+            col.set("table", exp.to_identifier(owners[0]))
+
+
 def path_length(tree: exp.Select, goal: str, catalog: Catalog) -> int | None:
     """How many joins attaching ``goal`` to ``tree`` takes (0: the query reads it already;
     None: no foreign-key path within ``MAX_ADDED_JOINS``)."""
@@ -89,6 +104,7 @@ def attach(tree: exp.Select, goal: str, catalog: Catalog, alias: str | None = No
     path = min(paths, key=len)
     if len(path) - 1 > MAX_ADDED_JOINS:
         return None
+    _qualify(out, catalog, known)
     taken = {name.lower() for name in known.values()}
     names = dict(known)
     for before, key in itertools.pairwise(path):

@@ -65,23 +65,13 @@ def misplaced(tree: exp.Select, catalog: Catalog) -> list[exp.Column] | None:
 _MISPLACED = "querywright_misplaced"
 
 
-def _qualified(tree: exp.Select, catalog: Catalog, wrong: list[exp.Column]) -> exp.Select:
-    """A copy of ``tree`` whose unqualified columns name the one table of the query that has
-    them (so that a joined table with a column of the same name leaves them unambiguous), and
-    whose misplaced columns are marked for the join that brings their table."""
+def _marked(tree: exp.Select, wrong: list[exp.Column]) -> exp.Select:
+    """A copy of ``tree`` whose misplaced columns are marked for the join that brings their table."""
     for col in wrong:
         col.meta[_MISPLACED] = col.name.lower()
     out = tree.copy()
     for col in wrong:
         col.meta.pop(_MISPLACED, None)
-    known = sources(out, catalog)
-    aliases = {e.alias.lower() for e in out.expressions if isinstance(e, exp.Alias)}
-    for col in _outer_columns(out):
-        if col.table or _MISPLACED in col.meta or col.name.lower() in aliases:
-            continue
-        owners = [q for k, q in known.items() if _has(catalog, k, col.name)]
-        if len(owners) == 1:
-            col.set("table", exp.to_identifier(owners[0]))
     return out
 
 
@@ -113,7 +103,7 @@ def column_homes(tree: exp.Expression | None, catalog: Catalog) -> list[exp.Expr
                 out.append(swapped)
                 if len(out) >= MAX_VARIANTS:
                     return out
-    variant = _qualified(tree, catalog, wrong)
+    variant = _marked(tree, wrong)
     for name in dict.fromkeys(c.name.lower() for c in wrong):
         homes = [(path_length(variant, k, catalog), k) for k in _holders(catalog, name)]
         reachable = sorted((n, k) for n, k in homes if n is not None)

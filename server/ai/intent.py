@@ -23,6 +23,14 @@ from .grounding import ValueMatch
 _COUNT = re.compile(r"\b(how many|number of|count)\b", re.IGNORECASE)
 _ASKS_COUNT = re.compile(r"^\s*(?:(?:for|in|of) (?:each|every) [\w ]+,\s*)?(?:(?:show|list|give|find|return|display|compute|tell)(?: me| us)? )?"
                          r"(how many|what (?:is|are) the (?:total )?number of|(?:the )?(?:total )?number of|the count of|count)\b", re.IGNORECASE)
+# "more than 20 cities", "at least 3 films": a condition on how many rows of something there are
+_COUNT_THRESHOLD = re.compile(r"\b(more than|over|greater than|at least|fewer than|less than|under|at most|exactly|only)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twenty)\s+([a-z][a-z_]*)", re.IGNORECASE)
+_THRESHOLD_OPS = {"more than": ">", "over": ">", "greater than": ">", "at least": ">=", "fewer than": "<", "less than": "<",
+                  "under": "<", "at most": "<=", "exactly": "=", "only": "="}
+# "how many customers", "the number of rentals": what is counted
+_COUNTED_NOUN = re.compile(r"\b(?:how many|number of|count the|count of)\s+(?:different |distinct |unique )?([a-z][a-z_]*)", re.IGNORECASE)
+# the question asks for keys ("the ids", "the customer id")
+_WANTS_KEY = re.compile(r"\b(ids?|identifiers?|keys?|codes?)\b", re.IGNORECASE)
 # "the most films", "the fewest rentals": a ranking by how many rows of something there are
 _MOST_NOUN = re.compile(r"\b(?:the )?(most|fewest|least|largest number of|highest number of|smallest number of|lowest number of)\s+([a-z][a-z_]*)", re.IGNORECASE)
 _SUM = re.compile(r"\b(total|sum)\b", re.IGNORECASE)
@@ -56,6 +64,9 @@ class Expectations:
     direction: str = ""  # "asc" / "desc" when the question says which way an ordering goes
     ranked_count: str = ""  # "the most films" where films are rows of a table: "desc" ("the fewest": "asc")
     ranked_noun: str = ""  # ... and that table's noun, singular ("film")
+    count_threshold: tuple[str, int, str] | None = None  # "more than 20 cities": (">", 20, "city")
+    counted_noun: str = ""  # "how many customers ...": "customer" (rows of a table)
+    wants_key: bool = False  # the question asks for ids or codes
     values: tuple[ValueMatch, ...] = ()  # values the question mentions
     text: str = ""  # the question, lower case
 
@@ -68,13 +79,39 @@ def ranked_by_count(question: str, tables: Sequence[str]) -> tuple[str, str]:
     """("desc", noun) when ``question`` ranks by how many rows of one of ``tables`` there are
     ("the most films": ``film``; "the largest number of rentals"), ("asc", noun) for "the
     fewest / the least", else ("", ""). ``noun`` is singular, lower case."""
-    names = {singular(part) for name in tables for part in (name.lower(), name.lower().rpartition("_")[2])}
+    names = _table_nouns(tables)
     for match in _MOST_NOUN.finditer(question or ""):
         noun = singular(match.group(2).lower())
         if noun in names:
             least = match.group(1).lower() in ("fewest", "least", "smallest number of", "lowest number of")
             return ("asc" if least else "desc"), noun
     return "", ""
+
+
+def _table_nouns(tables: Sequence[str]) -> set[str]:
+    return {singular(part) for name in tables for part in (name.lower(), name.lower().rpartition("_")[2])}
+
+
+def count_threshold(question: str, tables: Sequence[str]) -> tuple[str, int, str] | None:
+    """(operator, n, noun) when ``question`` puts a condition on how many rows of one of
+    ``tables`` there are ("more than 20 cities": ``(">", 20, "city")``), else None."""
+    nouns = _table_nouns(tables)
+    for match in _COUNT_THRESHOLD.finditer(question or ""):
+        noun = singular(match.group(3).lower())
+        if noun in nouns:
+            number = match.group(2).lower()
+            return _THRESHOLD_OPS[match.group(1).lower()], int(_NUMBER_WORDS.get(number, number)), noun
+    return None
+
+
+def counted_noun(question: str, tables: Sequence[str]) -> str:
+    """The table noun a "how many ..." question counts ("how many customers": ``customer``), or ""."""
+    nouns = _table_nouns(tables)
+    for match in _COUNTED_NOUN.finditer(question or ""):
+        noun = singular(match.group(1).lower())
+        if noun in nouns:
+            return noun
+    return ""
 
 
 def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequence[str] = ()) -> Expectations:
@@ -105,6 +142,9 @@ def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequ
         ranked_count=ranked[0],
         ranked_noun=ranked[1],
         direction=_direction(text),
+        count_threshold=count_threshold(text, tables),
+        counted_noun=counted_noun(text, tables) if "count" in aggregates else "",
+        wants_key=bool(_WANTS_KEY.search(text)),
         values=tuple(matches),
         text=text.lower(),
     )
@@ -117,6 +157,8 @@ def _direction(text: str) -> str:
         return "desc"
     return "asc" if _ASCENDING.search(text) else ""
 
+
+_KEY_NAME = re.compile(r"(?:^|_)[iI][dD]$|[a-z]Id$|[a-z]ID$")
 
 _NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
                  "eight": "8", "nine": "9", "ten": "10", "twenty": "20", "hundred": "100"}
@@ -213,6 +255,18 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
     if wanted.ranked_count:
         order = tree.args.get("order")
         met(order is not None and order.find(exp.Count) is not None)
+    if wanted.counted_noun:
+        read = {singular(part) for t in tree.find_all(exp.Table) for part in (t.name.lower(), t.name.lower().rpartition("_")[2])}
+        met(wanted.counted_noun in read)  # "how many customers": customer rows are counted
+    if wanted.count_threshold is not None:
+        having = tree.find(exp.Having)
+        met(having is not None and having.find(exp.Count) is not None)
+    if not wanted.wants_key and not wanted.group and not has_group:
+        for item in _projection(tree):
+            inner = item.unalias()
+            if isinstance(inner, exp.Column) and _KEY_NAME.search(inner.name):
+                met(False)  # a key nobody asked for ("language_id" for "which language")
+                break
     if wanted.order:
         met(has_order)
     if wanted.direction and has_order and not wanted.ranking:

@@ -126,8 +126,8 @@ def test_columns_beside_an_aggregate_are_grouped_by() -> None:
 
 
 def test_the_most_rows_of_a_table_ranks_by_their_count() -> None:
-    from querywright.server.ai.count_rank import count_ranked
     from querywright.server.ai.intent import expectations
+    from querywright.server.ai.row_counts import count_ranked
 
     catalog = catalog_from_sql(DDL, "sqlite")
     wanted = expectations("Which category has the most films?", (), [t.name for t in catalog.tables.values()])
@@ -136,3 +136,39 @@ def test_the_most_rows_of_a_table_ranks_by_their_count() -> None:
     assert verdict.ok and "GROUP BY category.category_id ORDER BY COUNT(*) DESC LIMIT 1" in verdict.text
     assert _rows(verdict.text) == [("Horror",)]
     assert count_ranked(sqlglot.parse_one(verdict.text), wanted, catalog) == []
+
+
+PLACES = """
+CREATE TABLE country (country_id INTEGER PRIMARY KEY, country TEXT);
+CREATE TABLE city (city_id INTEGER PRIMARY KEY, city TEXT, country_id INTEGER REFERENCES country (country_id));
+CREATE TABLE address (address_id INTEGER PRIMARY KEY, city_id INTEGER REFERENCES city (city_id));
+CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, first_name TEXT, address_id INTEGER REFERENCES address (address_id));
+CREATE TABLE language (language_id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE film (film_id INTEGER PRIMARY KEY, title TEXT, language_id INTEGER REFERENCES language (language_id));
+"""
+
+
+def _counted(question: str, sql: str) -> list[str]:
+    from querywright.server.ai.intent import expectations
+    from querywright.server.ai.named_key import named_keys
+    from querywright.server.ai.row_counts import count_ranked
+
+    catalog = catalog_from_sql(PLACES, "postgres")
+    wanted = expectations(question, (), [t.name for t in catalog.tables.values()])
+    tree = sqlglot.parse_one(sql, read="postgres")
+    out = []
+    for variant in count_ranked(tree, wanted, catalog) + named_keys(tree, wanted, catalog):
+        verdict = validate_statement(variant.sql(dialect="postgres"), catalog)
+        assert verdict.ok, (variant.sql(), verdict.reason)
+        out.append(verdict.text)
+    return out
+
+
+def test_a_condition_on_a_count_and_the_counted_rows_and_names_for_keys() -> None:
+    (having,) = _counted("Which countries have more than 20 cities?", "SELECT country FROM country ORDER BY country_id DESC LIMIT 20")
+    assert "JOIN city" in having and "GROUP BY country.country_id HAVING COUNT(*) > 20" in having and "LIMIT" not in having
+    (counted,) = _counted("How many customers are there in each country?", "SELECT country, COUNT(*) FROM country GROUP BY country_id")
+    assert "JOIN customer" in counted and "GROUP BY country.country_id" in counted
+    (named,) = _counted("In which language is the film ACADEMY DINOSAUR?", "SELECT language_id FROM film WHERE title = 'ACADEMY DINOSAUR'")
+    assert named.startswith("SELECT l_v.name FROM film JOIN language AS l_v")
+    assert _counted("What is the language id of the film ACADEMY DINOSAUR?", "SELECT language_id FROM film WHERE title = 'ACADEMY DINOSAUR'") == []
