@@ -32,7 +32,11 @@
 9. **Names, not keys**: ``SELECT language_id`` for "in which language" selects the language's
    name, its table joined (``named_key``).
 
-10. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+10. **Each <thing>**: "the total taken by each store" grouped by the store table's key, joined
+    when the candidate lacks it (``each_group``); a literal that is a named value spelt
+    another way (``'MIKE'`` for ``'Mike'``) spelt the data's way.
+
+11. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
    (``intent.entity_grouping``).
 
@@ -60,6 +64,7 @@ from ..sql.scratch import Outcome, build_database, run
 from ..sql.values import ValueSample
 from .column_home import column_homes
 from .completer import Completer, CompletionRequest
+from .each_group import grouped_by_each
 from .grammar import statement_grammar
 from .grounding import ValueIndex, ground, index_for, render_matches
 from .intent import Fit, column_repairs, entity_grouping, expectations, fit, group_repairs, repairs
@@ -69,7 +74,7 @@ from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .rejoin import grouped_bare_columns, rejoined, where_aggregates
 from .row_counts import count_ranked
 from .validate import Verdict, validate_statement
-from .value_filter import value_filters
+from .value_filter import respelled, value_filters
 
 MAX_TOKENS = 128
 SAMPLE_TEMPERATURE = 0.7
@@ -173,6 +178,8 @@ async def ask(
                     variants += value_filters(variant, matches, catalog)
                 for variant in [tree, *variants]:
                     variants += count_ranked(variant, wanted, catalog) + named_keys(variant, wanted, catalog)
+                for variant in [tree, *variants]:
+                    variants += grouped_by_each(variant, wanted, catalog) + respelled(variant, matches)
                 for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:

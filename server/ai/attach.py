@@ -17,6 +17,16 @@ from .linking import join_path
 MAX_ADDED_JOINS = 3  # as far as linking shows a path; further is more likely another question's
 
 
+def tables_called(catalog: Catalog, noun: str) -> list[str]:
+    """Keys of the tables ``noun`` (singular, lower case) names: their name or its last ``_``
+    part, singular; whole-name matches first."""
+    from .intent import singular
+
+    whole = [k for k, t in catalog.tables.items() if singular(t.name.lower()) == noun]
+    part = [k for k, t in catalog.tables.items() if k not in whole and singular(t.name.lower().rpartition("_")[2]) == noun]
+    return sorted(whole) + sorted(part)
+
+
 def sources(tree: exp.Select, catalog: Catalog) -> dict[str, str]:
     """Table key -> the name the query refers to it by (alias, else table name), for the
     tables of the outermost FROM and JOINs."""

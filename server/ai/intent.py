@@ -29,6 +29,10 @@ _THRESHOLD_OPS = {"more than": ">", "over": ">", "greater than": ">", "at least"
                   "under": "<", "at most": "<=", "exactly": "=", "only": "="}
 # "how many customers", "the number of rentals": what is counted
 _COUNTED_NOUN = re.compile(r"\b(?:how many|number of|count the|count of)\s+(?:different |distinct |unique )?([a-z][a-z_]*)", re.IGNORECASE)
+# how a LIKE pattern is anchored: "starting with A" -> 'A%', "ending with" -> '%A', "containing" -> '%A%'
+_STARTS_WITH = re.compile(r"\b(start(?:s|ing)? with|begin(?:s|ning)? with|first letter)\b", re.IGNORECASE)
+_ENDS_WITH = re.compile(r"\b(end(?:s|ing)? with|last letter)\b", re.IGNORECASE)
+_CONTAINS = re.compile(r"\b(contain(?:s|ing)?|includ(?:es|ing)|with the (?:word|substring|letters?))\b", re.IGNORECASE)
 # the question asks for keys ("the ids", "the customer id")
 _WANTS_KEY = re.compile(r"\b(ids?|identifiers?|keys?|codes?)\b", re.IGNORECASE)
 # "the most films", "the fewest rentals": a ranking by how many rows of something there are
@@ -67,6 +71,7 @@ class Expectations:
     count_threshold: tuple[str, int, str] | None = None  # "more than 20 cities": (">", 20, "city")
     counted_noun: str = ""  # "how many customers ...": "customer" (rows of a table)
     wants_key: bool = False  # the question asks for ids or codes
+    like: str = ""  # "prefix" ("starting with"), "suffix" ("ending with"), "infix" ("containing")
     values: tuple[ValueMatch, ...] = ()  # values the question mentions
     text: str = ""  # the question, lower case
 
@@ -145,6 +150,7 @@ def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequ
         count_threshold=count_threshold(text, tables),
         counted_noun=counted_noun(text, tables) if "count" in aggregates else "",
         wants_key=bool(_WANTS_KEY.search(text)),
+        like="prefix" if _STARTS_WITH.search(text) else "suffix" if _ENDS_WITH.search(text) else "infix" if _CONTAINS.search(text) else "",
         values=tuple(matches),
         text=text.lower(),
     )
@@ -258,6 +264,11 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
     if wanted.counted_noun:
         read = {singular(part) for t in tree.find_all(exp.Table) for part in (t.name.lower(), t.name.lower().rpartition("_")[2])}
         met(wanted.counted_noun in read)  # "how many customers": customer rows are counted
+    if wanted.like:
+        for like in tree.find_all(exp.Like):
+            pattern = like.expression
+            if isinstance(pattern, exp.Literal) and pattern.is_string and str(pattern.this).strip("%"):
+                met(str(pattern.this) == _pattern(str(pattern.this).strip("%"), wanted.like))
     if wanted.count_threshold is not None:
         having = tree.find(exp.Having)
         met(having is not None and having.find(exp.Count) is not None)
@@ -347,6 +358,31 @@ def _count_selected(tree: exp.Select, wanted: Expectations) -> exp.Expression | 
 _WORDS_OF = {"max": _MAX, "min": _MIN, "avg": _AVG, "sum": _SUM}
 
 
+def _pattern(core: str, like: str) -> str:
+    return {"prefix": f"{core}%", "suffix": f"%{core}", "infix": f"%{core}%"}[like]
+
+
+def _anchored(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
+    """"A title starting with the letter A" answered ``LIKE '%A%%'``: the pattern anchored the
+    way the question says (``'A%'``)."""
+    if not wanted.like:
+        return None
+    out = tree.copy()
+    changed = False
+    for like in out.find_all(exp.Like):
+        pattern = like.expression
+        if not isinstance(pattern, exp.Literal) or not pattern.is_string:
+            continue
+        core = str(pattern.this).strip("%")
+        if not core or "%" in core:
+            continue
+        wanted_pattern = _pattern(core, wanted.like)
+        if wanted_pattern != str(pattern.this):
+            pattern.replace(exp.Literal.string(wanted_pattern))
+            changed = True
+    return out if changed else None
+
+
 def _turned(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
     """"In alphabetical order" answered ``ORDER BY title DESC``: the ordering the way the
     question says (its first key; the others keep theirs)."""
@@ -409,6 +445,9 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
     turned = _turned(tree, wanted)
     if turned is not None:
         out.append(turned)
+    anchored = _anchored(tree, wanted)
+    if anchored is not None:
+        out.append(anchored)
     several = _several_aggregates(tree, wanted)
     if several is not None:
         out.append(several)

@@ -23,16 +23,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..sql.catalog import Catalog
-from .attach import attach, sources
-from .intent import AGGREGATES, Expectations, singular
-
-
-def _tables_called(catalog: Catalog, noun: str) -> list[str]:
-    """Keys of the tables ``noun`` names (their name or its last ``_`` part, singular),
-    whole-name matches first."""
-    whole = [k for k, t in catalog.tables.items() if singular(t.name.lower()) == noun]
-    part = [k for k, t in catalog.tables.items() if k not in whole and singular(t.name.lower().rpartition("_")[2]) == noun]
-    return sorted(whole) + sorted(part)
+from .attach import attach, sources, tables_called
+from .intent import AGGREGATES, Expectations
 
 
 def _owner(tree: exp.Select, items: list[exp.Expression], catalog: Catalog) -> str | None:
@@ -62,7 +54,7 @@ def _grouped_with(tree: exp.Select, noun: str, catalog: Catalog) -> exp.Select |
     if not plain:
         return None
     owner = _owner(tree, plain, catalog)
-    for goal in _tables_called(catalog, noun):
+    for goal in tables_called(catalog, noun):
         attached = attach(tree, goal, catalog)
         if attached is None:
             continue
@@ -104,7 +96,7 @@ def count_ranked(tree: exp.Expression | None, wanted: Expectations, catalog: Cat
             counted.set("limit", None)
             out.append(counted)
     if wanted.counted_noun and any(item.unalias().find(exp.Count) is not None for item in tree.expressions):
-        goals = _tables_called(catalog, wanted.counted_noun)
+        goals = tables_called(catalog, wanted.counted_noun)
         if goals and not any(g in sources(tree, catalog) for g in goals):
             attached = attach(tree, goals[0], catalog)
             if attached is not None:

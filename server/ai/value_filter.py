@@ -8,6 +8,9 @@ category``) and the filter put on it. The values come from ``grounding`` (what t
 not what the model invented), so a variant that uses them answers more of the question; ``ask``
 validates, runs and ranks each variant with the other candidates, and the ranking
 (``intent.fit``) already counts an unused value against a candidate.
+
+A literal that is a value the question names spelt another way (``'MIKE'`` where the data
+holds ``'Mike'``) is spelt the data's way (``respelled``): a string comparison is exact.
 """
 
 from __future__ import annotations
@@ -79,3 +82,24 @@ def _with_filter(tree: exp.Select, match: ValueMatch, catalog: Catalog) -> exp.S
     table = catalog.tables[goal]
     condition = exp.EQ(this=column(table, match.column_key, qualifier), expression=_literal(table, match.column_key, match.value))
     return out.where(condition, copy=False)
+
+
+def respelled(tree: exp.Expression | None, matches: Sequence[ValueMatch]) -> list[exp.Expression]:
+    """``tree`` with each string literal that equals a matched value but for case (or
+    surrounding blanks) written as the data writes it; empty when there is none."""
+    if tree is None or not matches:
+        return []
+    spelling: dict[str, str] = {}
+    for match in matches:
+        spelling.setdefault(match.value.strip().lower(), match.value)
+    out = tree.copy()
+    changed = False
+    for lit in out.find_all(exp.Literal):
+        if not lit.is_string:
+            continue
+        text = str(lit.this)
+        value = spelling.get(text.strip().lower())
+        if value is not None and value != text:
+            lit.replace(exp.Literal.string(value))
+            changed = True
+    return [out] if changed else []

@@ -172,3 +172,30 @@ def test_a_condition_on_a_count_and_the_counted_rows_and_names_for_keys() -> Non
     (named,) = _counted("In which language is the film ACADEMY DINOSAUR?", "SELECT language_id FROM film WHERE title = 'ACADEMY DINOSAUR'")
     assert named.startswith("SELECT l_v.name FROM film JOIN language AS l_v")
     assert _counted("What is the language id of the film ACADEMY DINOSAUR?", "SELECT language_id FROM film WHERE title = 'ACADEMY DINOSAUR'") == []
+
+
+def test_each_thing_a_table_holds_is_grouped_by_that_table() -> None:
+    from querywright.server.ai.each_group import grouped_by_each
+    from querywright.server.ai.intent import expectations
+
+    ddl = """
+    CREATE TABLE store (store_id INTEGER PRIMARY KEY, manager_staff_id INTEGER);
+    CREATE TABLE staff (staff_id INTEGER PRIMARY KEY, first_name TEXT, store_id INTEGER REFERENCES store (store_id));
+    CREATE TABLE payment (payment_id INTEGER PRIMARY KEY, staff_id INTEGER REFERENCES staff (staff_id), amount NUMERIC);
+    """
+    catalog = catalog_from_sql(ddl, "postgres")
+    wanted = expectations("What is the total payment amount taken by each store?", (), [t.name for t in catalog.tables.values()])
+    (variant,) = grouped_by_each(sqlglot.parse_one("SELECT SUM(amount) FROM payment"), wanted, catalog)
+    verdict = validate_statement(variant.sql(dialect="postgres"), catalog)
+    assert verdict.ok and "JOIN store" in verdict.text and verdict.text.endswith("GROUP BY s_v2.store_id")
+
+
+def test_a_named_value_spelt_another_way_is_spelt_the_datas_way() -> None:
+    from querywright.server.ai.value_filter import respelled
+
+    catalog = catalog_from_sql(DDL, "sqlite")
+    index = ValueIndex.build(collect_values(SEED, "seed.sql", "sqlite", catalog))
+    matches = ground("How many films are in the comedy category?", index)
+    (variant,) = respelled(sqlglot.parse_one("SELECT COUNT(*) FROM category WHERE name = 'COMEDY'"), matches)
+    assert variant.sql() == "SELECT COUNT(*) FROM category WHERE name = 'Comedy'"
+    assert respelled(sqlglot.parse_one("SELECT COUNT(*) FROM category WHERE name = 'Comedy'"), matches) == []

@@ -184,3 +184,11 @@ def test_an_ordering_goes_the_way_the_question_says() -> None:
         wanted = expectations("List the titles of the Horror films in alphabetical order.")
         assert [r.sql(dialect) for r in repairs(tree, wanted)] == ["SELECT title FROM film ORDER BY title ASC"]
         assert fit(repairs(tree, wanted)[0], wanted).score > fit(tree, wanted).score
+
+
+def test_a_like_pattern_is_anchored_the_way_the_question_says() -> None:
+    question = "How many films have a title starting with the letter A?"
+    assert "SELECT COUNT(*) FROM film WHERE title LIKE 'A%'" in _repairs(question, "SELECT COUNT(*) FROM film WHERE title LIKE '%A%%'")
+    assert _fit(question, "SELECT COUNT(*) FROM film WHERE title LIKE 'A%'") > _fit(question, "SELECT COUNT(*) FROM film WHERE title LIKE '%A%'")
+    assert expectations("Titles ending with the word LOVE").like == "suffix"
+    assert expectations("Which titles contain DOG?").like == "infix"
