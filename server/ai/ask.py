@@ -36,7 +36,10 @@
     when the candidate lacks it (``each_group``); a literal that is a named value spelt
     another way (``'MIKE'`` for ``'Mike'``) spelt the data's way.
 
-11. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+11. **Named tables read**: a table the question names ("poker players") joined when the
+    candidate does not read it (``named_tables``).
+
+12. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
    (``intent.entity_grouping``).
 
@@ -70,6 +73,7 @@ from .grounding import ValueIndex, ground, index_for, render_matches
 from .intent import Fit, column_repairs, entity_grouping, expectations, fit, group_repairs, repairs
 from .linking import DEFAULT_LINK_BUDGET, link_schema
 from .named_key import named_keys
+from .named_tables import named_tables_joined
 from .prompt import STOP_SEQUENCES, build_prompt, statement_start
 from .rejoin import grouped_bare_columns, rejoined, where_aggregates
 from .row_counts import count_ranked
@@ -180,6 +184,8 @@ async def ask(
                     variants += count_ranked(variant, wanted, catalog) + named_keys(variant, wanted, catalog)
                 for variant in [tree, *variants]:
                     variants += grouped_by_each(variant, wanted, catalog) + respelled(variant, matches)
+                for variant in [tree, *variants]:
+                    variants += named_tables_joined(variant, wanted, catalog)
                 for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:

@@ -72,6 +72,7 @@ class Expectations:
     counted_noun: str = ""  # "how many customers ...": "customer" (rows of a table)
     wants_key: bool = False  # the question asks for ids or codes
     like: str = ""  # "prefix" ("starting with"), "suffix" ("ending with"), "infix" ("containing")
+    named_tables: tuple[str, ...] = ()  # tables the question names by every word of their name ("poker players")
     values: tuple[ValueMatch, ...] = ()  # values the question mentions
     text: str = ""  # the question, lower case
 
@@ -95,6 +96,23 @@ def ranked_by_count(question: str, tables: Sequence[str]) -> tuple[str, str]:
 
 def _table_nouns(tables: Sequence[str]) -> set[str]:
     return {singular(part) for name in tables for part in (name.lower(), name.lower().rpartition("_")[2])}
+
+
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_NOT_NAMING = frozenset({"has", "ref", "tbl", "t"})
+
+
+def tables_named(question: str, tables: Sequence[str]) -> tuple[str, ...]:
+    """The names among ``tables`` whose every word the question says (``poker_player`` by
+    "poker players", ``has_pet`` by "pets"); words like ``has``/``ref`` need not be said."""
+    words = {singular(w) for w in _WORD.findall((question or "").lower())}
+    out: list[str] = []
+    for name in tables:
+        parts = [singular(p.lower()) for p in _NAME_PART.findall(name.replace("_", " "))]
+        parts = [p for p in parts if p not in _NOT_NAMING]
+        if parts and all(p in words for p in parts) and name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def count_threshold(question: str, tables: Sequence[str]) -> tuple[str, int, str] | None:
@@ -150,6 +168,7 @@ def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequ
         count_threshold=count_threshold(text, tables),
         counted_noun=counted_noun(text, tables) if "count" in aggregates else "",
         wants_key=bool(_WANTS_KEY.search(text)),
+        named_tables=tables_named(text, tables),
         like="prefix" if _STARTS_WITH.search(text) else "suffix" if _ENDS_WITH.search(text) else "infix" if _CONTAINS.search(text) else "",
         values=tuple(matches),
         text=text.lower(),
@@ -292,8 +311,11 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         by_text: dict[str, list[ValueMatch]] = {}
         for match in wanted.values:
             by_text.setdefault(match.text.lower(), []).append(match)
+        exact = {str(lit.this) for lit in tree.find_all(exp.Literal) if lit.is_string}
         for options in by_text.values():
             used = [m for m in options if any(m.value.lower() in lit for lit in literals)]
+            if any(m.value in exact for m in used):
+                score += 1  # spelt as the data spells it: a string comparison is exact
             if any(m.table.rpartition(".")[2].lower() in tables for m in used):
                 score += 2
             else:
@@ -302,6 +324,9 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         if not _in_question(literal, wanted):
             met(False)  # a literal the question never mentions ("film_id = 1000")
     score += named_columns(tree, wanted)  # the columns the question spells out, used
+    if wanted.named_tables:
+        read = {t.name.lower() for t in tree.find_all(exp.Table)}
+        score += sum(1 for name in wanted.named_tables if name.lower() in read)  # "poker players": poker_player read
     return Fit(score, missed)
 
 

@@ -199,3 +199,22 @@ def test_a_named_value_spelt_another_way_is_spelt_the_datas_way() -> None:
     (variant,) = respelled(sqlglot.parse_one("SELECT COUNT(*) FROM category WHERE name = 'COMEDY'"), matches)
     assert variant.sql() == "SELECT COUNT(*) FROM category WHERE name = 'Comedy'"
     assert respelled(sqlglot.parse_one("SELECT COUNT(*) FROM category WHERE name = 'Comedy'"), matches) == []
+
+
+def test_a_table_the_question_names_is_joined() -> None:
+    from querywright.server.ai.intent import expectations, fit
+    from querywright.server.ai.named_tables import named_tables_joined
+
+    ddl = """
+    CREATE TABLE people (people_id INTEGER PRIMARY KEY, name TEXT);
+    CREATE TABLE poker_player (poker_player_id INTEGER PRIMARY KEY, people_id INTEGER REFERENCES people (people_id), earnings REAL);
+    """
+    catalog = catalog_from_sql(ddl, "sqlite")
+    wanted = expectations("What are the names of poker players?", (), [t.name for t in catalog.tables.values()])
+    assert wanted.named_tables == ("poker_player",)
+    tree = sqlglot.parse_one("SELECT name FROM people")
+    (variant,) = named_tables_joined(tree, wanted, catalog)
+    verdict = validate_statement(variant.sql(dialect="sqlite"), catalog)
+    assert verdict.ok and "JOIN poker_player" in verdict.text
+    assert fit(variant, wanted).score > fit(tree, wanted).score
+    assert named_tables_joined(variant, wanted, catalog) == []
