@@ -155,7 +155,8 @@ async def ask(
     verdicts = [validate_statement(lead + text, catalog, read_only=not writes) for text in outputs]
     conn = await building
     try:
-        wanted = expectations(question, matches, [t.name for t in catalog.tables.values()])
+        wanted = expectations(question, matches, [t.name for t in catalog.tables.values()],
+                              sorted({c.name for t in catalog.tables.values() for c in t.columns.values()}))
         outcomes: dict[str, Outcome] = {}
         fits: dict[str, Fit] = {}
 

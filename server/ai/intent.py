@@ -102,15 +102,19 @@ _NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _NOT_NAMING = frozenset({"has", "ref", "tbl", "t"})
 
 
-def tables_named(question: str, tables: Sequence[str]) -> tuple[str, ...]:
+def tables_named(question: str, tables: Sequence[str], columns: Sequence[str] = ()) -> tuple[str, ...]:
     """The names among ``tables`` whose every word the question says (``poker_player`` by
-    "poker players", ``has_pet`` by "pets"); words like ``has``/``ref`` need not be said."""
+    "poker players", ``has_pet`` by "pets"); words like ``has``/``ref`` need not be said. A
+    table whose words the question says as part of a column's name (``rental`` in "the
+    rental rate", ``rental_rate`` among ``columns``) is not named by them."""
     words = {singular(w) for w in _WORD.findall((question or "").lower())}
+    spelled = question_columns(question, [c for c in columns if "_" in c])
+    in_columns = {singular(p) for c in spelled for p in _WORD.findall(c.lower())}
     out: list[str] = []
     for name in tables:
         parts = [singular(p.lower()) for p in _NAME_PART.findall(name.replace("_", " "))]
         parts = [p for p in parts if p not in _NOT_NAMING]
-        if parts and all(p in words for p in parts) and name not in out:
+        if parts and all(p in words for p in parts) and not all(p in in_columns for p in parts) and name not in out:
             out.append(name)
     return tuple(out)
 
@@ -137,9 +141,11 @@ def counted_noun(question: str, tables: Sequence[str]) -> str:
     return ""
 
 
-def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequence[str] = ()) -> Expectations:
+def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequence[str] = (),
+                 columns: Sequence[str] = ()) -> Expectations:
     """The expectations of ``question`` (its value matches from ``grounding``; ``tables``: the
-    catalog's table names, for "the most <rows of a table>")."""
+    catalog's table names, for "the most <rows of a table>" and the tables it names;
+    ``columns``: the catalog's column names)."""
     text = " ".join((question or "").split())
     aggregates: set[str] = set()
     ranking = bool(_MOST.search(text))
@@ -168,7 +174,7 @@ def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequ
         count_threshold=count_threshold(text, tables),
         counted_noun=counted_noun(text, tables) if "count" in aggregates else "",
         wants_key=bool(_WANTS_KEY.search(text)),
-        named_tables=tables_named(text, tables),
+        named_tables=tables_named(text, tables, columns),
         like="prefix" if _STARTS_WITH.search(text) else "suffix" if _ENDS_WITH.search(text) else "infix" if _CONTAINS.search(text) else "",
         values=tuple(matches),
         text=text.lower(),

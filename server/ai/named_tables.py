@@ -22,8 +22,8 @@ MAX_TABLES = 2
 def named_tables_joined(tree: exp.Expression | None, wanted: Expectations, catalog: Catalog) -> list[exp.Expression]:
     """Variants of ``tree`` that read the tables the question names and ``tree`` does not: one
     per table, and one with all of them when there are several; empty when it reads them all."""
-    if not isinstance(tree, exp.Select) or not wanted.named_tables:
-        return []
+    if not isinstance(tree, exp.Select) or not wanted.named_tables or wanted.negation:
+        return []  # "whose courses have not been arranged": a join would keep what NOT IN drops
     known = sources(tree, catalog)
     keys = {t.name.lower(): k for k, t in catalog.tables.items()}
     missing = [keys[n.lower()] for n in wanted.named_tables if n.lower() in keys and keys[n.lower()] not in known]
