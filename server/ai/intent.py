@@ -72,6 +72,7 @@ class Expectations:
     counted_noun: str = ""  # "how many customers ...": "customer" (rows of a table)
     wants_key: bool = False  # the question asks for ids or codes
     like: str = ""  # "prefix" ("starting with"), "suffix" ("ending with"), "infix" ("containing")
+    entity: str = ""  # "Which shop has ...": the noun (singular) of the table whose rows are the answer
     named_tables: tuple[str, ...] = ()  # tables the question names by every word of their name ("poker players")
     values: tuple[ValueMatch, ...] = ()  # values the question mentions
     text: str = ""  # the question, lower case
@@ -96,6 +97,18 @@ def ranked_by_count(question: str, tables: Sequence[str]) -> tuple[str, str]:
 
 def _table_nouns(tables: Sequence[str]) -> set[str]:
     return {singular(part) for name in tables for part in (name.lower(), name.lower().rpartition("_")[2])}
+
+
+_WHICH = re.compile(r"^\s*(?:which|what)\s+([a-z][a-z_]*)\b", re.IGNORECASE)
+
+
+def asked_entity(question: str, tables: Sequence[str]) -> str:
+    """The noun of "Which shop has the most employees?" (``shop``) when it names a table, else ""."""
+    match = _WHICH.search(question or "")
+    if match is None:
+        return ""
+    noun = singular(match.group(1).lower())
+    return noun if noun in _table_nouns(tables) else ""
 
 
 _NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
@@ -175,6 +188,7 @@ def expectations(question: str, matches: Sequence[ValueMatch] = (), tables: Sequ
         counted_noun=counted_noun(text, tables) if "count" in aggregates else "",
         wants_key=bool(_WANTS_KEY.search(text)),
         named_tables=tables_named(text, tables, columns),
+        entity=asked_entity(text, tables),
         like="prefix" if _STARTS_WITH.search(text) else "suffix" if _ENDS_WITH.search(text) else "infix" if _CONTAINS.search(text) else "",
         values=tuple(matches),
         text=text.lower(),
@@ -330,10 +344,31 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         if not _in_question(literal, wanted):
             met(False)  # a literal the question never mentions ("film_id = 1000")
     score += named_columns(tree, wanted)  # the columns the question spells out, used
+    if wanted.entity:
+        owners = _projection_tables(tree)
+        if owners:
+            met(any(wanted.entity in {singular(o), singular(o.rpartition("_")[2])} for o in owners))
     if wanted.named_tables:
         read = {t.name.lower() for t in tree.find_all(exp.Table)}
         score += sum(1 for name in wanted.named_tables if name.lower() in read)  # "poker players": poker_player read
     return Fit(score, missed)
+
+
+def _projection_tables(tree: exp.Expression) -> set[str]:
+    """Lower-case names of the tables the outermost select list's columns come from (by their
+    qualifier, or the query's only table); empty when that cannot be told."""
+    if not isinstance(tree, exp.Select):
+        return set()
+    tables = {t.alias_or_name.lower(): t.name.lower() for t in tree.find_all(exp.Table) if t.find_ancestor(exp.Select) is tree}
+    single = next(iter(tables.values())) if len(set(tables.values())) == 1 else None
+    out: set[str] = set()
+    for item in tree.expressions:
+        for col in item.find_all(exp.Column):
+            owner = tables.get(col.table.lower()) if col.table else single
+            if owner is None:
+                return set()
+            out.add(owner)
+    return out
 
 
 def _same_kind_aggregates(tree: exp.Expression) -> list[exp.Expression]:

@@ -192,3 +192,12 @@ def test_a_like_pattern_is_anchored_the_way_the_question_says() -> None:
     assert _fit(question, "SELECT COUNT(*) FROM film WHERE title LIKE 'A%'") > _fit(question, "SELECT COUNT(*) FROM film WHERE title LIKE '%A%'")
     assert expectations("Titles ending with the word LOVE").like == "suffix"
     assert expectations("Which titles contain DOG?").like == "infix"
+
+
+def test_which_thing_is_answered_from_that_things_table() -> None:
+    wanted = expectations("Which shop has the most employees?", (), ["shop", "employee", "hiring"])
+    assert wanted.entity == "shop"
+    shop = "SELECT s.name FROM shop AS s JOIN hiring AS h ON h.shop_id = s.shop_id GROUP BY s.shop_id ORDER BY COUNT(*) DESC LIMIT 1"
+    employee = "SELECT e.name FROM employee AS e JOIN hiring AS h ON h.employee_id = e.employee_id GROUP BY e.name ORDER BY COUNT(*) DESC LIMIT 1"
+    assert fit(sqlglot.parse_one(shop), wanted).score > fit(sqlglot.parse_one(employee), wanted).score
+    assert expectations("Which year had the most matches?", (), ["matches"]).entity == ""
