@@ -13,33 +13,26 @@
    that returns rows beats one that returns none; then candidates whose results agree
    with more others win (self-consistency); ties go to the earlier (greedy) one.
 
-5. **Shapes the database rejects**: a join whose ON condition relates nothing
-   (``c.id = c.id``) is joined again along the foreign keys, an aggregate in WHERE is computed
-   in a subquery, columns beside an aggregate are grouped by (``rejoin``).
+5. **Repairs**: each candidate yields variants, validated and run like the others, for what
+   the question's words ask (``intent.repairs``: aggregates, counts, grouping, ordering
+   direction, LIKE anchoring; ``intent.group_repairs``, ``intent.column_repairs``) and for
+   what the schema and the data say (in this order):
+   - ``rejoin``: a join whose ON condition relates nothing (``c.id = c.id``) joined again along
+     the foreign keys, an aggregate in WHERE computed in a subquery, columns beside an
+     aggregate grouped by;
+   - ``column_home``: a column read off a table that lacks it (``SELECT name, tonnage FROM
+     battle``) read from the table that has it, instead or joined;
+   - ``value_filter``: a value the question mentions (the hint ``'PG-13' is a value of
+     film.rating``) filtered on, its table joined when the candidate lacks it; a literal that
+     is such a value spelt another way (``'MIKE'`` for ``'Mike'``) spelt the data's way;
+   - ``row_counts``: "the category with the most films" ranked by a count of films, "more than
+     20 cities" as ``HAVING COUNT(*) > 20``, "how many customers" counting customer rows;
+   - ``named_key``: ``SELECT language_id`` for "in which language" selects the language's name;
+   - ``each_group``: "the total taken by each store" grouped by the store table's key;
+   - ``named_tables``: a table the question names ("poker players") joined.
+   Tables are joined along the shortest foreign-key path (``attach``).
 
-6. **Columns from their tables**: a column read off a table that lacks it
-   (``SELECT name, tonnage FROM battle``) gets variants that read the table that has it,
-   instead or joined (``column_home``).
-
-7. **Values filtered on**: a candidate that leaves out a value the question mentions (the hint
-   ``'PG-13' is a value of film.rating``) gets a variant with that filter, joining the table
-   that holds the value when the candidate lacks it (``value_filter``).
-
-8. **Counts of rows**: "the category with the most films" ranked by a count of films, "more
-   than 20 cities" as ``HAVING COUNT(*) > 20``, "how many customers" counting customer rows,
-   the counted table joined when the candidate lacks it (``row_counts``).
-
-9. **Names, not keys**: ``SELECT language_id`` for "in which language" selects the language's
-   name, its table joined (``named_key``).
-
-10. **Each <thing>**: "the total taken by each store" grouped by the store table's key, joined
-    when the candidate lacks it (``each_group``); a literal that is a named value spelt
-    another way (``'MIKE'`` for ``'Mike'``) spelt the data's way.
-
-11. **Named tables read**: a table the question names ("poker players") joined when the
-    candidate does not read it (``named_tables``).
-
-12. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
+6. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
    (``intent.entity_grouping``).
 
@@ -56,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import sqlglot
@@ -165,28 +159,34 @@ async def ask(
                 outcomes[text] = Outcome(rows=()) if writes else run(conn, text, catalog.dialect)
                 fits[text] = fit(_parse(text, catalog.dialect), wanted)
 
+        def columns(name: str) -> list[tuple[str, str | None]]:
+            return _columns(catalog, name)
+
+        # Each stage turns a candidate into variants; it sees the candidate and every variant
+        # the stages before it made. The order matters where one repair sets up another (a
+        # column put on its table before a value is filtered on that table).
+        stages: tuple[Callable[[exp.Expression], list[exp.Expression]], ...] = (
+            lambda v: group_repairs(v, wanted, columns),
+            lambda v: column_repairs(v, wanted, columns),
+            lambda v: rejoined(v, catalog) + where_aggregates(v) + grouped_bare_columns(v),
+            lambda v: column_homes(v, catalog),
+            lambda v: value_filters(v, matches, catalog),
+            lambda v: count_ranked(v, wanted, catalog) + named_keys(v, wanted, catalog),
+            lambda v: grouped_by_each(v, wanted, catalog) + respelled(v, matches),
+            lambda v: named_tables_joined(v, wanted, catalog),
+        )
+
         def repaired(texts: list[str]) -> list[str]:
-            """Valid variants of ``texts`` that fit the question better (``intent.repairs``)."""
+            """Valid variants of ``texts`` that fit the question better (the repairs above)."""
             out: list[str] = []
             for text in texts:
                 tree = _parse(text, catalog.dialect)
+                if tree is None:
+                    continue
                 variants = repairs(tree, wanted)
-                for variant in [tree, *variants]:
-                    variants += group_repairs(variant, wanted, lambda name: _columns(catalog, name))
-                for variant in [tree, *variants]:
-                    variants += column_repairs(variant, wanted, lambda name: _columns(catalog, name))
-                for variant in [tree, *variants]:
-                    variants += rejoined(variant, catalog) + where_aggregates(variant) + grouped_bare_columns(variant)
-                for variant in [tree, *variants]:
-                    variants += column_homes(variant, catalog)
-                for variant in [tree, *variants]:
-                    variants += value_filters(variant, matches, catalog)
-                for variant in [tree, *variants]:
-                    variants += count_ranked(variant, wanted, catalog) + named_keys(variant, wanted, catalog)
-                for variant in [tree, *variants]:
-                    variants += grouped_by_each(variant, wanted, catalog) + respelled(variant, matches)
-                for variant in [tree, *variants]:
-                    variants += named_tables_joined(variant, wanted, catalog)
+                for stage in stages:
+                    for variant in [tree, *variants]:
+                        variants += stage(variant)
                 for variant in variants:
                     verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
                     if verdict.ok and verdict.text not in out and verdict.text not in texts:
