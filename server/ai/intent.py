@@ -113,6 +113,15 @@ def asked_entity(question: str, tables: Sequence[str]) -> str:
 
 _NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _NOT_NAMING = frozenset({"has", "ref", "tbl", "t"})
+# words that ask rather than name ("Show the ...": not the ``show`` table)
+_ASKING_VERBS = frozenset({"show", "list", "find", "give", "return", "tell", "display", "get"})
+
+
+def name_parts(name: str) -> list[str]:
+    """The words a table's name says, singular (``Has_Pet`` -> ``pet``, ``PokerPlayer`` ->
+    ``poker``, ``player``), without the ones that name nothing (``has``, ``ref``)."""
+    parts = [singular(p.lower()) for p in _NAME_PART.findall(name.replace("_", " "))]
+    return [p for p in parts if p not in _NOT_NAMING]
 
 
 def tables_named(question: str, tables: Sequence[str], columns: Sequence[str] = ()) -> tuple[str, ...]:
@@ -120,13 +129,12 @@ def tables_named(question: str, tables: Sequence[str], columns: Sequence[str] = 
     "poker players", ``has_pet`` by "pets"); words like ``has``/``ref`` need not be said. A
     table whose words the question says as part of a column's name (``rental`` in "the
     rental rate", ``rental_rate`` among ``columns``) is not named by them."""
-    words = {singular(w) for w in _WORD.findall((question or "").lower())}
+    words = {singular(w) for w in _WORD.findall((question or "").lower())} - _ASKING_VERBS
     spelled = question_columns(question, [c for c in columns if "_" in c])
     in_columns = {singular(p) for c in spelled for p in _WORD.findall(c.lower())}
     out: list[str] = []
     for name in tables:
-        parts = [singular(p.lower()) for p in _NAME_PART.findall(name.replace("_", " "))]
-        parts = [p for p in parts if p not in _NOT_NAMING]
+        parts = name_parts(name)
         if parts and all(p in words for p in parts) and not all(p in in_columns for p in parts) and name not in out:
             out.append(name)
     return tuple(out)

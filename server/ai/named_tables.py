@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from ..sql.catalog import Catalog
 from .attach import attach, sources
-from .intent import Expectations
+from .intent import Expectations, name_parts
 
 MAX_TABLES = 2
 
@@ -26,7 +26,10 @@ def named_tables_joined(tree: exp.Expression | None, wanted: Expectations, catal
         return []  # "whose courses have not been arranged": a join would keep what NOT IN drops
     known = sources(tree, catalog)
     keys = {t.name.lower(): k for k, t in catalog.tables.items()}
-    missing = [keys[n.lower()] for n in wanted.named_tables if n.lower() in keys and keys[n.lower()] not in known]
+    read = [set(name_parts(catalog.tables[k].name)) for k in known]
+    # a table whose words a table the query reads already says ("pets": ``Has_Pet`` beside ``Pets``) is that one
+    missing = [keys[n.lower()] for n in wanted.named_tables if n.lower() in keys and keys[n.lower()] not in known
+               and not any(set(name_parts(n)) <= words for words in read)]
     if not missing or len(missing) > MAX_TABLES:
         return []
     out: list[exp.Expression] = []

@@ -201,3 +201,12 @@ def test_which_thing_is_answered_from_that_things_table() -> None:
     employee = "SELECT e.name FROM employee AS e JOIN hiring AS h ON h.employee_id = e.employee_id GROUP BY e.name ORDER BY COUNT(*) DESC LIMIT 1"
     assert fit(sqlglot.parse_one(shop), wanted).score > fit(sqlglot.parse_one(employee), wanted).score
     assert expectations("Which year had the most matches?", (), ["matches"]).entity == ""
+
+
+def test_tables_named_by_the_question_not_by_its_verbs_or_columns() -> None:
+    from querywright.server.ai.intent import tables_named
+
+    tables = ["orchestra", "performance", "show", "film", "rental", "Pets", "Has_Pet"]
+    assert tables_named("Please show the record companies and the number of orchestras.", tables) == ("orchestra",)
+    assert tables_named("What is the average rental rate of the films?", tables, ["rental_rate"]) == ("film",)
+    assert tables_named("How many pets are there?", tables) == ("Pets", "Has_Pet")  # named; joining Has_Pet beside Pets is not
