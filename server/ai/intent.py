@@ -293,7 +293,7 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         shown = {name for name, kind in AGGREGATES.items() for item in _projection(tree) if item.find(kind) is not None}
         # "how many orders has each user placed": the count is the answer, so it is selected;
         # an aggregate only in HAVING/ORDER BY ("average length above 120") answers other words
-        asked = shown if wanted.counted else found
+        asked = shown if wanted.counted else found | _superlative_order(tree)
         met(bool(asked & wanted.aggregates), 2, 2)
         score += max(0, len(shown & wanted.aggregates) - 1)  # "the maximum and minimum": both shown
     elif found and not (wanted.group or wanted.ranking):
@@ -360,6 +360,18 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         read = {t.name.lower() for t in tree.find_all(exp.Table)}
         score += sum(1 for name in wanted.named_tables if name.lower() in read)  # "poker players": poker_player read
     return Fit(score, missed)
+
+
+def _superlative_order(tree: exp.Expression) -> set[str]:
+    """``{"max"}`` for ``ORDER BY x DESC LIMIT n`` of the outermost query ("the name of the
+    oldest player": the row with the highest value, not the value), ``{"min"}`` for ascending."""
+    order, limit = tree.args.get("order"), tree.args.get("limit")
+    if not isinstance(tree, exp.Select) or order is None or limit is None or not order.expressions:
+        return set()
+    first = order.expressions[0]
+    if not isinstance(first, exp.Ordered) or first.find(exp.AggFunc) is not None:
+        return set()
+    return {"max"} if first.args.get("desc") else {"min"}
 
 
 def _projection_tables(tree: exp.Expression) -> set[str]:

@@ -210,3 +210,10 @@ def test_tables_named_by_the_question_not_by_its_verbs_or_columns() -> None:
     assert tables_named("Please show the record companies and the number of orchestras.", tables) == ("orchestra",)
     assert tables_named("What is the average rental rate of the films?", tables, ["rental_rate"]) == ("film",)
     assert tables_named("How many pets are there?", tables) == ("Pets", "Has_Pet")  # named; joining Has_Pet beside Pets is not
+
+
+def test_the_row_with_the_highest_value_answers_a_superlative() -> None:
+    question = "What is the name of the singer with the highest net worth?"
+    ordered = "SELECT name FROM singer ORDER BY net_worth DESC LIMIT 1"
+    assert _fit(question, ordered) >= _fit(question, "SELECT MAX(net_worth) FROM singer")
+    assert _fit(question, ordered) > _fit(question, "SELECT name FROM singer ORDER BY net_worth ASC LIMIT 1")
