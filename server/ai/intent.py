@@ -293,7 +293,7 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         shown = {name for name, kind in AGGREGATES.items() for item in _projection(tree) if item.find(kind) is not None}
         # "how many orders has each user placed": the count is the answer, so it is selected;
         # an aggregate only in HAVING/ORDER BY ("average length above 120") answers other words
-        asked = shown if wanted.counted else found | _superlative_order(tree)
+        asked = shown if wanted.counted else found | (_superlative_order(tree) if _QUALIFYING.search(wanted.text) else set())
         met(bool(asked & wanted.aggregates), 2, 2)
         score += max(0, len(shown & wanted.aggregates) - 1)  # "the maximum and minimum": both shown
     elif found and not (wanted.group or wanted.ranking):
@@ -360,6 +360,12 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         read = {t.name.lower() for t in tree.find_all(exp.Table)}
         score += sum(1 for name in wanted.named_tables if name.lower() in read)  # "poker players": poker_player read
     return Fit(score, missed)
+
+
+# a superlative that picks a row ("the name of the film with the highest rate", "of the oldest
+# player"), not one that asks for the value ("what is the highest rate")
+_QUALIFYING = re.compile(r"\b(?:with|has|have|had|having|whose|that|who|which|of|in)\s+the\s+(?:\w+\s+)?"
+                         r"(?:highest|largest|biggest|longest|latest|greatest|oldest|lowest|smallest|shortest|earliest|youngest|cheapest)\b")
 
 
 def _superlative_order(tree: exp.Expression) -> set[str]:

@@ -2,7 +2,8 @@
 or that answer another question:
 
 - **A join that relates nothing** (``JOIN category c ON c.category_id = c.category_id``,
-  ``checks.relates_nothing``) is dropped and its table joined again along the foreign keys
+  ``checks.relates_nothing``) or that joins linked tables off their keys (``ON fa.last_update =
+  f.last_update``, ``checks.off_key``) is dropped and its table joined again along the foreign keys
   (``attach``), under the same alias, so the rest of the query reads it as before.
 - **Columns beside an aggregate without GROUP BY** (``SELECT nationality, COUNT(*) FROM
   people``: PostgreSQL rejects it, SQLite returns one arbitrary row) are grouped by:
@@ -19,7 +20,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..sql.catalog import Catalog
-from ..sql.checks import relates_nothing
+from ..sql.checks import off_key, relates_nothing
 from .attach import attach, sources
 
 
@@ -29,7 +30,8 @@ def rejoined(tree: exp.Expression | None, catalog: Catalog) -> list[exp.Expressi
     if not isinstance(tree, exp.Select):
         return []
     joins = tree.args.get("joins") or []
-    bad = [i for i, j in enumerate(joins) if j.args.get("on") is not None and relates_nothing(j.args["on"])]
+    bad = [i for i, j in enumerate(joins) if j.args.get("on") is not None
+           and (relates_nothing(j.args["on"]) or off_key(tree, j.args["on"], catalog))]
     if not bad:
         return []
     keys = {id(t): k for k, t in catalog.tables.items()}

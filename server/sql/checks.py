@@ -26,6 +26,8 @@ Rules (``code``: what it flags):
   film_category f``): PostgreSQL rejects it, SQLite reads every column of it as ambiguous.
 - ``join-relates-nothing`` (AI-only): a JOIN whose ON condition compares a table with itself
   only (``JOIN category c ON c.category_id = c.category_id``): a cross join in disguise.
+- ``join-off-key`` (AI-only): a JOIN between two tables that a foreign key links, on columns
+  that are keys of neither (``ON fa.last_update = f.last_update``).
 - ``not-read-only`` (AI-only, ``read_only`` contexts: the candidates ``ask`` runs): any
   statement but a query: writes, DDL, ``SELECT ... INTO``, data-modifying CTEs
   (``WITH x AS (DELETE ... RETURNING *) SELECT ...``), ``FOR UPDATE``, functions with
@@ -42,7 +44,7 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from .catalog import Catalog
+from .catalog import Catalog, Table
 from .grouping import check_grouping
 from .issues import Fix, Issue, Severity, Span
 from .names import NO_FROM, StatementChecker, alias_columns, is_pseudo_column, suggest
@@ -226,6 +228,51 @@ def relates_nothing(on: exp.Expression) -> bool:
     return bool(pairs) and all(all(c.table for c in cols) and len({c.table.lower() for c in cols}) == 1 for cols in pairs)
 
 
+def _is_key(table: Table, name: str) -> bool:
+    """Whether column ``name`` of ``table`` is in its primary key or one of its foreign keys."""
+    low = name.lower()
+    key = next((k for k, c in table.columns.items() if c.name.lower() == low), None)
+    return key is not None and (key in table.primary_key or any(key in fk.columns for fk in table.foreign_keys))
+
+
+def off_key(select: exp.Select, on: exp.Expression, catalog: Catalog) -> bool:
+    """Whether ``on`` compares two tables that a foreign key links on columns that are keys of
+    neither (``fa.last_update = f.last_update`` for ``film_actor`` and ``film``)."""
+    tables: dict[str, Table] = {}
+    for node in _sources(select):
+        if isinstance(node, exp.Table):
+            table = catalog.find(node.name, node.db or None)
+            if table is not None:
+                tables[node.alias_or_name.lower()] = table
+    keys = {id(t): k for k, t in catalog.tables.items()}
+    for eq in on.find_all(exp.EQ):
+        left, right = eq.this, eq.expression
+        if not (isinstance(left, exp.Column) and isinstance(right, exp.Column) and left.table and right.table):
+            continue
+        a, b = tables.get(left.table.lower()), tables.get(right.table.lower())
+        if a is None or b is None or a is b:
+            continue
+        linked = any(fk.ref_table == keys.get(id(b)) for fk in a.foreign_keys) or any(fk.ref_table == keys.get(id(a)) for fk in b.foreign_keys)
+        if not linked:
+            continue
+
+        if not _is_key(a, left.name) and not _is_key(b, right.name):
+            return True
+    return False
+
+
+def join_off_key(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
+    """Anti-pattern (AI-only): ``JOIN film f ON fa.last_update = f.last_update`` where a foreign
+    key links the two tables: rows that share a timestamp, not the rows that belong together.
+    Best practice: the foreign key."""
+    for select in tree.find_all(exp.Select):
+        for join in select.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is not None and off_key(select, on, ctx.catalog):
+                yield ctx.issue("join-off-key", f"ON {on.sql(dialect=ctx.catalog.dialect)} joins on columns that are keys of neither table", on)
+                return
+
+
 def join_relates_nothing(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
     """Anti-pattern (AI-only): ``JOIN category c ON c.category_id = c.category_id``: every
     comparison of the ON condition reads one table, so the join pairs every row with every
@@ -251,6 +298,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("aggregate-in-where",), aggregate_in_where),
     Rule(("duplicate-alias",), duplicate_alias),
     Rule(("join-relates-nothing",), join_relates_nothing, editor=False),
+    Rule(("join-off-key",), join_off_key, editor=False),
 )
 
 

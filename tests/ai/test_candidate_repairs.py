@@ -218,3 +218,20 @@ def test_a_table_the_question_names_is_joined() -> None:
     assert verdict.ok and "JOIN poker_player" in verdict.text
     assert fit(variant, wanted).score > fit(tree, wanted).score
     assert named_tables_joined(variant, wanted, catalog) == []
+
+
+def test_a_join_off_the_keys_of_linked_tables_is_joined_on_its_foreign_key() -> None:
+    from querywright.server.ai.rejoin import rejoined
+
+    ddl = """
+    CREATE TABLE actor (actor_id INTEGER PRIMARY KEY, first_name TEXT, last_update TIMESTAMP);
+    CREATE TABLE film (film_id INTEGER PRIMARY KEY, title TEXT, last_update TIMESTAMP);
+    CREATE TABLE film_actor (actor_id INTEGER REFERENCES actor (actor_id), film_id INTEGER REFERENCES film (film_id), last_update TIMESTAMP);
+    """
+    catalog = catalog_from_sql(ddl, "postgres")
+    bad = ("SELECT a.first_name FROM actor AS a JOIN film_actor AS fa ON a.actor_id = fa.actor_id "
+           "JOIN film AS f ON fa.last_update = f.last_update WHERE f.title = 'X'")
+    assert not validate_statement(bad, catalog).ok  # join-off-key
+    (variant,) = rejoined(sqlglot.parse_one(bad, read="postgres"), catalog)
+    verdict = validate_statement(variant.sql(dialect="postgres"), catalog)
+    assert verdict.ok and "JOIN film AS f ON fa.film_id = f.film_id" in verdict.text

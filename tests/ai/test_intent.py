@@ -217,3 +217,5 @@ def test_the_row_with_the_highest_value_answers_a_superlative() -> None:
     ordered = "SELECT name FROM singer ORDER BY net_worth DESC LIMIT 1"
     assert _fit(question, ordered) >= _fit(question, "SELECT MAX(net_worth) FROM singer")
     assert _fit(question, ordered) > _fit(question, "SELECT name FROM singer ORDER BY net_worth ASC LIMIT 1")
+    value = "What is the highest replacement cost of any film?"
+    assert _fit(value, "SELECT MAX(replacement_cost) FROM film") > _fit(value, "SELECT title FROM film ORDER BY replacement_cost DESC LIMIT 1")
