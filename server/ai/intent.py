@@ -32,7 +32,7 @@ _COUNTED_NOUN = re.compile(r"\b(?:how many|number of|count the|count of)\s+(?:di
 # how a LIKE pattern is anchored: "starting with A" -> 'A%', "ending with" -> '%A', "containing" -> '%A%'
 _STARTS_WITH = re.compile(r"\b(start(?:s|ing)? with|begin(?:s|ning)? with|first letter)\b", re.IGNORECASE)
 _ENDS_WITH = re.compile(r"\b(end(?:s|ing)? with|last letter)\b", re.IGNORECASE)
-_CONTAINS = re.compile(r"\b(contain(?:s|ing)?|includ(?:es|ing)|with the (?:word|substring|letters?))\b", re.IGNORECASE)
+_CONTAINS = re.compile(r"\b(contain(?:s|ing)?|includ(?:es|ing)|mention(?:s|ing)?|with the (?:word|substring|letters?))\b", re.IGNORECASE)
 # the question asks for keys ("the ids", "the customer id")
 _WANTS_KEY = re.compile(r"\b(ids?|identifiers?|keys?|codes?)\b", re.IGNORECASE)
 # "the most films", "the fewest rentals": a ranking by how many rows of something there are
@@ -79,7 +79,7 @@ class Expectations:
 
     @property
     def empty(self) -> bool:
-        return not (self.aggregates or self.group or self.ranking or self.distinct or self.order or self.values)
+        return not (self.aggregates or self.group or self.ranking or self.distinct or self.order or self.values or self.like)
 
 
 def ranked_by_count(question: str, tables: Sequence[str]) -> tuple[str, str]:
@@ -461,6 +461,11 @@ def _anchored(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
         return None
     out = tree.copy()
     changed = False
+    if wanted.like == "infix":  # "whose description mentions Drama" answered ``description = 'Drama'``
+        for eq in list(out.find_all(exp.EQ)):
+            if isinstance(eq.this, exp.Column) and isinstance(eq.expression, exp.Literal) and eq.expression.is_string and eq.find_ancestor(exp.Where):
+                eq.replace(exp.Like(this=eq.this.copy(), expression=exp.Literal.string(f"%{eq.expression.this}%")))
+                changed = True
     for like in out.find_all(exp.Like):
         pattern = like.expression
         if not isinstance(pattern, exp.Literal) or not pattern.is_string:
@@ -473,6 +478,25 @@ def _anchored(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
             pattern.replace(exp.Literal.string(wanted_pattern))
             changed = True
     return out if changed else None
+
+
+def _superlative_value(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
+    """"What is the highest replacement cost?" answered ``SELECT last_update ... ORDER BY
+    replacement_cost DESC LIMIT 1``: the value asked for, ``SELECT MAX(replacement_cost)``."""
+    if _QUALIFYING.search(wanted.text) or wanted.group or wanted.ranking:
+        return None
+    kind = _superlative_order(tree)
+    if not kind or kind != (wanted.aggregates & {"max", "min"}) or tree.args.get("group") is not None:
+        return None
+    if any(item.find(exp.AggFunc) is not None for item in tree.expressions):
+        return None
+    key = tree.args["order"].expressions[0].this
+    out = tree.copy()
+    out.set("expressions", [AGGREGATES[next(iter(kind))](this=key.copy())])
+    out.set("order", None)
+    out.set("limit", None)
+    out.set("distinct", None)
+    return out
 
 
 def _turned(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
@@ -540,6 +564,9 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
     anchored = _anchored(tree, wanted)
     if anchored is not None:
         out.append(anchored)
+    valued = _superlative_value(tree, wanted)
+    if valued is not None:
+        out.append(valued)
     several = _several_aggregates(tree, wanted)
     if several is not None:
         out.append(several)
@@ -624,14 +651,18 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
     table = source.this if isinstance(source, exp.From) else None
     if not isinstance(table, exp.Table) or (tree.args.get("joins") and not table.alias_or_name):
         return []
-    qualifier = table.alias_or_name if tree.args.get("joins") else None
-    cols = columns(table.name)
+    # the FROM table first, then the joined ones: "for each rating" over film_category JOIN film
+    tables = [table] + [j.this for j in tree.args.get("joins") or [] if isinstance(j.this, exp.Table)]
     pick: str | None = None
+    qualifier: str | None = None
     for noun in nouns:
-        for name, ref in cols:
-            low = name.lower()
-            if low == noun or (ref is not None and singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id")):
-                pick = name
+        for candidate in tables:
+            for name, ref in columns(candidate.name):
+                low = name.lower()
+                if low == noun or (ref is not None and singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id")):
+                    pick, qualifier = name, (candidate.alias_or_name if tree.args.get("joins") else None)
+                    break
+            if pick:
                 break
         if pick:
             break

@@ -54,7 +54,7 @@ def test_group_repairs_group_by_the_each_noun() -> None:
     from querywright.server.ai.intent import group_repairs
 
     def columns(table: str) -> list[tuple[str, str | None]]:
-        return {"orders": [("id", None), ("user_id", "users"), ("total", None)], "film": [("film_id", None), ("rating", None)]}[table]
+        return {"orders": [("id", None), ("user_id", "users"), ("total", None)], "film": [("film_id", None), ("rating", None)]}.get(table, [])
 
     def fixed(question: str, sql: str) -> list[str]:
         return [r.sql("postgres") for r in group_repairs(sqlglot.parse_one(sql, read="postgres"), expectations(question), columns)]
@@ -85,10 +85,10 @@ def test_grouped_by_the_wrong_thing_is_regrouped_by_the_each_noun() -> None:
     wrong = sqlglot.parse_one("SELECT o.status, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY o.status")
     assert fit(wrong, wanted).missed > 0
     columns = {"orders": [("id", None), ("user_id", "users"), ("status", None)]}
-    [fixed] = group_repairs(wrong, wanted, lambda name: columns[name])
+    [fixed] = group_repairs(wrong, wanted, lambda name: columns.get(name, []))
     assert fixed.sql() == "SELECT o.user_id, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY o.user_id"
     assert fit(fixed, wanted).missed == 0
-    assert group_repairs(fixed, wanted, lambda name: columns[name]) == []
+    assert group_repairs(fixed, wanted, lambda name: columns.get(name, [])) == []
 
 
 def test_column_repairs_use_the_column_the_question_names() -> None:
@@ -219,3 +219,19 @@ def test_the_row_with_the_highest_value_answers_a_superlative() -> None:
     assert _fit(question, ordered) > _fit(question, "SELECT name FROM singer ORDER BY net_worth ASC LIMIT 1")
     value = "What is the highest replacement cost of any film?"
     assert _fit(value, "SELECT MAX(replacement_cost) FROM film") > _fit(value, "SELECT title FROM film ORDER BY replacement_cost DESC LIMIT 1")
+
+
+def test_a_superlative_value_mentions_and_each_over_a_joined_table() -> None:
+    from querywright.server.ai.intent import group_repairs
+
+    assert "SELECT MAX(replacement_cost) FROM film" in _repairs(
+        "What is the highest replacement cost of any film?", "SELECT last_update FROM film ORDER BY replacement_cost DESC LIMIT 1")
+    assert "SELECT title FROM film WHERE description LIKE '%Drama%'" in _repairs(
+        "Find the titles of films whose description mentions a Drama.", "SELECT title FROM film WHERE description = 'Drama'")
+
+    def columns(table: str) -> list[tuple[str, str | None]]:
+        return {"film_category": [("film_id", "film"), ("category_id", "category")], "film": [("film_id", None), ("rating", None)]}[table]
+
+    sql = "SELECT COUNT(*) FROM film_category JOIN film AS f ON film_category.film_id = f.film_id"
+    fixed = [r.sql() for r in group_repairs(sqlglot.parse_one(sql), expectations("For each rating, how many films have it?"), columns)]
+    assert fixed == ["SELECT f.rating, COUNT(*) FROM film_category JOIN film AS f ON film_category.film_id = f.film_id GROUP BY f.rating"]
