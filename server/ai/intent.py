@@ -368,6 +368,11 @@ _QUALIFYING = re.compile(r"\b(?:with|has|have|had|having|whose|that|who|which|of
                          r"(?:highest|largest|biggest|longest|latest|greatest|oldest|lowest|smallest|shortest|earliest|youngest|cheapest)\b")
 
 
+# the value itself is asked: "What is the highest replacement cost ...", "Find the lowest price"
+_VALUE_ASKED = re.compile(r"^\s*(?:what (?:is|are|was|were)|find|show|give|return|tell)(?: me| us)? the\s+(?:maximum|minimum|"
+                          r"highest|largest|biggest|longest|latest|greatest|oldest|lowest|smallest|shortest|earliest|youngest|cheapest)\b")
+
+
 def _superlative_order(tree: exp.Expression) -> set[str]:
     """``{"max"}`` for ``ORDER BY x DESC LIMIT n`` of the outermost query ("the name of the
     oldest player": the row with the highest value, not the value), ``{"min"}`` for ascending."""
@@ -483,7 +488,7 @@ def _anchored(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
 def _superlative_value(tree: exp.Select, wanted: Expectations) -> exp.Expression | None:
     """"What is the highest replacement cost?" answered ``SELECT last_update ... ORDER BY
     replacement_cost DESC LIMIT 1``: the value asked for, ``SELECT MAX(replacement_cost)``."""
-    if _QUALIFYING.search(wanted.text) or wanted.group or wanted.ranking:
+    if not _VALUE_ASKED.search(wanted.text) or wanted.group or wanted.ranking:
         return None
     kind = _superlative_order(tree)
     if not kind or kind != (wanted.aggregates & {"max", "min"}) or tree.args.get("group") is not None:

@@ -235,3 +235,5 @@ def test_a_superlative_value_mentions_and_each_over_a_joined_table() -> None:
     sql = "SELECT COUNT(*) FROM film_category JOIN film AS f ON film_category.film_id = f.film_id"
     fixed = [r.sql() for r in group_repairs(sqlglot.parse_one(sql), expectations("For each rating, how many films have it?"), columns)]
     assert fixed == ["SELECT f.rating, COUNT(*) FROM film_category JOIN film AS f ON film_category.film_id = f.film_id GROUP BY f.rating"]
+    assert _repairs("Which employee received the biggest bonus?", "SELECT name FROM employee ORDER BY bonus DESC LIMIT 1") == []
+    assert _repairs("Find the name of the employee who got the highest bonus.", "SELECT name FROM employee ORDER BY bonus DESC LIMIT 1") == []
