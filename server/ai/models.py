@@ -108,7 +108,7 @@ SMOLLM2_135M = WheelModel(
 )
 
 ADAPTER_SIZE = 9_797_760
-ADAPTER_SHA256 = "98a5100309d1ffe9320805aba3f5b0b7712fb67b468991be32f2adc4f1ac0fcd"
+ADAPTER_SHA256 = "2129ec7949892fe388f43e94ced446ae48853507791a35bd773a2ed21171d787"
 
 # The default: SmolLM2-135M with the general SQL adapter (trained by querywright's own
 # ``dataset build --schemas`` + ``train`` + ``export --mode adapter``; see its manifest).
