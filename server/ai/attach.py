@@ -12,36 +12,48 @@ import itertools
 from sqlglot import exp
 
 from ..sql.catalog import Catalog, ForeignKey, Table
+from ..sql.checks import from_sources
+from .intent import table_nouns
 from .linking import join_path
 
 MAX_ADDED_JOINS = 3  # as far as linking shows a path; further is more likely another question's
 
 
 def tables_called(catalog: Catalog, noun: str) -> list[str]:
-    """Keys of the tables ``noun`` (singular, lower case) names: their name or its last ``_``
-    part, singular; whole-name matches first."""
-    from .intent import singular
-
-    whole = [k for k, t in catalog.tables.items() if singular(t.name.lower()) == noun]
-    part = [k for k, t in catalog.tables.items() if k not in whole and singular(t.name.lower().rpartition("_")[2]) == noun]
+    """Keys of the tables ``noun`` (singular, lower case) names (``intent.table_nouns``:
+    their name or its last ``_`` part, singular); whole-name matches first."""
+    whole = [k for k, t in catalog.tables.items() if table_nouns(t.name)[0] == noun]
+    part = [k for k, t in catalog.tables.items() if k not in whole and noun in table_nouns(t.name)]
     return sorted(whole) + sorted(part)
 
 
 def sources(tree: exp.Select, catalog: Catalog) -> dict[str, str]:
     """Table key -> the name the query refers to it by (alias, else table name), for the
     tables of the outermost FROM and JOINs."""
-    keys = {id(t): k for k, t in catalog.tables.items()}
     out: dict[str, str] = {}
-    from_ = tree.args.get("from_")
-    nodes = [from_.this] if from_ is not None else []
-    nodes += [join.this for join in tree.args.get("joins") or []]
-    for node in nodes:
+    for node in from_sources(tree):
         if not isinstance(node, exp.Table):
             continue
         table = catalog.find(node.name, node.db or None)
-        if table is not None and id(table) in keys:
-            out.setdefault(keys[id(table)], node.alias_or_name)
+        if table is not None:
+            out.setdefault(catalog.key_of(table), node.alias_or_name)
     return out
+
+
+def outer_columns(tree: exp.Select) -> list[exp.Column]:
+    """The named columns of the outermost query itself (not ``*``, not a subquery's)."""
+    return [c for c in tree.find_all(exp.Column)
+            if c.find_ancestor(exp.Select) is tree and not isinstance(c.this, exp.Star) and c.name]
+
+
+def owners(col: exp.Column, known: dict[str, str], catalog: Catalog) -> list[str]:
+    """Keys of the tables of ``known`` (``sources``) that ``col`` may read: the one its
+    qualifier names, else every one with a column of its name, in ``known``'s order."""
+    if col.table:
+        by_name = {q.lower(): k for k, q in known.items()}
+        key = by_name.get(col.table.lower())
+        return [key] if key is not None else []
+    return [k for k in known if catalog.tables[k].find_column(col.name) is not None]
 
 
 def column(table: Table, key: str, qualifier: str) -> exp.Column:
@@ -74,15 +86,18 @@ def _qualify(tree: exp.Select, catalog: Catalog, known: dict[str, str]) -> None:
     """Qualify, in place, the outer query's unqualified columns that exactly one of its tables
     has, so that a joined table with a column of the same name leaves them unambiguous."""
     aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
-    for col in tree.find_all(exp.Column):
-        if col.table or isinstance(col.this, exp.Star) or not col.name or col.find_ancestor(exp.Select) is not tree:
+    for col in outer_columns(tree):
+        if col.table or col.name.lower() in aliases:
             continue
-        if col.name.lower() in aliases:
-            continue
-        low = col.name.lower()
-        owners = [q for k, q in known.items() if any(c.name.lower() == low for c in catalog.tables[k].columns.values())]
-        if len(owners) == 1:
-            col.set("table", exp.to_identifier(owners[0]))
+        found = owners(col, known, catalog)
+        if len(found) == 1:
+            col.set("table", exp.to_identifier(known[found[0]]))
+
+
+def _path(known: dict[str, str], goal: str, catalog: Catalog) -> list[str] | None:
+    """The shortest foreign-key path from a table of the query to ``goal``, within ``MAX_ADDED_JOINS``."""
+    path = join_path(catalog, known, goal)
+    return path if path is not None and len(path) - 1 <= MAX_ADDED_JOINS else None
 
 
 def path_length(tree: exp.Select, goal: str, catalog: Catalog) -> int | None:
@@ -91,9 +106,8 @@ def path_length(tree: exp.Select, goal: str, catalog: Catalog) -> int | None:
     known = sources(tree, catalog)
     if goal in known:
         return 0
-    lengths = [len(p) - 1 for p in (join_path(catalog, start, goal) for start in sorted(known)) if p is not None]
-    best = min(lengths, default=None)
-    return best if best is not None and best <= MAX_ADDED_JOINS else None
+    path = _path(known, goal, catalog)
+    return len(path) - 1 if path is not None else None
 
 
 def attach(tree: exp.Select, goal: str, catalog: Catalog, alias: str | None = None) -> tuple[exp.Select, str] | None:
@@ -108,11 +122,8 @@ def attach(tree: exp.Select, goal: str, catalog: Catalog, alias: str | None = No
     out = tree.copy()
     if goal in known:
         return out, known[goal]
-    paths = [p for p in (join_path(catalog, start, goal) for start in sorted(known)) if p is not None]
-    if not paths:
-        return None
-    path = min(paths, key=len)
-    if len(path) - 1 > MAX_ADDED_JOINS:
+    path = _path(known, goal, catalog)
+    if path is None:
         return None
     _qualify(out, catalog, known)
     taken = {name.lower() for name in known.values()}

@@ -19,45 +19,37 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..sql.catalog import Catalog
-from .attach import attach, path_length, sources
+from ..sql.checks import from_sources
+from .attach import attach, outer_columns, owners, path_length, sources
 
 MAX_VARIANTS = 3
 
 
-def _outer_columns(tree: exp.Select) -> list[exp.Column]:
-    return [c for c in tree.find_all(exp.Column)
-            if c.find_ancestor(exp.Select) is tree and not isinstance(c.this, exp.Star) and c.name]
-
-
 def _holders(catalog: Catalog, name: str) -> list[str]:
     """Keys of the tables with a column called ``name`` (any case)."""
-    low = name.lower()
-    return sorted(k for k, t in catalog.tables.items() if any(c.name.lower() == low for c in t.columns.values()))
+    return sorted(k for k, t in catalog.tables.items() if t.find_column(name) is not None)
 
 
 def _has(catalog: Catalog, key: str, name: str) -> bool:
-    low = name.lower()
-    return any(c.name.lower() == low for c in catalog.tables[key].columns.values())
+    return catalog.tables[key].find_column(name) is not None
 
 
 def misplaced(tree: exp.Select, catalog: Catalog) -> list[exp.Column] | None:
     """The outer query's columns that no table it reads has (None: a table of the query is
     not in the catalog, so nothing can be said)."""
     known = sources(tree, catalog)
-    from_ = tree.args.get("from_")
-    tables = [from_.this] if from_ is not None else []
-    tables += [j.this for j in tree.args.get("joins") or []]
+    tables = from_sources(tree)
     if not tables or any(not isinstance(t, exp.Table) for t in tables) or len(known) != len({t.alias_or_name.lower() for t in tables}):
         return None
     by_name = {q.lower(): k for k, q in known.items()}
     aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
     out: list[exp.Column] = []
-    for col in _outer_columns(tree):
+    for col in outer_columns(tree):
         if col.table:
             key = by_name.get(col.table.lower())
             if key is not None and not _has(catalog, key, col.name):
                 out.append(col)
-        elif col.name.lower() not in aliases and not any(_has(catalog, k, col.name) for k in known):
+        elif col.name.lower() not in aliases and not owners(col, known, catalog):
             out.append(col)
     return out
 
@@ -86,7 +78,7 @@ def column_homes(tree: exp.Expression | None, catalog: Catalog) -> list[exp.Expr
     out: list[exp.Expression] = []
     known = sources(tree, catalog)
     if len(known) == 1 and not tree.args.get("joins"):
-        names = {c.name.lower() for c in _outer_columns(tree)}
+        names = {c.name.lower() for c in outer_columns(tree)}
         (current,) = known
         for key in sorted(catalog.tables):
             if key != current and all(_has(catalog, key, n) for n in names):

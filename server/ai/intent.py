@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from ..sql.checks import from_sources
 from .grounding import ValueMatch
 
 _COUNT = re.compile(r"\b(how many|number of|count)\b", re.IGNORECASE)
@@ -95,8 +96,15 @@ def ranked_by_count(question: str, tables: Sequence[str]) -> tuple[str, str]:
     return "", ""
 
 
+def table_nouns(name: str) -> tuple[str, str]:
+    """The nouns that name table ``name``: the whole name and its last ``_`` part, lower case
+    and singular (``film_category`` -> ``film_category``, ``category``)."""
+    low = name.lower()
+    return singular(low), singular(low.rpartition("_")[2])
+
+
 def _table_nouns(tables: Sequence[str]) -> set[str]:
-    return {singular(part) for name in tables for part in (name.lower(), name.lower().rpartition("_")[2])}
+    return {noun for name in tables for noun in table_nouns(name)}
 
 
 _WHICH = re.compile(r"^\s*(?:which|what)\s+([a-z][a-z_]*)\b", re.IGNORECASE)
@@ -309,7 +317,7 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
         order = tree.args.get("order")
         met(order is not None and order.find(exp.Count) is not None)
     if wanted.counted_noun:
-        read = {singular(part) for t in tree.find_all(exp.Table) for part in (t.name.lower(), t.name.lower().rpartition("_")[2])}
+        read = _table_nouns([t.name for t in tree.find_all(exp.Table)])
         met(wanted.counted_noun in read)  # "how many customers": customer rows are counted
     if wanted.like:
         for like in tree.find_all(exp.Like):
@@ -355,7 +363,7 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
     if wanted.entity:
         owners = _projection_tables(tree)
         if owners:
-            met(any(wanted.entity in {singular(o), singular(o.rpartition("_")[2])} for o in owners))
+            met(wanted.entity in _table_nouns(list(owners)))
     if wanted.named_tables:
         read = {t.name.lower() for t in tree.find_all(exp.Table)}
         score += sum(1 for name in wanted.named_tables if name.lower() in read)  # "poker players": poker_player read
@@ -552,29 +560,13 @@ def repairs(tree: exp.Expression | None, wanted: Expectations) -> list[exp.Expre
     Each variant is still to be validated and run by the caller."""
     if not isinstance(tree, exp.Select) or wanted.empty:
         return []
-    out: list[exp.Expression] = []
-    base = _drop_invented(tree, wanted)
-    if base is not None:
-        out.append(base)
-    counted = _count_selected(tree, wanted)
-    if counted is not None:
-        out.append(counted)
+    unconditioned: exp.Expression | None = None
     if tree.args.get("having") is not None and wanted.text and not _CONDITION.search(wanted.text):
         unconditioned = tree.copy()
         unconditioned.set("having", None)
-        out.append(unconditioned)
-    turned = _turned(tree, wanted)
-    if turned is not None:
-        out.append(turned)
-    anchored = _anchored(tree, wanted)
-    if anchored is not None:
-        out.append(anchored)
-    valued = _superlative_value(tree, wanted)
-    if valued is not None:
-        out.append(valued)
-    several = _several_aggregates(tree, wanted)
-    if several is not None:
-        out.append(several)
+    made = (_drop_invented(tree, wanted), _count_selected(tree, wanted), unconditioned, _turned(tree, wanted),
+            _anchored(tree, wanted), _superlative_value(tree, wanted), _several_aggregates(tree, wanted))
+    out: list[exp.Expression] = [variant for variant in made if variant is not None]
     for start in [tree, *out]:
         if len(wanted.aggregates) != 1 or start.args.get("group") is not None:
             continue
@@ -657,7 +649,7 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
     if not isinstance(table, exp.Table) or (tree.args.get("joins") and not table.alias_or_name):
         return []
     # the FROM table first, then the joined ones: "for each rating" over film_category JOIN film
-    tables = [table] + [j.this for j in tree.args.get("joins") or [] if isinstance(j.this, exp.Table)]
+    tables = [t for t in from_sources(tree) if isinstance(t, exp.Table)]
     pick: str | None = None
     qualifier: str | None = None
     for noun in nouns:

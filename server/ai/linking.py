@@ -123,12 +123,16 @@ def _path(graph: dict[str, set[str]], start: str, goal: str) -> list[str] | None
     return None
 
 
-def join_path(catalog: Catalog, start: str, goal: str) -> list[str] | None:
-    """The table keys of the shortest foreign-key path from ``start`` to ``goal`` (both
-    included; at most ``MAX_PATH_HOPS`` joins), over every table of ``catalog``."""
-    if start not in catalog.tables or goal not in catalog.tables:
+def join_path(catalog: Catalog, starts: Iterable[str], goal: str) -> list[str] | None:
+    """The table keys of the shortest foreign-key path from one of ``starts`` to ``goal``
+    (both included; at most ``MAX_PATH_HOPS`` joins; ties: the first start in sorted order),
+    over every table of ``catalog``."""
+    begins = sorted(s for s in starts if s in catalog.tables)
+    if not begins or goal not in catalog.tables:
         return None
-    return _path(_graph(catalog, set(catalog.tables)), start, goal)
+    graph = _graph(catalog, set(catalog.tables))
+    paths = [p for p in (_path(graph, start, goal) for start in begins) if p is not None]
+    return min(paths, key=len, default=None)
 
 
 def link_schema(

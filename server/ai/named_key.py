@@ -16,8 +16,8 @@ from sqlglot import exp
 
 from ..sql.catalog import Catalog, Table
 from ..sql.scratch import family
-from .attach import attach, sources
-from .intent import Expectations, singular
+from .attach import attach, owners, sources
+from .intent import Expectations, singular, table_nouns
 
 _LABEL = re.compile(r"name|title|label", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+")
@@ -45,19 +45,16 @@ def named_keys(tree: exp.Expression | None, wanted: Expectations, catalog: Catal
         inner = item.unalias()
         if not isinstance(inner, exp.Column) or not inner.name:
             continue
-        known = sources(out, catalog)
-        by_name = {q.lower(): k for k, q in known.items()}
-        owners = [by_name.get(inner.table.lower())] if inner.table else [
-            k for k in known if any(c.name.lower() == inner.name.lower() for c in catalog.tables[k].columns.values())]
-        if len(owners) != 1 or owners[0] is None:
+        found = owners(inner, sources(out, catalog), catalog)
+        if len(found) != 1:
             continue
-        table = catalog.tables[owners[0]]
-        key = next((k for k, c in table.columns.items() if c.name.lower() == inner.name.lower()), None)
+        table = catalog.tables[found[0]]
+        key = table.find_column(inner.name)
         fk = next((f for f in table.foreign_keys if f.columns == (key,) and f.ref_table in catalog.tables), None)
-        if fk is None or fk.ref_table == owners[0]:
+        if fk is None or fk.ref_table == found[0]:
             continue
         ref = catalog.tables[fk.ref_table]
-        nouns = {singular(ref.name.lower()), singular(ref.name.lower().rpartition("_")[2])}
+        nouns = set(table_nouns(ref.name))
         stem = [singular(w) for w in _WORD.findall(inner.name.lower()) if w != "id"]
         if not (nouns & words or (stem and all(w in words for w in stem))):
             continue

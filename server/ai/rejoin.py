@@ -34,20 +34,19 @@ def rejoined(tree: exp.Expression | None, catalog: Catalog) -> list[exp.Expressi
            and (relates_nothing(j.args["on"]) or off_key(tree, j.args["on"], catalog))]
     if not bad:
         return []
-    keys = {id(t): k for k, t in catalog.tables.items()}
     out = tree.copy()
     for i in reversed(bad):
         node = out.args["joins"][i].this
         if not isinstance(node, exp.Table):
             return []
         table = catalog.find(node.name, node.db or None)
-        if table is None or id(table) not in keys:
+        if table is None:
             return []
-        alias = node.alias_or_name
+        key, alias = catalog.key_of(table), node.alias_or_name
         out.args["joins"].pop(i)
-        if keys[id(table)] in sources(out, catalog):
+        if key in sources(out, catalog):
             return []  # a table joined twice: which copy was meant is anyone's guess
-        attached = attach(out, keys[id(table)], catalog, alias=alias)
+        attached = attach(out, key, catalog, alias=alias)
         if attached is None:
             return []
         out = attached[0]

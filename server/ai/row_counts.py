@@ -23,25 +23,21 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..sql.catalog import Catalog
-from .attach import attach, sources, tables_called
+from .attach import attach, owners, sources, tables_called
 from .intent import AGGREGATES, Expectations
 
 
 def _owner(tree: exp.Select, items: list[exp.Expression], catalog: Catalog) -> str | None:
     """The key of the one table of the query all of ``items``' columns come from."""
     known = sources(tree, catalog)
-    by_name = {q.lower(): k for k, q in known.items()}
-    owners: set[str] = set()
+    keys: set[str] = set()
     for item in items:
         for col in item.find_all(exp.Column):
-            if col.table:
-                key = by_name.get(col.table.lower())
-            else:
-                key = next((k for k in known if any(c.name.lower() == col.name.lower() for c in catalog.tables[k].columns.values())), None)
-            if key is None:
+            found = owners(col, known, catalog)
+            if not found:
                 return None
-            owners.add(key)
-    return owners.pop() if len(owners) == 1 else None
+            keys.add(found[0])
+    return keys.pop() if len(keys) == 1 else None
 
 
 def _grouped_with(tree: exp.Select, noun: str, catalog: Catalog) -> exp.Select | None:

@@ -86,6 +86,11 @@ class Table:
     def column(self, key: str) -> Column | None:
         return self.columns.get(key)
 
+    def find_column(self, name: str) -> str | None:
+        """The key of the column called ``name`` in any case (``Year`` for ``year``), or None."""
+        low = name.lower()
+        return next((k for k, c in self.columns.items() if c.name.lower() == low), None)
+
 
 @dataclass(frozen=True)
 class Skipped:

@@ -200,7 +200,8 @@ def aggregate_in_where(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
             return
 
 
-def _sources(select: exp.Select) -> list[exp.Expression]:
+def from_sources(select: exp.Select) -> list[exp.Expression]:
+    """The sources of ``select``'s own FROM clause and JOINs (tables, subqueries...), in order."""
     from_ = select.args.get("from_")
     nodes = [from_.this] if from_ is not None else []
     return nodes + [join.this for join in select.args.get("joins") or []]
@@ -210,7 +211,7 @@ def duplicate_alias(tree: exp.Expression, ctx: Context) -> Iterator[Issue]:
     """Error: ``FROM film f JOIN film_category f``: one name for two tables of a FROM clause."""
     for select in tree.find_all(exp.Select):
         seen: set[str] = set()
-        for node in _sources(select):
+        for node in from_sources(select):
             if not isinstance(node, (exp.Table, exp.Subquery)) or not node.alias_or_name:
                 continue
             name = node.alias_or_name.lower()
@@ -230,8 +231,7 @@ def relates_nothing(on: exp.Expression) -> bool:
 
 def _is_key(table: Table, name: str) -> bool:
     """Whether column ``name`` of ``table`` is in its primary key or one of its foreign keys."""
-    low = name.lower()
-    key = next((k for k, c in table.columns.items() if c.name.lower() == low), None)
+    key = table.find_column(name)
     return key is not None and (key in table.primary_key or any(key in fk.columns for fk in table.foreign_keys))
 
 
@@ -239,12 +239,11 @@ def off_key(select: exp.Select, on: exp.Expression, catalog: Catalog) -> bool:
     """Whether ``on`` compares two tables that a foreign key links on columns that are keys of
     neither (``fa.last_update = f.last_update`` for ``film_actor`` and ``film``)."""
     tables: dict[str, Table] = {}
-    for node in _sources(select):
+    for node in from_sources(select):
         if isinstance(node, exp.Table):
             table = catalog.find(node.name, node.db or None)
             if table is not None:
                 tables[node.alias_or_name.lower()] = table
-    keys = {id(t): k for k, t in catalog.tables.items()}
     for eq in on.find_all(exp.EQ):
         left, right = eq.this, eq.expression
         if not (isinstance(left, exp.Column) and isinstance(right, exp.Column) and left.table and right.table):
@@ -252,7 +251,7 @@ def off_key(select: exp.Select, on: exp.Expression, catalog: Catalog) -> bool:
         a, b = tables.get(left.table.lower()), tables.get(right.table.lower())
         if a is None or b is None or a is b:
             continue
-        linked = any(fk.ref_table == keys.get(id(b)) for fk in a.foreign_keys) or any(fk.ref_table == keys.get(id(a)) for fk in b.foreign_keys)
+        linked = any(fk.ref_table == catalog.key_of(b) for fk in a.foreign_keys) or any(fk.ref_table == catalog.key_of(a) for fk in b.foreign_keys)
         if not linked:
             continue
 
