@@ -67,6 +67,17 @@ def _join(ctx: Context, child: TableInfo, fk: ForeignKey, parent: TableInfo) -> 
     return (f"{ctx.name(child)} AS {c} JOIN {ctx.name(parent)} AS {p} ON {c}.{ctx.col(col)} = {p}.{ctx.col(ref)}", c, p)
 
 
+def _joined(ctx: Context, edges: list[tuple[TableInfo, ForeignKey, TableInfo]] | None = None
+            ) -> tuple[TableInfo, TableInfo, str, str, str] | None:
+    """A foreign-key edge (``_edge``'s, or one of ``edges``) joined: (child, parent, the FROM
+    ... JOIN text, child alias, parent alias); None when there is none."""
+    edge = _edge(ctx) if edges is None else ctx.pick(edges)
+    if edge is None:
+        return None
+    child, fk, parent = edge
+    return (child, parent, *_join(ctx, child, fk, parent))
+
+
 def _value(ctx: Context, t: TableInfo, col: Column) -> Any | None:
     value = ctx.value(t, col)
     if isinstance(value, str) and (not value.strip() or len(value) > 60):
@@ -430,28 +441,26 @@ def group_aggregate(ctx: Context) -> Result:
 
 
 def join_name_filter(ctx: Context) -> Result:
-    edge = _edge(ctx)
-    if edge is None:
+    joined = _joined(ctx)
+    if joined is None:
         return None
-    child, fk, parent = edge
+    child, parent, frm, c, p = joined
     value = _value(ctx, parent, parent.label)
     if value is None:
         return None
-    frm, c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["List the {cl} of {CT} of the {pt} {v}.", "Which {CT} belong to the {pt} {v}?", "Show all {CT} whose {pt} is {v}.",
                    "What are the {cl}s of the {CT} for {pt} {v}?"], cl=cp(child.label.name), CT=_many(child), pt=_one(parent), v=_shown(ctx, value))
     return q, f"SELECT {ctx.col(child.label, c)} FROM {frm} WHERE {ctx.col(parent.label, p)} = {ctx.literal(value, parent.label)}"
 
 
 def join_name_count(ctx: Context) -> Result:
-    edge = _edge(ctx)
-    if edge is None:
+    joined = _joined(ctx)
+    if joined is None:
         return None
-    child, fk, parent = edge
+    child, parent, frm, _c, p = joined
     value = _value(ctx, parent, parent.label)
     if value is None:
         return None
-    frm, _c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["How many {CT} does the {pt} {v} have?", "How many {CT} are there for {pt} {v}?", "Count the {CT} of the {pt} {v}.",
                    "What is the number of {CT} in the {v} {pt}?"], CT=_many(child), pt=_one(parent), v=_shown(ctx, value))
     return q, f"SELECT COUNT(*) FROM {frm} WHERE {ctx.col(parent.label, p)} = {ctx.literal(value, parent.label)}"
@@ -463,11 +472,10 @@ def _group_key(ctx: Context, parent: TableInfo, alias: str) -> str:
 
 
 def count_for_each(ctx: Context) -> Result:
-    edge = _edge(ctx)
-    if edge is None:
+    joined = _joined(ctx)
+    if joined is None:
         return None
-    child, fk, parent = edge
-    frm, _c, p = _join(ctx, child, fk, parent)
+    child, parent, frm, _c, p = joined
     q = _say(ctx, ["For each {pt}, how many {CT} are there?", "How many {CT} does each {pt} have?", "Show each {pt}'s {pl} and its number of {CT}.",
                    "Count the {CT} of every {pt}.", "List the {pl} of each {pt} and how many {CT} it has."],
              CT=_many(child), pt=_one(parent), pl=cp(parent.label.name))
@@ -475,23 +483,21 @@ def count_for_each(ctx: Context) -> Result:
 
 
 def most_children(ctx: Context) -> Result:
-    edge = _edge(ctx)
-    if edge is None:
+    joined = _joined(ctx)
+    if joined is None:
         return None
-    child, fk, parent = edge
-    frm, _c, p = _join(ctx, child, fk, parent)
+    child, parent, frm, _c, p = joined
     q = _say(ctx, ["Which {pt} has the most {CT}?", "What is the {pl} of the {pt} with the most {CT}?", "Find the {pt} that has the largest number of {CT}."],
              CT=_many(child), pt=_one(parent), pl=cp(parent.label.name))
     return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {_group_key(ctx, parent, p)} ORDER BY COUNT(*) DESC LIMIT 1"
 
 
 def at_least(ctx: Context) -> Result:
-    edge = _edge(ctx)
-    if edge is None:
+    joined = _joined(ctx)
+    if joined is None:
         return None
-    child, fk, parent = edge
+    child, parent, frm, _c, p = joined
     n = ctx.rng.choice([2, 2, 3])
-    frm, _c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["Which {PT} have at least {n} {CT}?", "List the {pl} of {PT} with {n} or more {CT}.", "Show the {PT} that have at least {n} {CT}."],
              n=n, CT=_many(child), PT=_many(parent), pl=cp(parent.label.name))
     return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} GROUP BY {_group_key(ctx, parent, p)} HAVING COUNT(*) >= {n}"
@@ -513,12 +519,11 @@ def not_in(ctx: Context) -> Result:
 
 def average_for_each(ctx: Context) -> Result:
     edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text and e[0].numbers]
-    edge = ctx.pick(edges)
-    if edge is None:
+    joined = _joined(ctx, edges)
+    if joined is None:
         return None
-    child, fk, parent = edge
+    child, parent, frm, c, p = joined
     col = ctx.pick(child.numbers)
-    frm, c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["What is the average {c} of {CT} for each {pt}?", "For each {pt}, what is the average {c} of its {CT}?",
                    "Show the average {c} per {pt}."], c=cp(col.name), CT=_many(child), pt=_one(parent))
     return q, f"SELECT {ctx.col(parent.label, p)}, AVG({ctx.col(col, c)}) FROM {frm} GROUP BY {_group_key(ctx, parent, p)}"
@@ -526,14 +531,13 @@ def average_for_each(ctx: Context) -> Result:
 
 def parent_attribute(ctx: Context) -> Result:
     edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text and e[0].text]
-    edge = ctx.pick(edges)
-    if edge is None:
+    joined = _joined(ctx, edges)
+    if joined is None:
         return None
-    child, fk, parent = edge
+    child, parent, frm, c, p = joined
     value = _value(ctx, child, child.label)
     if value is None:
         return None
-    frm, c, p = _join(ctx, child, fk, parent)
     q = _say(ctx, ["What is the {pl} of the {pt} of the {ct} {v}?", "Which {pt} does the {ct} {v} belong to?", "Find the {pt} of {ct} {v}."],
              pl=cp(parent.label.name), pt=_one(parent), ct=_one(child), v=_shown(ctx, value))
     return q, f"SELECT {ctx.col(parent.label, p)} FROM {frm} WHERE {ctx.col(child.label, c)} = {ctx.literal(value, child.label)}"
@@ -637,11 +641,10 @@ def _owned(t: TableInfo, col: Column) -> str:
 def join_columns(ctx: Context) -> Result:
     """Columns from both sides of a foreign key ("the song titles and singer names")."""
     edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text and e[0].text]
-    edge = ctx.pick(edges)
-    if edge is None:
+    joined = _joined(ctx, edges)
+    if joined is None:
         return None
-    child, fk, parent = edge
-    frm, c, p = _join(ctx, child, fk, parent)
+    child, parent, frm, c, p = joined
     q = _say(ctx, ["What are the {oc} and {op} of all {CT}?", "Show the {cl} of each {ct} and the {pl} of its {pt}.",
                    "List every {ct}'s {cl} together with its {pt}'s {pl}.", "For each {ct}, give its {cl} and the {pl} of the {pt}."],
              ct=_one(child), CT=_many(child), cl=cp(child.label.name), pt=_one(parent), pl=cp(parent.label.name),
@@ -651,11 +654,10 @@ def join_columns(ctx: Context) -> Result:
 
 def join_superlative(ctx: Context) -> Result:
     """A name from one table ranked by a number of the table it joins ("the employee with the highest bonus")."""
-    edge = _edge(ctx)
-    if edge is None:
+    joined = _joined(ctx)
+    if joined is None:
         return None
-    child, fk, parent = edge
-    frm, c, p = _join(ctx, child, fk, parent)
+    child, parent, frm, c, p = joined
     if child.numbers and (not parent.numbers or ctx.rng.random() < 0.6):
         shown, shown_alias, ranked, ranked_alias = parent, p, ctx.pick(child.numbers), c
     elif parent.numbers and child.text:
@@ -680,11 +682,10 @@ def join_superlative(ctx: Context) -> Result:
 
 def has_children(ctx: Context) -> Result:
     """Rows that appear on the other side of a foreign key ("students who have a pet")."""
-    edge = _edge(ctx)
-    if edge is None:
+    joined = _joined(ctx)
+    if joined is None:
         return None
-    child, fk, parent = edge
-    frm, _c, p = _join(ctx, child, fk, parent)
+    child, parent, frm, _c, p = joined
     q = _say(ctx, ["Which {PT} have {CT}?", "List the {pl}s of {PT} that have at least one {ct}.",
                    "Show the distinct {pl} of the {PT} with any {CT}.", "Find the {PT} who have {CT}."],
              PT=_many(parent), CT=_many(child), ct=_one(child), pl=cp(parent.label.name))
@@ -695,11 +696,10 @@ def join_child_filter(ctx: Context) -> Result:
     """A filter on one table, the answer from the table it joins: names by a child's value, or a
     child's total for the parents with a value."""
     edges = [e for e in ctx.edges if e[0] is not e[2] and e[2].text]
-    edge = ctx.pick(edges)
-    if edge is None:
+    joined = _joined(ctx, edges)
+    if joined is None:
         return None
-    child, fk, parent = edge
-    frm, c, p = _join(ctx, child, fk, parent)
+    child, parent, frm, c, p = joined
     if child.numbers and parent.categories and ctx.rng.random() < 0.5:
         col, where = ctx.pick(child.numbers), ctx.pick(parent.categories)
         value = _value(ctx, parent, where)

@@ -147,6 +147,20 @@ def test_names_written_unquoted_are_not_quoted_into_other_names() -> None:
     assert all('"RegionCode"' in s for s in region)
 
 
+def _shaped(catalog, sample, shapes: dict, n: int, seed: int) -> list[tuple[dict, object]]:
+    """(record, parsed SQL) of ``n`` pairs of the ``shapes`` families: every family made some,
+    every pair checks clean and has its family's shape."""
+    made = synthesize_questions(catalog, n, sample=sample, seed=seed, families=shapes)
+    assert {r["provenance"]["family"] for r in made.records} == set(shapes)
+    out = []
+    for record in made.records:
+        tree, reason = validate_sql(record["sql"], catalog)
+        assert reason is None and tree is not None
+        assert shapes[record["provenance"]["family"]](tree), record
+        out.append((record, tree))
+    return out
+
+
 def test_filters_comparisons_and_shapes_people_ask() -> None:
     """Numbers compared with a value from the middle of the data, "not" and "or" filters,
     two columns, ordering, aggregates under a filter, several aggregates, per-group aggregates:
@@ -166,13 +180,7 @@ def test_filters_comparisons_and_shapes_people_ask() -> None:
         "several-aggregates": lambda t: len(t.expressions) >= 2 and all(isinstance(e, exp.AggFunc) for e in t.expressions),
         "group-aggregate": lambda t: t.find(exp.Group) and isinstance(t.expressions[1], exp.AggFunc),
     }
-    made = synthesize_questions(catalog, 90, sample=sample, seed=4, families=shapes)
-    found = {r["provenance"]["family"] for r in made.records}
-    assert found == set(shapes)
-    for record in made.records:
-        tree, reason = validate_sql(record["sql"], catalog)
-        assert reason is None and tree is not None
-        assert shapes[record["provenance"]["family"]](tree), record
+    for record, _tree in _shaped(catalog, sample, shapes, 90, seed=4):
         if record["provenance"]["family"] == "compare-number":  # the threshold splits the rows
             assert any(str(v) in record["question"] for v in (48, 50, 86, 117, 169, 0.99, 2.99, 4.99))
 
@@ -210,14 +218,8 @@ def test_several_columns_implicit_values_and_joins_that_fetch_what_is_asked() ->
         "date-extreme": lambda t: t.args.get("limit") is not None,
         "count-for-each": lambda t: joined(t) and t.find(exp.Group).expressions[0].name == "customer_id",
     }
-    made = synthesize_questions(catalog, 120, sample=sample, seed=5, families=shapes)
-    found = {r["provenance"]["family"] for r in made.records}
-    assert found == set(shapes)
-    for record in made.records:
-        tree, reason = validate_sql(record["sql"], catalog)
-        assert reason is None and tree is not None
+    for record, tree in _shaped(catalog, sample, shapes, 120, seed=5):
         family = record["provenance"]["family"]
-        assert shapes[family](tree), record
         if family == "implicit-filter":  # the column is not named; the hint names it
             column = tree.find(exp.EQ).this.name
             assert column not in record["question"].lower()
