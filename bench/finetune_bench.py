@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     stages: dict[str, float] = {}
     current: tuple[str, float] | None = None
     done: dict = {}
+    timeline: list[dict] = []  # every event but per-step progress, with its time: where a stage's time goes
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -49,6 +51,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             except ValueError:
                 continue
             now = time.monotonic() - started
+            if event.get("event") != "progress" or event.get("step") == 1:
+                timeline.append({"t": round(now, 2), **{k: v for k, v in event.items()
+                                                       if isinstance(v, (int, float, str, bool)) or v is None}})
             if event.get("event") == "begin":
                 if current is not None:
                     stages[current[0]] = round(now - current[1], 2)
@@ -61,7 +66,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         stages[current[0]] = round(total - current[1], 2)
     record: dict = {"command": " ".join(["querywright finetune --workspace sakila", *extra]),
                     "returncode": proc.returncode, "total_s": round(total, 1), "stages_s": stages,
-                    "result": done, "machine": gpu_machine()}
+                    "result": done, "machine": gpu_machine(), "timeline": timeline}
     for name, source in (("dataset-summary.json", run_dir / "data" / "summary.json"),
                          ("train_result.json", run_dir / "adapter" / "train_result.json")):
         if source.is_file():
@@ -76,8 +81,13 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         shutil.rmtree(out / "export", ignore_errors=True)
     for report in run_dir.glob("eval/*.md"):
         shutil.copy(report, out / report.name)
+    trained = record.get("train_result", {})
+    steps = trained.get("step_seconds") or []
+    if steps:
+        record["steps_s"] = {"first": round(steps[0], 2), "median": round(statistics.median(steps), 3),
+                             "sum": round(sum(steps), 1), "count": len(steps)}
     for item in ("step_seconds", "step_tokens", "losses"):
-        record.get("train_result", {}).pop(item, None)
+        trained.pop(item, None)
     (out / "finetune.json").write_text(json.dumps(record, indent=1) + "\n")
     shutil.rmtree(workspace, ignore_errors=True)
     print(json.dumps({k: record[k] for k in ("returncode", "total_s", "stages_s")}))
@@ -102,6 +112,18 @@ def markdown(record: dict) -> str:
         lines.append(f"Training: {train.get('steps')} steps over {train.get('examples')} examples in "
                      f"{train.get('train_seconds')} s, backend {backend.get('backend')} ({backend.get('batching')}), "
                      f"final loss {train.get('final_loss')}, continued from {train.get('start_adapter') or 'a fresh LoRA'}.")
+    if record.get("steps_s"):
+        steps = record["steps_s"]
+        lines.append(f"Steps: {steps['count']} optimizer steps took {steps['sum']} s of the training time "
+                     f"(first {steps['first']} s, median {steps['median']} s); validation losses "
+                     f"{', '.join(f'{x:.4f}' for x in train.get('eval_losses') or []) or 'none'}"
+                     + (f", the first (step 0) the starting adapter's; kept the adapter of step {train.get('best_step')}"
+                        if train.get("start_eval_loss") is not None else "") + ".")
+    timeline = [e for e in record.get("timeline", []) if e.get("stage") == "train"]
+    if timeline:
+        lines.append("Train stage: " + ", ".join(f"{e['event']} at {e['t']:.1f} s" for e in timeline
+                                                 if e.get("event") in {"begin", "backend", "start-adapter", "batch", "eval", "kept-start", "done"}
+                                                 or (e.get("event") == "progress" and e.get("step") == 1)) + ".")
     if result:
         lines.append(f"Result: {result.get('message')}.")
     return "\n".join(lines) + "\n"

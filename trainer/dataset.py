@@ -203,31 +203,35 @@ def build_dataset(
 
 
 def _holdout_families(splits: dict[str, list[Record]], by_schema: bool) -> dict[str, list[Record]]:
-    """Records of held-out question families go to test, and only they of their source
-    reach it: a whole family never seen in training is what the test measures. A held-out
-    record whose leak key (its SQL) is also in training is dropped."""
+    """Records of held-out question families go to the one split they are held out for
+    (``synth_questions.holdout_split``: test, or validation), and only they of their source
+    reach it: a whole family never seen in training is what the test measures, and what early
+    stopping watches. A held-out record whose leak key (its SQL) is also in training is
+    dropped; a validation-family record never reaches test."""
     from .mixing import leak_key
-    from .synth_questions import is_holdout
+    from .synth_questions import holdout_split
 
     everything = [r for name in SPLITS for r in splits[name]]
-    if not any(is_holdout(r) for r in everything):
+    if not any(holdout_split(r) for r in everything):
         return splits
     out: dict[str, list[Record]] = {name: [] for name in SPLITS}
     for name in SPLITS:
         for record in splits[name]:
             questions = str((record.get("provenance") or {}).get("generator", "")).startswith("questions:")
-            if is_holdout(record):
+            if holdout_split(record):
                 continue
-            if questions and name == "test":
+            if questions and name in {"test", "validation"}:
                 record["split"] = "train"
                 out["train"].append(record)
             else:
                 out[name].append(record)
-    training = {leak_key(r, by_schema) for name in ("train", "validation") for r in out[name]}
-    for record in everything:
-        if is_holdout(record) and leak_key(record, by_schema) not in training:
-            record["split"] = "test"
-            out["test"].append(record)
+    training = {leak_key(r, by_schema) for r in out["train"]}
+    for target in ("validation", "test"):
+        for record in everything:
+            if holdout_split(record) == target and leak_key(record, by_schema) not in training:
+                record["split"] = target
+                out[target].append(record)
+        training |= {leak_key(r, by_schema) for r in out[target]}
     return out
 
 

@@ -10,7 +10,9 @@ kept only when it checks clean against the catalog, runs on the database and ret
 (a count must be non-zero). Each record carries ``hints``: the value-grounding lines that
 serving computes for the same question (``grounding.ground`` + ``render_matches``), so the
 training prompt is the serving prompt. Records of the families in ``HELD_OUT`` are marked
-for the test split (``provenance.holdout``): template memorization cannot pass for skill.
+for the test split (``provenance.holdout = "test"``), those in ``VALIDATION_ONLY`` for the
+validation split (``"validation"``): template memorization cannot pass for skill, neither in
+the final score nor in early stopping.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..server.ai.grounding import ValueIndex, ground, render_matches
 from ..server.sql.catalog import Catalog
 from ..server.sql.scratch import ScratchDB, family, value_sample
 from ..server.sql.values import ValueSample
-from .question_families import FAMILIES, HELD_OUT, NONZERO
+from .question_families import FAMILIES, HELD_OUT, NONZERO, VALIDATION_ONLY
 from .records import Record, complexity_of, make_record, serving_slice, validate_sql
 from .synth import Context, SynthResult
 
@@ -177,7 +179,7 @@ def synthesize_questions(
                     schema_id=schema_id,
                     question=question, sql=sql, complexity=complexity_of(tree),
                     provenance={"generator": f"questions:{name}", "family": name, "seed": seed,
-                                "holdout": name in HELD_OUT or None},
+                                "holdout": holdout_of(name)},
                 )
                 hints = render_matches(matches)
                 if hints:
@@ -194,7 +196,22 @@ def synthesize_questions(
     return result
 
 
+def holdout_of(family_name: str) -> str | None:
+    """The only split a family's records may reach: ``test``, ``validation`` or None (any)."""
+    if family_name in HELD_OUT:
+        return "test"
+    return "validation" if family_name in VALIDATION_ONLY else None
+
+
+def holdout_split(record: Record) -> str | None:
+    """The split a record's family is held out for (``test``, ``validation``), None if it is
+    not held out. Records written before validation families existed say ``true`` for test."""
+    mark = (record.get("provenance") or {}).get("holdout")
+    if mark is True or mark == "test":
+        return "test"
+    return "validation" if mark == "validation" else None
+
+
 def is_holdout(record: Record) -> bool:
-    """Whether a record belongs to a held-out family (test split only)."""
-    provenance = record.get("provenance") or {}
-    return bool(provenance.get("holdout"))
+    """Whether a record belongs to a held-out family (test or validation split only)."""
+    return holdout_split(record) is not None

@@ -65,7 +65,8 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     eval_losses: list[float] = field(default_factory=list)
     start_adapter: str | None = None  # the LoRA training continued from (None: a fresh one)
-    best_step: int | None = None  # with early stopping: the step whose adapter was kept
+    best_step: int | None = None  # with early stopping: the step whose adapter was kept (0: the start's)
+    start_eval_loss: float | None = None  # validation loss of the starting adapter, before step 1
     batch_size: int | None = None  # the batch it ended at (smaller than asked after out-of-memory)
     retries: list[dict[str, Any]] = field(default_factory=list)  # out-of-memory retries (oom_retry.Retry)
 
@@ -330,7 +331,10 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         torch.cuda.reset_peak_memory_stats()
     started = time.monotonic()
     retries: list[oom_retry.Retry] = []
+    start_loss: float | None = None
     try:
+        if start is not None and resume_from is None and trainer.args.load_best_model_at_end:
+            start_loss = float(trainer.evaluate()["eval_loss"])  # the loss to beat (logged at step 0)
         _, retries = oom_retry.train_with_retries(
             attempt, config.batch_size, config.gradient_accumulation_steps, resume_from,
             lambda: newest_complete(checkpoints), restart)
@@ -351,6 +355,14 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
             + (f"; {', '.join(kept)} kept: free space and run again with --resume" if kept
                else "; no checkpoint was kept")
         ) from exc
+    best_step = _step_of(trainer.state.best_model_checkpoint)
+    if start_loss is not None and (trainer.state.best_metric is None or start_loss <= trainer.state.best_metric):
+        with torch.no_grad():  # no step beat the starting adapter: keep it, not a worse one
+            for name, p in model.named_parameters():
+                if name in starting:
+                    p.copy_(starting[name])
+        best_step = 0
+        progress.event("kept-start", eval_loss=start_loss, best_eval_loss=trainer.state.best_metric)
     seconds = time.monotonic() - started
 
     # 5. write everything into a staging folder, then rename it into place
@@ -363,7 +375,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         step_seconds=recorder.step_seconds, step_tokens=recorder.step_tokens,
         losses=recorder.losses, eval_losses=recorder.eval_losses,
         start_adapter=str(start.source) if start is not None else None,
-        best_step=_step_of(trainer.state.best_model_checkpoint),
+        best_step=best_step, start_eval_loss=start_loss,
         batch_size=config.batch_size, retries=[dataclasses.asdict(r) for r in retries],
     )
     if trainer.is_world_process_zero():

@@ -172,7 +172,7 @@ async def ask(
             lambda v: column_homes(v, catalog),
             lambda v: value_filters(v, matches, catalog),
             lambda v: count_ranked(v, wanted, catalog) + named_keys(v, wanted, catalog),
-            lambda v: grouped_by_each(v, wanted, catalog) + respelled(v, matches),
+            lambda v: grouped_by_each(v, wanted, catalog),
             lambda v: named_tables_joined(v, wanted, catalog),
         )
 
@@ -230,7 +230,15 @@ async def ask(
             verdicts += checked
             valid = [v.text for v in checked if v.ok]
             valid += [t for t in repaired(valid or [lead + t for t in bare]) if t not in valid]
-        valid = list(dict.fromkeys(regrouped(text) for text in valid))
+        def spelt(text: str) -> str:
+            """``text`` with the question's values spelt as the data spells them (``respelled``)."""
+            variant = respelled(_parse(text, catalog.dialect), matches, catalog)
+            if variant is None:
+                return text
+            verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
+            return verdict.text if verdict.ok else text
+
+        valid = list(dict.fromkeys(spelt(regrouped(text)) for text in valid))
         for text in valid:
             judge(text)
     finally:

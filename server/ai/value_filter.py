@@ -10,7 +10,9 @@ validates, runs and ranks each variant with the other candidates, and the rankin
 (``intent.fit``) already counts an unused value against a candidate.
 
 A literal that is a value the question names spelt another way (``'MIKE'`` where the data
-holds ``'Mike'``) is spelt the data's way (``respelled``): a string comparison is exact.
+holds ``'Mike'``) is spelt the data's way (``respelled``): a string comparison is exact, so
+``ask`` applies it to every candidate it keeps, not as one more variant to rank (a count
+comes back either way, and the two would tie).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlglot import exp
 
 from ..sql.catalog import Catalog, Table
 from ..sql.scratch import family
-from .attach import attach, column
+from .attach import attach, column, owners, sources
 from .grounding import ValueMatch
 
 
@@ -84,22 +86,48 @@ def _with_filter(tree: exp.Select, match: ValueMatch, catalog: Catalog) -> exp.S
     return out.where(condition, copy=False)
 
 
-def respelled(tree: exp.Expression | None, matches: Sequence[ValueMatch]) -> list[exp.Expression]:
+def respelled(tree: exp.Expression | None, matches: Sequence[ValueMatch], catalog: Catalog) -> exp.Expression | None:
     """``tree`` with each string literal that equals a matched value but for case (or
-    surrounding blanks) written as the data writes it; empty when there is none."""
+    surrounding blanks) written as the data writes it; None when there is none. A literal
+    compared with a column takes that column's spelling (``s.first_name = 'MIKE'`` becomes
+    ``'Mike'`` when staff holds ``Mike``, even where customer holds ``MIKE``); a literal that
+    already is one of its candidates' values, exactly, is kept."""
     if tree is None or not matches:
-        return []
-    spelling: dict[str, str] = {}
-    for match in matches:
-        spelling.setdefault(match.value.strip().lower(), match.value)
+        return None
     out = tree.copy()
     changed = False
-    for lit in out.find_all(exp.Literal):
+    for lit in list(out.find_all(exp.Literal)):
         if not lit.is_string:
             continue
+        options = _spellings(lit, matches, catalog)
         text = str(lit.this)
-        value = spelling.get(text.strip().lower())
-        if value is not None and value != text:
+        if not options or text in options:
+            continue
+        value = next((v for v in options if v.strip().lower() == text.strip().lower()), None)
+        if value is not None:
             lit.replace(exp.Literal.string(value))
             changed = True
-    return [out] if changed else []
+    return out if changed else None
+
+
+def _spellings(lit: exp.Literal, matches: Sequence[ValueMatch], catalog: Catalog) -> list[str]:
+    """The matched values ``lit`` may stand for: those of the column it is compared with
+    (``col = lit``, ``col IN (lit, ...)``, ``col <> lit``) when that column holds any, else all."""
+    everything = [m.value for m in sorted(matches, key=lambda m: -m.score)]
+    parent = lit.parent.parent if isinstance(lit.parent, exp.Tuple) else lit.parent
+    if isinstance(parent, exp.In):
+        side = parent.this
+    elif isinstance(parent, (exp.EQ, exp.NEQ)):
+        side = parent.expression if parent.this is lit else parent.this
+    else:
+        return everything
+    select = lit.find_ancestor(exp.Select)
+    if not isinstance(side, exp.Column) or select is None:
+        return everything
+    homes = set()
+    for key in owners(side, sources(select, catalog), catalog):
+        column_key = catalog.tables[key].find_column(side.name)
+        if column_key is not None:
+            homes.add((key, column_key))
+    own = [m.value for m in sorted(matches, key=lambda m: -m.score) if (m.table_key, m.column_key) in homes]
+    return own or everything

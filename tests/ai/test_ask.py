@@ -128,3 +128,23 @@ async def test_the_bare_weights_answer_when_the_adapter_finds_nothing_valid(cata
     settled = AdapterScript(" email FROM users", " id FROM users")
     again = await ask("Which emails do the users have?", catalog, settled, samples=1)
     assert again.sql == "SELECT email FROM users" and len(settled.requests) == 1  # no second try
+
+
+async def test_ask_spells_a_named_value_as_the_column_it_is_compared_with_does() -> None:
+    # "Mike" in the question matches staff's 'Mike' and a customer's 'MIKE'; the model wrote
+    # 'MIKE' on staff.first_name: a case-sensitive comparison needs staff's own spelling
+    from querywright.server.sql.values import collect_values
+    from querywright.trainer.records import catalog_from_sql
+
+    ddl = ("CREATE TABLE staff (staff_id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT);"
+           "CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT);")
+    catalog = catalog_from_sql(ddl, "postgres")
+    seed = ("INSERT INTO staff VALUES (1, 'Mike', 'Hillyer'), (2, 'Jon', 'Stephens');"
+            "INSERT INTO customer VALUES (1, 'MIKE', 'WAY'), (2, 'MARY', 'SMITH');")
+    values = collect_values(seed, "seed.sql", "postgres", catalog)
+    backend = Script(" COUNT(*) FROM staff AS s WHERE s.first_name = 'MIKE'", [])
+    result = await ask("How many staff members are named Mike?", catalog, backend, values=values, samples=1)
+    assert result.valid and result.sql == "SELECT COUNT(*) FROM staff AS s WHERE s.first_name = 'Mike'"
+    backend = Script(" COUNT(*) FROM customer WHERE first_name = 'Mike'", [])
+    result = await ask("How many customers are named Mike?", catalog, backend, values=values, samples=1)
+    assert result.valid and result.sql == "SELECT COUNT(*) FROM customer WHERE first_name = 'MIKE'"

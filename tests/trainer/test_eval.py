@@ -191,9 +191,9 @@ def test_real_model_end_to_end(tmp_path: Path) -> None:
 def test_eval_workers_use_a_many_core_machine_and_spare_a_small_one() -> None:
     from querywright.trainer.eval import eval_workers
 
-    assert eval_workers(108, cores=16) == 3  # 3 engines x 4 threads, 2 cores spare
-    assert eval_workers(108, cores=2) == 1 and eval_workers(108, cores=4) == 1
-    assert eval_workers(12, cores=64) == 1  # too few examples to share
+    assert eval_workers(108, cores=16) == 14  # one single-threaded engine per core, 2 spare
+    assert eval_workers(108, cores=2) == 1 and eval_workers(108, cores=4) == 2
+    assert eval_workers(12, cores=64) == 3  # at least 4 examples each
 
 
 @pytest.mark.model

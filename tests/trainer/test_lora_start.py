@@ -65,3 +65,31 @@ def test_a_config_asking_for_another_shape_is_refused(tiny_llama: Path, pairs_fi
     with pytest.raises(TrainingError, match="neither a peft adapter folder nor a .gguf"):
         run_training(settings(tiny_llama, pairs_file, tmp_path / "out",
                               init_adapter=str(tmp_path / "odd.bin")))
+
+
+def test_a_tune_that_never_beats_the_start_on_validation_keeps_the_start(tiny_llama: Path, tmp_path: Path) -> None:
+    import json
+
+    import torch
+    from safetensors.torch import load_file
+
+    train, validation = tmp_path / "train.jsonl", tmp_path / "validation.jsonl"
+    train.write_text("".join(json.dumps({"prompt": f"-- question {i}", "completion": "SELECT 1;"}) + "\n"
+                             for i in range(8)))
+    validation.write_text("".join(json.dumps({"prompt": f"-- other {i}", "completion": "zebra quartz"}) + "\n"
+                                  for i in range(4)))
+    # the start knows the validation answers; drilling another answer can only forget them
+    start = tmp_path / "start"
+    run_training(settings(tiny_llama, validation, start, learning_rate=0.01, warmup_steps=0, max_steps=30))
+    before = load_file(str(start / "adapter_model.safetensors"))
+    out = tmp_path / "adapter"
+    result = run_training(settings(tiny_llama, train, out, init_adapter=str(start),
+                                   learning_rate=0.05, warmup_steps=0, max_steps=3, save_steps=1,
+                                   eval_data=str(validation), early_stopping_patience=2))
+
+    assert result.start_eval_loss is not None and result.eval_losses[0] == pytest.approx(result.start_eval_loss)
+    assert min(result.eval_losses[1:]) > result.start_eval_loss
+    assert result.best_step == 0
+    after = load_file(str(out / "adapter_model.safetensors"))
+    for key, tensor in before.items():  # exactly the starting adapter, not the best of worse steps
+        assert torch.equal(after[key].float(), tensor.float()), key

@@ -10,7 +10,7 @@ from querywright.server.ai.linking import link_schema
 from querywright.server.ai.schema_slice import rendered_tables
 from querywright.server.sql.values import collect_values
 from querywright.trainer.dataset import build_dataset
-from querywright.trainer.question_families import FAMILIES, HELD_OUT
+from querywright.trainer.question_families import FAMILIES, HELD_OUT, VALIDATION_ONLY
 from querywright.trainer.records import catalog_from_sql, record_errors, referenced_tables, validate_sql
 from querywright.trainer.synth_questions import synthesize_questions
 
@@ -44,7 +44,9 @@ def test_every_record_valid_runs_and_returns_rows() -> None:
     assert len(families) >= 15 and families <= set(FAMILIES)
     for record in made.records:
         assert record_errors(record) == []
-        assert record["provenance"].get("holdout", False) == (record["provenance"]["family"] in HELD_OUT)
+        family = record["provenance"]["family"]
+        expected = "test" if family in HELD_OUT else "validation" if family in VALIDATION_ONLY else None
+        assert record["provenance"].get("holdout") == expected
     assert len(made.records) <= made.executed <= made.attempted
 
 
@@ -87,10 +89,12 @@ def test_dataset_splits_by_family(tmp_path: Path) -> None:
     assert summary.total > 50
     split_of = {name: [json.loads(line) for line in (tmp_path / "out" / f"{name}.jsonl").read_text().splitlines()]
                 for name in ("train", "validation", "test")}
-    train_families = {r["provenance"]["family"] for n in ("train", "validation") for r in split_of[n] if r["source"] == "synthetic"}
-    test_families = {r["provenance"]["family"] for r in split_of["test"] if r["source"] == "synthetic"}
-    assert test_families and test_families <= set(HELD_OUT)
-    assert not train_families & set(HELD_OUT)
+    families = {name: {r["provenance"]["family"] for r in rows if r["source"] == "synthetic"}
+                for name, rows in split_of.items()}
+    assert families["test"] and families["test"] <= set(HELD_OUT)
+    # early stopping watches families that training never sees, and that the test does not score
+    assert families["validation"] and families["validation"] <= set(VALIDATION_ONLY)
+    assert not families["train"] & (set(HELD_OUT) | set(VALIDATION_ONLY))
 
 
 def test_cli_builds_over_a_spider_tables_json(tmp_path: Path) -> None:
