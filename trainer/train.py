@@ -356,7 +356,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
                else "; no checkpoint was kept")
         ) from exc
     best_step = _step_of(trainer.state.best_model_checkpoint)
-    if start_loss is not None and (trainer.state.best_metric is None or start_loss <= trainer.state.best_metric):
+    if start_loss is not None and trainer.state.best_metric is not None and start_loss <= trainer.state.best_metric:
         with torch.no_grad():  # no step beat the starting adapter: keep it, not a worse one
             for name, p in model.named_parameters():
                 if name in starting:

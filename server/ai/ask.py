@@ -23,18 +23,21 @@
    - ``column_home``: a column read off a table that lacks it (``SELECT name, tonnage FROM
      battle``) read from the table that has it, instead or joined;
    - ``value_filter``: a value the question mentions (the hint ``'PG-13' is a value of
-     film.rating``) filtered on, its table joined when the candidate lacks it; a literal that
-     is such a value spelt another way (``'MIKE'`` for ``'Mike'``) spelt the data's way;
+     film.rating``) filtered on, its table joined when the candidate lacks it;
    - ``row_counts``: "the category with the most films" ranked by a count of films, "more than
      20 cities" as ``HAVING COUNT(*) > 20``, "how many customers" counting customer rows;
    - ``named_key``: ``SELECT language_id`` for "in which language" selects the language's name;
    - ``each_group``: "the total taken by each store" grouped by the store table's key;
-   - ``named_tables``: a table the question names ("poker players") joined.
+   - ``named_tables``: a table the question names ("poker players") joined;
+   - ``anti_join``: "countries with no car maker" answered by joining car makers and then
+     excluding them asks for the countries whose key car makers never hold.
    Tables are joined along the shortest foreign-key path (``attach``).
 
 6. **Per entity**: a candidate for "... each user" grouped by the user's name (two users who
    share a name become one group) is grouped by the user's primary key instead
-   (``intent.entity_grouping``).
+   (``intent.entity_grouping``). **Spelling**: in every candidate kept, a literal that is a
+   value the question names spelt another way (``'MIKE'`` for staff's ``'Mike'``) is spelt as
+   the column it is compared with spells it (``value_filter.respelled``).
 
 When nothing the model with its SQL adapter wrote is valid, a backend that can serve the
 bare weights (the embedded engine) answers once more without the adapter, greedy: the
@@ -59,6 +62,7 @@ from sqlglot.errors import ParseError, TokenError
 from ..sql.catalog import Catalog, get_dialect
 from ..sql.scratch import Outcome, build_database, run
 from ..sql.values import ValueSample
+from .anti_join import anti_joined
 from .column_home import column_homes
 from .completer import Completer, CompletionRequest
 from .each_group import grouped_by_each
@@ -174,6 +178,7 @@ async def ask(
             lambda v: count_ranked(v, wanted, catalog) + named_keys(v, wanted, catalog),
             lambda v: grouped_by_each(v, wanted, catalog),
             lambda v: named_tables_joined(v, wanted, catalog),
+            lambda v: anti_joined(v, catalog),  # last: a table joined above may be the one excluded
         )
 
         def repaired(texts: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from ..sql.checks import from_sources
+from ..sql.checks import excluded_join, from_sources
 from .grounding import ValueMatch
 
 _COUNT = re.compile(r"\b(how many|number of|count)\b", re.IGNORECASE)
@@ -333,6 +333,8 @@ def fit(tree: exp.Expression | None, wanted: Expectations) -> Fit:
             if isinstance(inner, exp.Column) and _KEY_NAME.search(inner.name):
                 met(False)  # a key nobody asked for ("language_id" for "which language")
                 break
+    if wanted.negation and excluded_join(tree) is not None:
+        met(False)  # "no car maker" as rows joined to car makers, then excluded by them
     if wanted.order:
         met(has_order)
     if wanted.direction and has_order and not wanted.ranking:

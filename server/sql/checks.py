@@ -229,6 +229,34 @@ def relates_nothing(on: exp.Expression) -> bool:
     return bool(pairs) and all(all(c.table for c in cols) and len({c.table.lower() for c in cols}) == 1 for cols in pairs)
 
 
+def excluded_join(select: exp.Expression | None) -> tuple[exp.Join, exp.Not] | None:
+    """The single inner join of ``select`` (two tables) and the ``NOT x IN (SELECT ... FROM t)``
+    of its WHERE where ``t`` is one of those two tables (``FROM countries JOIN car_makers ...
+    WHERE NOT ... IN (SELECT ... FROM car_makers)``): rows kept for having a related row, then
+    excluded by the same tables. None when the shape is not there."""
+    if not isinstance(select, exp.Select):
+        return None
+    joins = select.args.get("joins") or []
+    where = select.args.get("where")
+    if len(joins) != 1 or not isinstance(where, exp.Where) or joins[0].side or joins[0].kind not in ("", "INNER"):
+        return None
+    tables = from_sources(select)
+    if not all(isinstance(node, exp.Table) for node in tables):
+        return None
+    names = {node.name.lower() for node in tables}
+    if len(names) != 2:
+        return None
+    for node in where.find_all(exp.Not):
+        query = node.this.args.get("query") if isinstance(node.this, exp.In) else None
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        if not isinstance(inner, exp.Select) or inner.args.get("joins"):
+            continue
+        read = from_sources(inner)
+        if len(read) == 1 and isinstance(read[0], exp.Table) and read[0].name.lower() in names:
+            return joins[0], node
+    return None
+
+
 def _is_key(table: Table, name: str) -> bool:
     """Whether column ``name`` of ``table`` is in its primary key or one of its foreign keys."""
     key = table.find_column(name)

@@ -235,3 +235,33 @@ def test_a_join_off_the_keys_of_linked_tables_is_joined_on_its_foreign_key() -> 
     (variant,) = rejoined(sqlglot.parse_one(bad, read="postgres"), catalog)
     verdict = validate_statement(variant.sql(dialect="postgres"), catalog)
     assert verdict.ok and "JOIN film AS f ON fa.film_id = f.film_id" in verdict.text
+
+
+ANTI_DDL = """
+CREATE TABLE countries (country_id INTEGER PRIMARY KEY, country_name TEXT);
+CREATE TABLE car_makers (id INTEGER PRIMARY KEY, maker TEXT, country INTEGER REFERENCES countries (country_id));
+CREATE TABLE teacher (teacher_id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE course_arrange (course_id INTEGER, teacher_id INTEGER REFERENCES teacher (teacher_id), grade INTEGER);
+"""
+
+
+def test_rows_without_related_rows_asked_through_a_join_become_an_anti_join() -> None:
+    from querywright.server.ai.anti_join import anti_joined
+    from querywright.server.ai.intent import expectations, fit
+
+    catalog = catalog_from_sql(ANTI_DDL, "sqlite")
+    wanted = expectations("Which countries have not a single car maker?", (), [t.name for t in catalog.tables.values()])
+    joined = sqlglot.parse_one("SELECT countries.country_name FROM countries JOIN car_makers AS cm ON cm.country = countries.country_id "
+                               "WHERE NOT cm.country IN (SELECT maker FROM car_makers WHERE NOT maker IS NULL)")
+    (variant,) = anti_joined(joined, catalog)
+    assert variant.sql() == ("SELECT countries.country_name FROM countries WHERE NOT countries.country_id IN "
+                             "(SELECT car_makers.country FROM car_makers WHERE NOT car_makers.country IS NULL)")
+    assert fit(variant, wanted).missed < fit(joined, wanted).missed  # the join-then-exclude shape counts against
+    # the shown table may be the joined one; the related table's own conditions stay in the subquery
+    teachers = sqlglot.parse_one("SELECT t.name FROM course_arrange JOIN teacher AS t ON course_arrange.teacher_id = t.teacher_id "
+                                 "WHERE NOT course_arrange.course_id IN (SELECT teacher_id FROM course_arrange WHERE grade = 3)")
+    (variant,) = anti_joined(teachers, catalog)
+    assert variant.sql() == ("SELECT t.name FROM teacher AS t WHERE NOT t.teacher_id IN (SELECT course_arrange.teacher_id "
+                             "FROM course_arrange WHERE grade = 3 AND NOT course_arrange.teacher_id IS NULL)")
+    # an exclusion over another table, or no join at all: nothing to repair
+    assert anti_joined(sqlglot.parse_one("SELECT name FROM teacher WHERE NOT teacher_id IN (SELECT teacher_id FROM course_arrange)"), catalog) == []
