@@ -12,6 +12,7 @@ nothing, and every candidate fits it equally.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -620,6 +621,25 @@ def singular(word: str) -> str:
     return word
 
 
+_WORD_SPLIT = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def column_words(name: str) -> list[str]:
+    """The words of a column name, lower case: ``PetType`` -> pet, type; ``Directed_by`` ->
+    directed, by."""
+    return [w.lower() for w in _WORD_SPLIT.split(name) if w]
+
+
+def word_names_noun(word: str, noun: str) -> bool:
+    """Whether one word of a column name stands for ``noun`` (singular, lower case): the
+    same word, or the same stem of at least five letters that leaves at most two letters of
+    the noun over ("nation" ~ nationality, "director" ~ directed)."""
+    if word == noun or singular(word) == noun:
+        return True
+    common = len(os.path.commonprefix([word, noun]))
+    return common >= 5 and common >= len(noun) - 2
+
+
 def groups_by_noun(tree: exp.Expression, nouns: Sequence[str]) -> bool:
     """Whether a GROUP BY of ``tree`` names one of ``nouns`` (singular): a column named so
     or ``<noun>_id``, or a column of a table (or alias) named so; ordinals count as yes."""
@@ -630,7 +650,8 @@ def groups_by_noun(tree: exp.Expression, nouns: Sequence[str]) -> bool:
                 return True  # an ordinal or an expression: not judged here
             name = key.name.lower()
             table = tables.get(key.table.lower(), "") if key.table else ""
-            if any(name in (noun, f"{noun}_id", f"{noun}id") or noun.endswith(name) or table == noun for noun in nouns):
+            if any(name in (noun, f"{noun}_id", f"{noun}id") or noun.endswith(name) or table == noun
+                   or any(word_names_noun(w, noun) for w in column_words(key.name)) for noun in nouns):
                 return True
     return False
 
@@ -654,12 +675,20 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
     tables = [t for t in from_sources(tree) if isinstance(t, exp.Table)]
     pick: str | None = None
     qualifier: str | None = None
-    for noun in nouns:
-        for candidate in tables:
-            for name, ref in columns(candidate.name):
-                low = name.lower()
-                if low == noun or (ref is not None and singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id")):
-                    pick, qualifier = name, (candidate.alias_or_name if tree.args.get("joins") else None)
+
+    def exact(name: str, ref: str | None, noun: str) -> bool:
+        low = name.lower()
+        return low == noun or (ref is not None and singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id"))
+
+    def by_word(name: str, ref: str | None, noun: str) -> bool:  # "type of pet" -> PetType
+        return ref is None and any(word_names_noun(w, noun) for w in column_words(name))
+
+    for matches in (exact, by_word):  # a column named so before one with such a word
+        for noun in nouns:
+            for candidate in tables:
+                hit = next((name for name, ref in columns(candidate.name) if matches(name, ref, noun)), None)
+                if hit is not None:
+                    pick, qualifier = hit, (candidate.alias_or_name if tree.args.get("joins") else None)
                     break
             if pick:
                 break
@@ -672,7 +701,9 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
         if "count" in wanted.aggregates or not wanted.aggregates:
             aggregates = [exp.Count(this=exp.Star())]
         else:
-            return []
+            aggregates = _aggregated_values(tree, wanted, pick)
+            if not aggregates:
+                return []
     out = tree.copy()
     out.set("expressions", [exp.column(pick, qualifier), *aggregates])
     out.set("group", exp.Group(expressions=[exp.column(pick, qualifier)]))
@@ -682,6 +713,23 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
         out.set("order", None)
         out.set("limit", None)
     return [out]
+
+
+def _aggregated_values(tree: exp.Select, wanted: Expectations, pick: str) -> list[exp.Expression]:
+    """"The maximum weight for each type" answered with the rows themselves (``SELECT
+    PetType, weight ... ORDER BY weight DESC``): the one aggregate asked, over the selected
+    columns other than the group's (else over the ORDER BY column). Empty when the question
+    asks for several aggregates or none fits."""
+    if len(wanted.aggregates) != 1:
+        return []
+    (name,) = wanted.aggregates
+    kind = AGGREGATES[name]
+    values = [c for item in tree.expressions for c in [item.unalias()]
+              if isinstance(c, exp.Column) and c.name.lower() != pick.lower()]
+    if not values and tree.args.get("order") is not None:
+        values = [o.this for o in tree.args["order"].expressions
+                  if isinstance(o, exp.Ordered) and isinstance(o.this, exp.Column)][:1]
+    return [kind(this=c.copy()) for c in values]
 
 
 def entity_grouping(tree: exp.Expression | None, wanted: Expectations,

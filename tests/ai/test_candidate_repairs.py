@@ -265,3 +265,35 @@ def test_rows_without_related_rows_asked_through_a_join_become_an_anti_join() ->
                              "FROM course_arrange WHERE grade = 3 AND NOT course_arrange.teacher_id IS NULL)")
     # an exclusion over another table, or no join at all: nothing to repair
     assert anti_joined(sqlglot.parse_one("SELECT name FROM teacher WHERE NOT teacher_id IN (SELECT teacher_id FROM course_arrange)"), catalog) == []
+
+
+def test_for_each_groups_by_a_column_whose_words_name_the_noun_and_aggregates_what_is_asked() -> None:
+    from querywright.server.ai.intent import expectations, fit, group_repairs
+
+    catalog = catalog_from_sql("""
+    CREATE TABLE pets (pet_id INTEGER PRIMARY KEY, PetType TEXT, pet_age INTEGER, weight REAL);
+    CREATE TABLE cartoon (id INTEGER PRIMARY KEY, title TEXT, directed_by TEXT);
+    CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, citizenship TEXT, net_worth REAL);
+    """, "sqlite")
+
+    def columns(name: str) -> list[tuple[str, str | None]]:
+        table = catalog.find(name)
+        return [(c.name, None) for c in table.columns.values()] if table else []
+
+    cases = [
+        ("List the maximum weight and type for each type of pet.", "SELECT PetType, weight FROM pets ORDER BY weight DESC",
+         "SELECT PetType, MAX(weight) FROM pets GROUP BY PetType"),
+        ("How many cartoons did each director create?", "SELECT COUNT(*) FROM cartoon ORDER BY title",
+         "SELECT directed_by, COUNT(*) FROM cartoon GROUP BY directed_by"),
+        ("For each citizenship, what is the maximum net worth?", "SELECT citizenship FROM singer ORDER BY net_worth DESC",
+         "SELECT citizenship, MAX(net_worth) FROM singer GROUP BY citizenship"),
+    ]
+    for question, candidate, expected in cases:
+        wanted = expectations(question, (), [t.name for t in catalog.tables.values()])
+        tree = sqlglot.parse_one(candidate)
+        (variant,) = group_repairs(tree, wanted, columns)
+        assert variant.sql() == expected
+        assert fit(variant, wanted).score > fit(tree, wanted).score
+    # a word that only shares a short prefix names nothing ("pet" is not "petal")
+    wanted = expectations("How many films are there for each rating?", (), ["film"])
+    assert group_repairs(sqlglot.parse_one("SELECT COUNT(*) FROM pets"), wanted, columns) == []
