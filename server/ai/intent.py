@@ -680,8 +680,8 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
         low = name.lower()
         return low == noun or (ref is not None and singular(ref.rpartition(".")[2].lower()) == noun and low.endswith("_id"))
 
-    def by_word(name: str, ref: str | None, noun: str) -> bool:  # "type of pet" -> PetType
-        return ref is None and any(word_names_noun(w, noun) for w in column_words(name))
+    def by_word(name: str, ref: str | None, noun: str) -> bool:  # "type of pet" -> PetType; never a key
+        return ref is None and not _KEY_NAME.search(name) and any(word_names_noun(w, noun) for w in column_words(name))
 
     for matches in (exact, by_word):  # a column named so before one with such a word
         for noun in nouns:
@@ -705,7 +705,10 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
             if not aggregates:
                 return []
     out = tree.copy()
-    out.set("expressions", [exp.column(pick, qualifier), *aggregates])
+    grouped = exp.column(pick, qualifier)
+    # the columns in the order the question asks for them: "how many cartoons did each
+    # director create" counts first, "for each citizenship, the maximum" groups first
+    out.set("expressions", [*aggregates, grouped] if _aggregate_first(wanted.text) else [grouped, *aggregates])
     out.set("group", exp.Group(expressions=[exp.column(pick, qualifier)]))
     out.set("having", None if tree.args.get("group") is not None else out.args.get("having"))
     out.set("distinct", None)
@@ -713,6 +716,17 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
         out.set("order", None)
         out.set("limit", None)
     return [out]
+
+
+def _aggregate_first(text: str) -> bool:
+    """Whether ``text`` names an aggregate ("how many", "the average ...") before the group
+    ("each X", "for each X") or the values grouped ("different X")."""
+    marks = [m.start() for pattern in (_GROUP, _DISTINCT) for m in [pattern.search(text)] if m]
+    if not marks:
+        return False
+    first = min((m.start() for pattern in (_COUNT, _SUM, _AVG, _MAX, _MIN) for m in [pattern.search(text)] if m),
+                default=len(text))
+    return first < min(marks)
 
 
 def _aggregated_values(tree: exp.Select, wanted: Expectations, pick: str) -> list[exp.Expression]:

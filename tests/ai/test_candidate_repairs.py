@@ -282,9 +282,9 @@ def test_for_each_groups_by_a_column_whose_words_name_the_noun_and_aggregates_wh
 
     cases = [
         ("List the maximum weight and type for each type of pet.", "SELECT PetType, weight FROM pets ORDER BY weight DESC",
-         "SELECT PetType, MAX(weight) FROM pets GROUP BY PetType"),
+         "SELECT MAX(weight), PetType FROM pets GROUP BY PetType"),
         ("How many cartoons did each director create?", "SELECT COUNT(*) FROM cartoon ORDER BY title",
-         "SELECT directed_by, COUNT(*) FROM cartoon GROUP BY directed_by"),
+         "SELECT COUNT(*), directed_by FROM cartoon GROUP BY directed_by"),
         ("For each citizenship, what is the maximum net worth?", "SELECT citizenship FROM singer ORDER BY net_worth DESC",
          "SELECT citizenship, MAX(net_worth) FROM singer GROUP BY citizenship"),
     ]

@@ -59,7 +59,8 @@ def test_group_repairs_group_by_the_each_noun() -> None:
     def fixed(question: str, sql: str) -> list[str]:
         return [r.sql("postgres") for r in group_repairs(sqlglot.parse_one(sql, read="postgres"), expectations(question), columns)]
 
-    assert fixed("How many orders has each user placed?", "SELECT * FROM orders") == ["SELECT user_id, COUNT(*) FROM orders GROUP BY user_id"]
+    # the columns in the order the question names them: the count first here, the rating first below
+    assert fixed("How many orders has each user placed?", "SELECT * FROM orders") == ["SELECT COUNT(*), user_id FROM orders GROUP BY user_id"]
     assert fixed("For each rating, how many films have it?", "SELECT COUNT(*) FROM film") == ["SELECT rating, COUNT(*) FROM film GROUP BY rating"]
     assert fixed("How many orders are there?", "SELECT * FROM orders") == []
 
@@ -86,7 +87,7 @@ def test_grouped_by_the_wrong_thing_is_regrouped_by_the_each_noun() -> None:
     assert fit(wrong, wanted).missed > 0
     columns = {"orders": [("id", None), ("user_id", "users"), ("status", None)]}
     [fixed] = group_repairs(wrong, wanted, lambda name: columns.get(name, []))
-    assert fixed.sql() == "SELECT o.user_id, COUNT(*) FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY o.user_id"
+    assert fixed.sql() == "SELECT COUNT(*), o.user_id FROM orders AS o JOIN users AS u ON o.user_id = u.id GROUP BY o.user_id"
     assert fit(fixed, wanted).missed == 0
     assert group_repairs(fixed, wanted, lambda name: columns.get(name, [])) == []
 
