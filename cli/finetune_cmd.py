@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     if not as_json:
         print(json.dumps({"model": result.model, "better": result.better,
-                          "message": result.message, "manifest": str(result.manifest),
+                          "message": result.message,
+                          "manifest": str(result.manifest) if result.manifest else None,
                           "notes": result.notes}))
     return 0

@@ -86,7 +86,7 @@ class FinetuneOptions:
 class FinetuneResult:
     model: str
     model_dir: Path
-    manifest: Path
+    manifest: Path | None  # None: nothing was exported (the starting adapter was kept)
     better: bool
     metrics: dict[str, Any]
     message: str
@@ -235,6 +235,9 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
         raise TrainingError(f"out of memory with batch_size={config.batch_size}, max_seq_length="
                             f"{config.max_seq_length}: lower them in --config") from exc
 
+    if trained.best_step == 0 and options.current is None:
+        return _kept_start(stages, base_ref, trained, early, cuda, len(records))
+
     with stages.begin("eval-current", len(records)) as progress:
         if early is not None:
             current = early.result()
@@ -274,7 +277,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     message = (f"{result.ref}: execution accuracy {_pct(tuned.summary())} vs "
                f"{_pct(current.summary())} for {current_ref} ({verdict_text} it: {judged.why})")
     notes = [*result.notes, *([] if cuda else [cpu_note(trained.steps, len(records), trained.start_adapter is not None)])]
-    if trained.best_step == 0:
+    if trained.best_step == 0:  # with --current another model: the starting adapter is still scored
         notes.append(f"no training step beat the starting adapter on the validation split (loss "
                      f"{trained.start_eval_loss:.4f} at the start; question families that training never "
                      "sees), so the new model keeps the starting adapter")
@@ -282,6 +285,28 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
                          manifest=str(result.manifest), report=str(paths["markdown"]),
                          notes=notes)
     return FinetuneResult(result.ref, result.out, result.manifest, better, metrics, message, notes)
+
+
+def _kept_start(stages: Stages, base_ref: str, trained: Any, early: Background | None, cuda: bool,
+                examples: int) -> FinetuneResult:
+    """The run's end when no training step beat the starting adapter on validation: the new
+    model would be the current one (the base with that adapter), so nothing is exported,
+    scored again or registered, and the workspace keeps its model."""
+    if early is not None:
+        early.result()  # the scoring started beside training: let its processes finish
+    for name in ("eval-current", "export", "eval", "register"):
+        stages.begin(name, message="skipped: the starting adapter was kept").close()
+    message = (f"{base_ref} kept: no training step beat its adapter's validation loss "
+               f"({trained.start_eval_loss:.4f} at the start, {min(trained.eval_losses[1:], default=float('nan')):.4f} "
+               "at best; the validation split holds question families that training never sees), so nothing "
+               "new was exported")
+    notes = [] if cuda else [cpu_note(trained.steps, examples, trained.start_adapter is not None)]
+    stages.overall.event("done", model=base_ref, better=False, message=message, manifest=None,
+                         report=None, notes=notes)
+    metrics = {"kept_start": True, "train": {"steps": trained.steps, "loss": trained.final_loss,
+                                             "seconds": trained.train_seconds,
+                                             "eval_losses": trained.eval_losses}}
+    return FinetuneResult(base_ref, Path(trained.adapter_dir), None, False, metrics, message, notes)
 
 
 def export_mode(base: Path, options: FinetuneOptions) -> str:

@@ -683,8 +683,11 @@ def group_repairs(tree: exp.Expression | None, wanted: Expectations, columns: Ca
     def by_word(name: str, ref: str | None, noun: str) -> bool:  # "type of pet" -> PetType; never a key
         return ref is None and not _KEY_NAME.search(name) and any(word_names_noun(w, noun) for w in column_words(name))
 
+    entities = _table_nouns([t.name for t in tables])  # "each treatment": per row of treatments, not by a column
     for matches in (exact, by_word):  # a column named so before one with such a word
         for noun in nouns:
+            if matches is by_word and noun in entities:
+                continue
             for candidate in tables:
                 hit = next((name for name, ref in columns(candidate.name) if matches(name, ref, noun)), None)
                 if hit is not None:

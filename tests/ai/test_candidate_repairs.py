@@ -297,3 +297,8 @@ def test_for_each_groups_by_a_column_whose_words_name_the_noun_and_aggregates_wh
     # a word that only shares a short prefix names nothing ("pet" is not "petal")
     wanted = expectations("How many films are there for each rating?", (), ["film"])
     assert group_repairs(sqlglot.parse_one("SELECT COUNT(*) FROM pets"), wanted, columns) == []
+    # "of each treatment" asks for every row of treatments: no column is grouped by for its words
+    treatments = catalog_from_sql("CREATE TABLE treatments (treatment_id INTEGER PRIMARY KEY, date_of_treatment TEXT);", "sqlite")
+    wanted = expectations("What are the dates of each treatment?", (), ["treatments"])
+    assert group_repairs(sqlglot.parse_one("SELECT date_of_treatment FROM treatments"), wanted,
+                         lambda name: [(c.name, None) for c in treatments.tables["treatments"].columns.values()]) == []

@@ -90,3 +90,29 @@ def test_finetune_shop_end_to_end(tmp_path: Path) -> None:
     finally:
         release_engines()
     assert text.strip()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_tune_that_beats_nothing_on_validation_keeps_the_current_model(tmp_path: Path) -> None:
+    # a learning rate that wrecks the adapter: the validation loss after each step is above
+    # the start's, so the run keeps the shipped adapter and exports nothing
+    pull_model(SMOLLM2_135M)
+    workspace = Path(shutil.copytree(EXAMPLE, tmp_path / "shop"))
+    config = tmp_path / "wreck.toml"
+    config.write_text("learning_rate = 0.05\nwarmup_steps = 0\nsave_steps = 1\n")
+    events = io.StringIO()
+    options = FinetuneOptions(workspace=workspace, config=config, max_steps=2, eval_limit=3, synthetic=120,
+                              out=tmp_path / "run", name="shop-sql", ollama="off", progress="json",
+                              stream=events, models_dir=tmp_path / "registry")
+    result = run_finetune(options)
+
+    lines = [json.loads(line) for line in events.getvalue().splitlines()]
+    assert [e["stage"] for e in lines if e["event"] == "begin"] == ["dataset", "train", "eval-current", "export", "eval", "register"]
+    kept = [e for e in lines if e["event"] == "kept-start"]
+    assert kept and kept[0]["best_eval_loss"] > kept[0]["eval_loss"]
+    done = lines[-1]
+    assert done["event"] == "done" and done["better"] is False and done["manifest"] is None
+    assert result.model == done["model"] == "builtin:smollm2-135m" and result.manifest is None
+    assert "no training step beat its adapter's validation loss" in result.message
+    assert not (tmp_path / "registry").exists() and not (tmp_path / "run" / "models").exists()
