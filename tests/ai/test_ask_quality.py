@@ -4,7 +4,7 @@ workspace's values (grounding, linking, execution-guided choice); answers and go
 fixture loaded with the Sakila DDL and its seed rows, and results are compared as
 multisets (in order when the gold query has ``ORDER BY``). The build fails when execution
 accuracy falls below the threshold, set a little under the figure measured with
-``python bench/sakila_ex.py --samples 1 --threads 1`` (28/42 with the shipped SQL adapter on
+``python bench/sakila_ex.py --samples 1 --threads 1`` (29/42 with the shipped SQL adapter on
 a 2-core x86_64 machine; the bare weights: ``--model builtin:smollm2-135m-base``).
 
 Data: ``tests/sql/fixtures/corpus`` (copied from the public corpus with LICENSE.sakila).
@@ -30,7 +30,7 @@ from querywright.server.sql.workspace import load_catalog
 
 CORPUS = Path(__file__).resolve().parent.parent / "sql" / "fixtures" / "corpus"
 SLICE = 42  # the first questions of sakila.jsonl (all of them)
-MIN_RIGHT = 25  # measured 28: see the module docstring; raise it when ask improves
+MIN_RIGHT = 26  # measured 29: see the module docstring; raise it when ask improves
 
 
 def _norm(row: tuple[object, ...]) -> str:
