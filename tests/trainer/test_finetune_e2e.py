@@ -41,7 +41,10 @@ def test_finetune_shop_end_to_end(tmp_path: Path) -> None:
     options = FinetuneOptions(workspace=workspace, max_steps=2, eval_limit=3, synthetic=40,
                               out=tmp_path / "run", name="shop-sql", ollama="off",
                               progress="json", stream=events, models_dir=tmp_path / "registry",
-                              overlap=True)  # the current model scored while training, as on a GPU
+                              overlap=True,  # the current model scored while training, as on a GPU
+                              # named: the run exports and scores even when two steps beat nothing
+                              # on validation (without --current it would stop there, see below)
+                              current="builtin:smollm2-135m")
     result = run_finetune(options)
 
     # progress: every stage announced in order, training steps reported, a final verdict
