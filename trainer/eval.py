@@ -291,8 +291,8 @@ def eval_workers(count: int, cores: int | None = None) -> int:
     """Processes that predict at once: one single-threaded engine per core, two cores left to
     the rest (the trainer, the editor), at least 4 examples each; 1 on small machines. A small
     model's tokens spread badly over several llama.cpp threads (on 16 cores, 3 engines of 4
-    threads scored 73 Sakila examples in 56 s), so one engine per core uses a many-core
-    machine far better; each thread computes whole rows, so the outputs do not change."""
+    threads scored 73 Sakila examples in 56 s), so one engine per core should use a many-core
+    machine far better."""
     cores = cores or os.cpu_count() or 1
     return max(1, min(cores - 2, count // 4))
 

@@ -39,6 +39,7 @@ from .train_config import AUTO_BATCH
 
 if TYPE_CHECKING:
     from .eval import ModelResult
+    from .train import TrainResult
 
 DEFAULT_BASE = "builtin:smollm2-135m"
 STAGES: tuple[tuple[str, int], ...] = (("dataset", 5), ("train", 55), ("eval-current", 10),
@@ -287,7 +288,7 @@ def run_finetune(options: FinetuneOptions) -> FinetuneResult:
     return FinetuneResult(result.ref, result.out, result.manifest, better, metrics, message, notes)
 
 
-def _kept_start(stages: Stages, base_ref: str, trained: Any, early: Background | None, cuda: bool,
+def _kept_start(stages: Stages, base_ref: str, trained: TrainResult, early: Background | None, cuda: bool,
                 examples: int) -> FinetuneResult:
     """The run's end when no training step beat the starting adapter on validation: the new
     model would be the current one (the base with that adapter), so nothing is exported,

@@ -310,15 +310,19 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
                                       checkpoints, progress, recorder)
         trainer.train(resume_from_checkpoint=resume)
 
+    def restore_start() -> None:
+        """The trainable weights back to what training started from."""
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if name in starting:
+                    p.copy_(starting[name])
+
     def restart(retry: oom_retry.Retry) -> None:
         """Free what the failed attempt held; without a checkpoint, back to the starting weights."""
         trainer.optimizer = trainer.lr_scheduler = None
         model.zero_grad(set_to_none=True)
         if retry.resume_from is None:
-            with torch.no_grad():
-                for name, p in model.named_parameters():
-                    if name in starting:
-                        p.copy_(starting[name])
+            restore_start()
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -357,10 +361,7 @@ def run_training(config: TrainConfig, progress: Progress | None = None) -> Train
         ) from exc
     best_step = _step_of(trainer.state.best_model_checkpoint)
     if start_loss is not None and trainer.state.best_metric is not None and start_loss <= trainer.state.best_metric:
-        with torch.no_grad():  # no step beat the starting adapter: keep it, not a worse one
-            for name, p in model.named_parameters():
-                if name in starting:
-                    p.copy_(starting[name])
+        restore_start()  # no step beat the starting adapter: keep it, not a worse one
         best_step = 0
         progress.event("kept-start", eval_loss=start_loss, best_eval_loss=trainer.state.best_metric)
     seconds = time.monotonic() - started

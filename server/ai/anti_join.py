@@ -68,7 +68,7 @@ def anti_joined(tree: exp.Expression | None, catalog: Catalog) -> list[exp.Expre
     conditions = [c for c in _conjuncts(out.args["where"].this)
                   if not _mentions(c, other_name) and c.find(exp.Subquery, exp.Select) is None]
     related = exp.column(other_col.name, table=sub_name)
-    own = [c for c in _conjuncts(sub_select.args["where"].this)] if sub_select.args.get("where") else []
+    own = _conjuncts(sub_select.args["where"].this) if sub_select.args.get("where") else []
     own = [c for c in own if not (isinstance(c, exp.Not) and isinstance(c.this, exp.Is))]
     sub_select.set("expressions", [related])
     sub_select.set("where", None)
@@ -82,6 +82,7 @@ def anti_joined(tree: exp.Expression | None, catalog: Catalog) -> list[exp.Expre
 
 
 def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
+    """The AND-ed parts of ``condition``, through parentheses (sqlglot's ``flatten`` stops at them)."""
     if isinstance(condition, exp.And):
         return _conjuncts(condition.this) + _conjuncts(condition.expression)
     if isinstance(condition, exp.Paren):

@@ -198,13 +198,21 @@ async def ask(
                         out.append(verdict.text)
             return out
 
-        def regrouped(text: str) -> str:
-            """``text`` grouped by its entity's key where it grouped by a name (``intent.entity_grouping``)."""
-            variant = entity_grouping(_parse(text, catalog.dialect), wanted, lambda name: _keys(catalog, name))
+        def rewritten(text: str, rewrite: Callable[[exp.Expression | None], exp.Expression | None]) -> str:
+            """``text`` as ``rewrite`` turns its tree when the result is valid; else ``text``."""
+            variant = rewrite(_parse(text, catalog.dialect))
             if variant is None:
                 return text
             verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
             return verdict.text if verdict.ok else text
+
+        def regrouped(text: str) -> str:
+            """``text`` grouped by its entity's key where it grouped by a name (``intent.entity_grouping``)."""
+            return rewritten(text, lambda tree: entity_grouping(tree, wanted, lambda name: _keys(catalog, name)))
+
+        def spelt(text: str) -> str:
+            """``text`` with the question's values spelt as the data spells them (``respelled``)."""
+            return rewritten(text, lambda tree: respelled(tree, matches, catalog))
 
         greedy = next((v.text for v in verdicts if v.ok), None)
         # the greedy candidate's repairs; when it is invalid, a repair may still make it valid
@@ -235,14 +243,6 @@ async def ask(
             verdicts += checked
             valid = [v.text for v in checked if v.ok]
             valid += [t for t in repaired(valid or [lead + t for t in bare]) if t not in valid]
-        def spelt(text: str) -> str:
-            """``text`` with the question's values spelt as the data spells them (``respelled``)."""
-            variant = respelled(_parse(text, catalog.dialect), matches, catalog)
-            if variant is None:
-                return text
-            verdict = validate_statement(variant.sql(dialect=catalog.dialect), catalog, read_only=not writes)
-            return verdict.text if verdict.ok else text
-
         valid = list(dict.fromkeys(spelt(regrouped(text)) for text in valid))
         for text in valid:
             judge(text)

@@ -113,7 +113,8 @@ def respelled(tree: exp.Expression | None, matches: Sequence[ValueMatch], catalo
 def _spellings(lit: exp.Literal, matches: Sequence[ValueMatch], catalog: Catalog) -> list[str]:
     """The matched values ``lit`` may stand for: those of the column it is compared with
     (``col = lit``, ``col IN (lit, ...)``, ``col <> lit``) when that column holds any, else all."""
-    everything = [m.value for m in sorted(matches, key=lambda m: -m.score)]
+    ranked = sorted(matches, key=lambda m: -m.score)
+    everything = [m.value for m in ranked]
     parent = lit.parent.parent if isinstance(lit.parent, exp.Tuple) else lit.parent
     if isinstance(parent, exp.In):
         side = parent.this
@@ -129,5 +130,5 @@ def _spellings(lit: exp.Literal, matches: Sequence[ValueMatch], catalog: Catalog
         column_key = catalog.tables[key].find_column(side.name)
         if column_key is not None:
             homes.add((key, column_key))
-    own = [m.value for m in sorted(matches, key=lambda m: -m.score) if (m.table_key, m.column_key) in homes]
+    own = [m.value for m in ranked if (m.table_key, m.column_key) in homes]
     return own or everything
